@@ -1,0 +1,69 @@
+/**
+ * @module cli/index: the root command. Finds the sub-command, refuses unknown commands and
+ * options with a suggestion, shows help, and returns the command's exit code to main.ts.
+ */
+import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { ExitCode, UsageError } from "../errors.ts";
+import { closest } from "../model/suggest.ts";
+import { VERSION, versionLine } from "../version.ts";
+import { checkArguments, wantsHelp } from "./_strict.ts";
+
+/** Sub-commands, loaded only when used so start-up stays fast. */
+const commands: Record<string, () => Promise<CommandDef<ArgsDef>>> = {
+  validate: () => import("./validate.ts").then((m) => m.default as CommandDef<ArgsDef>),
+  schema: () => import("./schema.ts").then((m) => m.default as CommandDef<ArgsDef>),
+};
+
+export const root = defineCommand({
+  meta: {
+    name: "awstoe",
+    version: VERSION,
+    description: "Task Orchestrator and Executor: validate and run component documents (opentoe)",
+  },
+  args: {
+    version: { type: "boolean", alias: "v", description: "Print the version and exit" },
+  },
+  subCommands: commands,
+});
+
+/** Runs the command line; returns the process exit code. Usage mistakes throw UsageError. */
+export async function runCli(rawArgs: readonly string[], out: (text: string) => void): Promise<number> {
+  const [first, ...rest] = rawArgs;
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    const sub = first === "help" && rest[0] !== undefined ? await loadCommand(rest[0]) : undefined;
+    out(await renderUsage(sub ?? (root as CommandDef<ArgsDef>), sub ? (root as CommandDef<ArgsDef>) : undefined));
+    return ExitCode.ok;
+  }
+  if (first === "--version" || first === "-v") {
+    if (rest.length > 0) throw new UsageError(`'${first}' takes no arguments`, { hint: "run 'awstoe --version' on its own" });
+    out(versionLine());
+    return ExitCode.ok;
+  }
+  if (first.startsWith("-")) {
+    throw new UsageError(`unknown option '${first}'`, { hint: "run 'awstoe --help'; options go after a command, e.g. awstoe validate --documents x.yaml" });
+  }
+  const command = await loadCommand(first);
+  const args = ((await resolve(command.args)) ?? {}) as ArgsDef;
+  if (wantsHelp(rest)) {
+    out(await renderUsage(command, root as CommandDef<ArgsDef>));
+    return ExitCode.ok;
+  }
+  checkArguments(rest, args, `awstoe ${first}`);
+  const { result } = await runCommand(command, { rawArgs: [...rest] });
+  return typeof result === "number" ? result : ExitCode.ok;
+}
+
+async function loadCommand(name: string): Promise<CommandDef<ArgsDef>> {
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (load === undefined) {
+    const guess = closest(name, Object.keys(commands));
+    throw new UsageError(`unknown command '${name}'`, {
+      hint: guess !== undefined ? `did you mean 'awstoe ${guess}'?` : `commands: ${Object.keys(commands).join(", ")} (see 'awstoe --help')`,
+    });
+  }
+  return load();
+}
+
+async function resolve<T>(value: T | (() => T) | (() => Promise<T>) | Promise<T>): Promise<T> {
+  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
+}

@@ -1,0 +1,228 @@
+/**
+ * @module document/check-schema: check plain data against our TypeBox (JSON Schema) definitions
+ * and word each problem for a person: which field, what was found, what would be right, and the
+ * closest known name when a key looks misspelt.
+ *
+ * It understands the JSON Schema keywords our schemas use (type, enum, const, anyOf, properties,
+ * required, additionalProperties, patternProperties, items, min/max…) plus our `x-` hints.
+ * test/document/check-schema.test.ts cross-checks it against a standard validator.
+ */
+import { closest, didYouMean } from "../model/suggest.ts";
+import type { DiagnosticCode, Issue, Path } from "../errors.ts";
+
+type Schema = Record<string, unknown>;
+
+/** Scalar source text lookup (so `permissions: 0755` is checked as "0755"). */
+export type SourceText = (path: Path) => string | undefined;
+
+export function checkSchema(schema: unknown, value: unknown, path: Path, sourceText: SourceText, issues: Issue[]): void {
+  walk(schema as Schema, value, path, sourceText, issues, undefined);
+}
+
+/** True when `value` satisfies `schema` (no issues). */
+export function matchesSchema(schema: unknown, value: unknown, path: Path, sourceText: SourceText): boolean {
+  const issues: Issue[] = [];
+  walk(schema as Schema, value, path, sourceText, issues, undefined);
+  return issues.length === 0;
+}
+
+function walk(schema: Schema, value: unknown, path: Path, text: SourceText, issues: Issue[], inheritedCode: DiagnosticCode | undefined): void {
+  // Parts with their own rule set (conditions) are checked by document/rules, with better words.
+  if (schema["x-checked-by-rules"] === true) return;
+  const code = (schema["x-code"] as DiagnosticCode | undefined) ?? inheritedCode;
+  const hint = schema["x-hint"] as string | undefined;
+  const push = (fallback: DiagnosticCode, message: string, extra: Partial<Issue> = {}) =>
+    issues.push({ code: code ?? fallback, path, message, ...(hint === undefined ? {} : { hint }), ...extra });
+
+  if (Array.isArray(schema.anyOf)) {
+    walkAnyOf(schema, schema.anyOf as Schema[], value, path, text, issues, code);
+    return;
+  }
+  if ("const" in schema && !sameValue(schema.const, value, text(path))) {
+    push("E_VALUE", `expected ${expected(schema)}, found ${describe(value, text(path))}`);
+    return;
+  }
+  if (Array.isArray(schema.enum) && !schema.enum.some((v) => sameValue(v, value, text(path)))) {
+    const words = (schema.enum as unknown[]).filter((v): v is string => typeof v === "string");
+    const suggestion = typeof value === "string" ? didYouMean(value, words) : "";
+    push("E_VALUE", `expected ${expected(schema)}, found ${describe(value, text(path))}${suggestion}`);
+    return;
+  }
+  const types = typeList(schema);
+  if (types !== undefined && !types.some((t) => hasType(value, t))) {
+    push("E_TYPE", `expected ${expected(schema)}, found ${describe(value, text(path))}`);
+    return;
+  }
+  if (typeof value === "string" || ((typeof value === "number" || typeof value === "boolean") && types?.includes("string"))) {
+    checkText(schema, typeof value === "string" ? value : (text(path) ?? String(value)), push);
+  }
+  if (typeof value === "number" && !types?.includes("string")) {
+    if (typeof schema.minimum === "number" && value < schema.minimum) push("E_VALUE", `expected ${expected(schema)}, found ${describe(value, text(path))}`);
+    else if (typeof schema.maximum === "number" && value > schema.maximum) push("E_VALUE", `expected ${expected(schema)}, found ${describe(value, text(path))}`);
+  }
+  if (Array.isArray(value)) walkArray(schema, value, path, text, issues, push);
+  else if (isRecord(value)) walkObject(schema, value, path, text, issues, push);
+}
+
+function walkAnyOf(schema: Schema, branches: Schema[], value: unknown, path: Path, text: SourceText, issues: Issue[], code: DiagnosticCode | undefined): void {
+  const attempts = branches.map((branch) => {
+    const found: Issue[] = [];
+    walk(branch, value, path, text, found, code);
+    return found;
+  });
+  if (attempts.some((found) => found.length === 0)) return;
+  // Prefer the branch of the same kind as the value (a mapping for a mapping…): its complaints
+  // are about the author's actual mistake, not about choosing another shape altogether.
+  const sameKind = branches.map((b, i) => ({ b, i })).filter(({ b }) => kindMatches(b, value));
+  if (sameKind.length === 1 && (Array.isArray(value) || isRecord(value))) {
+    issues.push(...attempts[sameKind[0]!.i]!);
+    return;
+  }
+  const hint = schema["x-hint"] as string | undefined;
+  issues.push({
+    code: code ?? (sameKind.length > 0 ? "E_VALUE" : "E_TYPE"),
+    path,
+    message: `expected ${expected(schema)}, found ${describe(value, text(path))}${choiceSuggestion(schema, value)}`,
+    ...(hint === undefined ? {} : { hint }),
+  });
+}
+
+function checkText(schema: Schema, value: string, push: (c: DiagnosticCode, m: string) => void): void {
+  if (typeof schema.minLength === "number" && value.length < schema.minLength) {
+    push("E_VALUE", schema.minLength === 1 ? "must not be empty" : `must be at least ${schema.minLength} characters`);
+  } else if (typeof schema.maxLength === "number" && value.length > schema.maxLength) {
+    push("E_VALUE", `must be at most ${schema.maxLength} characters`);
+  } else if (typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value)) {
+    push("E_VALUE", `expected ${expected(schema)}, found ${describe(value)}${choiceSuggestion(schema, value)}`);
+  }
+}
+
+function walkArray(schema: Schema, value: unknown[], path: Path, text: SourceText, issues: Issue[], push: (c: DiagnosticCode, m: string) => void): void {
+  if (typeof schema.minItems === "number" && value.length < schema.minItems) {
+    push("E_VALUE", schema.minItems === 1 ? "must not be an empty list" : `needs at least ${schema.minItems} items`);
+  }
+  if (typeof schema.maxItems === "number" && value.length > schema.maxItems) {
+    push("E_VALUE", schema.maxItems === 1 ? "takes exactly one item" : `takes at most ${schema.maxItems} items`);
+  }
+  const items = schema.items as Schema | undefined;
+  if (items !== undefined) value.forEach((item, i) => walk(items, item, [...path, i], text, issues, undefined));
+}
+
+function walkObject(schema: Schema, value: Record<string, unknown>, path: Path, text: SourceText, issues: Issue[], push: (c: DiagnosticCode, m: string, extra?: Partial<Issue>) => void): void {
+  const properties = (schema.properties ?? {}) as Record<string, Schema>;
+  const patterns = Object.entries((schema.patternProperties ?? {}) as Record<string, Schema>).map(
+    ([pattern, sub]) => [new RegExp(pattern, "u"), sub] as const,
+  );
+  const keys = Object.keys(value);
+  // A misspelt required field is reported once, as "did you mean", not also as missing.
+  const misspelt = new Set<string>();
+  for (const key of keys) {
+    const known = properties[key];
+    if (known !== undefined) {
+      walk(known, value[key], [...path, key], text, issues, undefined);
+      continue;
+    }
+    const byPattern = patterns.find(([regex]) => regex.test(key));
+    if (byPattern !== undefined) {
+      walk(byPattern[1], value[key], [...path, key], text, issues, undefined);
+    } else if (schema.additionalProperties === false) {
+      const keyExpected = schema["x-key-expected"] as string | undefined;
+      const guess = closest(key, Object.keys(properties).filter((k) => !(k in value)));
+      if (guess !== undefined) misspelt.add(guess);
+      const message = keyExpected !== undefined
+        ? `'${key}' is not ${keyExpected}`
+        : `unknown field '${key}'${didYouMean(key, Object.keys(properties).filter((k) => !(k in value)))}`;
+      issues.push({
+        code: keyExpected !== undefined ? ((schema["x-code"] as DiagnosticCode | undefined) ?? "E_VALUE") : "E_UNKNOWN_FIELD",
+        path: [...path, key],
+        at: "key",
+        message,
+        ...(keyExpected === undefined && Object.keys(properties).length > 0 ? { hint: `known fields here: ${Object.keys(properties).join(", ")}` } : {}),
+        ...(typeof schema["x-hint"] === "string" ? { hint: schema["x-hint"] } : {}),
+      });
+    } else if (isRecord(schema.additionalProperties)) {
+      walk(schema.additionalProperties, value[key], [...path, key], text, issues, undefined);
+    }
+  }
+  for (const name of (schema.required ?? []) as string[]) {
+    if (!(name in value) && !misspelt.has(name)) push("E_MISSING_FIELD", `missing required field '${name}'`, { at: "key" });
+  }
+  if (typeof schema.minProperties === "number" && keys.length < schema.minProperties) push("E_VALUE", `expected ${expected(schema)}, found an empty mapping`);
+  if (typeof schema.maxProperties === "number" && keys.length > schema.maxProperties) {
+    push("E_VALUE", `expected ${expected(schema)}, found ${keys.length} keys (${keys.slice(0, 4).join(", ")}${keys.length > 4 ? ", …" : ""})`);
+  }
+}
+
+// --- internal ---
+
+function typeList(schema: Schema): string[] | undefined {
+  if (typeof schema.type === "string") return [schema.type];
+  if (Array.isArray(schema.type)) return schema.type as string[];
+  return undefined;
+}
+
+function hasType(value: unknown, type: string): boolean {
+  switch (type) {
+    case "string": return typeof value === "string";
+    case "number": return typeof value === "number" && Number.isFinite(value);
+    case "integer": return typeof value === "number" && Number.isInteger(value);
+    case "boolean": return typeof value === "boolean";
+    case "array": return Array.isArray(value);
+    case "object": return isRecord(value);
+    case "null": return value === null;
+    default: return false;
+  }
+}
+
+/** Would this branch accept values of the same JSON kind as `value`? */
+function kindMatches(schema: Schema, value: unknown): boolean {
+  const types = typeList(schema);
+  if (types !== undefined) return types.some((t) => hasType(value, t) || (t === "integer" && typeof value === "number"));
+  if (Array.isArray(schema.anyOf)) return (schema.anyOf as Schema[]).some((b) => kindMatches(b, value));
+  return false;
+}
+
+/** enum/const comparison; a number matches by the text the author wrote ("1.0" is not "1"). */
+function sameValue(expectedValue: unknown, value: unknown, source: string | undefined): boolean {
+  if (typeof value === "number" && source !== undefined) return String(expectedValue) === source;
+  return expectedValue === value;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: "text", integer: "a whole number", number: "a number", boolean: "true or false",
+  array: "a list", object: "a mapping", null: "nothing",
+};
+
+function expected(schema: Schema): string {
+  if (typeof schema["x-expected"] === "string") return schema["x-expected"];
+  if ("const" in schema) return JSON.stringify(schema.const);
+  if (Array.isArray(schema.enum)) return `one of ${(schema.enum as unknown[]).map((v) => String(v)).join(", ")}`;
+  if (Array.isArray(schema.anyOf)) return [...new Set((schema.anyOf as Schema[]).map(expected))].join(" or ");
+  const types = typeList(schema);
+  if (types !== undefined) return types.map((t) => TYPE_WORDS[t] ?? t).join(" or ");
+  return "a valid value";
+}
+
+function choiceSuggestion(schema: Schema, value: unknown): string {
+  const choices = schema["x-choices"];
+  return Array.isArray(choices) && typeof value === "string" ? didYouMean(value, choices as string[]) : "";
+}
+
+export function describe(value: unknown, source?: string): string {
+  if (value === null || value === undefined) return "an empty value";
+  if (source !== undefined && typeof value !== "string") return source;
+  if (typeof value === "string") {
+    const shown = value.length > 40 ? `${value.slice(0, 37)}…` : value;
+    return `'${shown.replace(/\n/g, "\\n").replace(/\t/g, "\\t").replace(/\r/g, "\\r")}'`;
+  }
+  if (typeof value === "number") return `${value}`;
+  if (typeof value === "boolean") return `${value}`;
+  if (Array.isArray(value)) return value.length === 0 ? "an empty list" : "a list";
+  if (isRecord(value)) return Object.keys(value).length === 0 ? "an empty mapping" : "a mapping";
+  return typeof value;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+

@@ -1,0 +1,50 @@
+/**
+ * @module document/config: read a `--config` JSON file, with every problem placed at its line and
+ * column like a document's. JSON is parsed by the same YAML reader (JSON is YAML), which is what
+ * gives us positions.
+ */
+import type { Diagnostic, Issue } from "../errors.ts";
+import { formatPath } from "../errors.ts";
+import { RunConfig } from "../model/config.ts";
+import { checkSchema } from "./check-schema.ts";
+import { loadLocalDocument } from "./load.ts";
+import { parseYamlText } from "./parse.ts";
+import type { SourceMap } from "./source-map.ts";
+
+export type ConfigResult =
+  | { ok: true; config: RunConfig }
+  | { ok: false; diagnostics: Diagnostic[]; map?: SourceMap };
+
+export function readRunConfig(source: string): ConfigResult {
+  const loaded = loadLocalDocument(source);
+  if (!loaded.ok) return { ok: false, diagnostics: [{ ...loaded.diagnostic, message: loaded.diagnostic.message.replace(/^document/, "config file") }] };
+  let strictJson: unknown;
+  try {
+    strictJson = JSON.parse(loaded.text);
+  } catch (error) {
+    const parsed = parseYamlText(loaded.text, source);
+    const diagnostics = parsed.diagnostics.length > 0 ? parsed.diagnostics : [jsonSyntax(source, (error as Error).message)];
+    return { ok: false, diagnostics: diagnostics.map((d) => ({ ...d, code: "E_JSON_SYNTAX", message: d.message.replace(/^document is not valid YAML/, "config file is not valid JSON") })), map: parsed.map };
+  }
+  const parsed = parseYamlText(loaded.text, source);
+  const issues: Issue[] = [];
+  checkSchema(RunConfig, strictJson, [], (path) => parsed.map.sourceText(path), issues);
+  if (issues.length === 0) return { ok: true, config: strictJson as RunConfig };
+  return {
+    ok: false,
+    map: parsed.map,
+    diagnostics: issues.map((issue) => ({
+      code: issue.code,
+      severity: "error",
+      message: `config: ${issue.message}`,
+      ...(issue.hint === undefined ? {} : { hint: issue.hint }),
+      file: source,
+      path: formatPath(issue.path),
+      ...parsed.map.locate(issue.path, issue.at),
+    })),
+  };
+}
+
+function jsonSyntax(file: string, message: string): Diagnostic {
+  return { code: "E_JSON_SYNTAX", severity: "error", message: `config file is not valid JSON: ${message}`, file, path: "" };
+}

@@ -1,0 +1,121 @@
+/**
+ * @module document/rules/references: every `{{ … }}` in a document — chaining must point at an
+ * earlier step of the same document and at a field that step can have (V20); names that match
+ * nothing are kept as written at run time, so they are warnings that usually catch typos.
+ */
+import type { Path } from "../../errors.ts";
+import { classifyReference, findReferences, unclosedReference } from "../../expr/template.ts";
+import { didYouMean } from "../../model/suggest.ts";
+import { findModule, type ModuleDef } from "../../modules/index.ts";
+import { isRecord, stepsOf, textOf, type RuleContext, type StepRef } from "./_context.ts";
+
+interface Place {
+  /** Where loop variables mean something: only in the inputs of a step that loops. */
+  loopScope: boolean;
+}
+
+export function checkReferences(ctx: RuleContext): void {
+  const variables = declaredVariables(ctx.doc);
+  const steps = stepsOf(ctx.doc);
+  steps.forEach((ref, order) => {
+    const earlier = steps.slice(0, order);
+    const loop = isRecord(ref.step.loop) ? ref.step.loop : undefined;
+    const loopNames = new Set(["loop", ...(textOf(loop?.name) === undefined ? [] : [textOf(loop?.name)!])]);
+    const visit = (value: unknown, path: Path, place: Place) =>
+      forEachString(value, path, (text, at) => checkString(ctx, text, at, place, { ref, earlier, steps, variables, loopNames, loops: loop !== undefined }));
+    visit(ref.step.inputs, [...ref.path, "inputs"], { loopScope: true });
+    if (loop !== undefined) visit(loop.forEach, [...ref.path, "loop", "forEach"], { loopScope: false });
+    visit(ref.step.if, [...ref.path, "if"], { loopScope: false });
+  });
+}
+
+interface Scope {
+  ref: StepRef;
+  earlier: StepRef[];
+  steps: StepRef[];
+  variables: Set<string>;
+  loopNames: Set<string>;
+  loops: boolean;
+}
+
+function checkString(ctx: RuleContext, text: string, path: Path, place: Place, scope: Scope): void {
+  const unclosed = unclosedReference(text);
+  if (unclosed !== undefined) {
+    ctx.issues.push({ code: "W_TEMPLATE_SYNTAX", severity: "warning", path, needle: "{{", message: "'{{' is never closed with '}}'; the text is used as written" });
+  }
+  for (const found of findReferences(text)) {
+    const reference = classifyReference(found.expr);
+    const at = { path, needle: found.raw };
+    if (reference.kind === "variable") {
+      if (!scope.variables.has(reference.name)) {
+        ctx.issues.push({
+          code: "W_UNKNOWN_VARIABLE", severity: "warning", ...at,
+          message: `'${found.raw}' matches no parameter or constant, so it is kept as written${didYouMean(reference.name, scope.variables)}`,
+        });
+      }
+    } else if (reference.kind === "loop") {
+      if (!scope.loopNames.has(reference.loop) || !place.loopScope || !scope.loops) {
+        const why = !scope.loops ? "this step has no loop" : !place.loopScope ? "loop variables only work inside the step's inputs" : `this step's loop is not named '${reference.loop}'`;
+        ctx.issues.push({ code: "W_LOOP_VARIABLE_OUTSIDE_LOOP", severity: "warning", ...at, message: `'${found.raw}' is kept as written: ${why}` });
+      }
+    } else if (reference.kind === "chain") {
+      checkChain(ctx, found.expr, reference, at, scope);
+    } else {
+      ctx.issues.push({ code: "W_TEMPLATE_SYNTAX", severity: "warning", ...at, message: `'${found.raw}' is not a parameter, loop or chaining reference; it is kept as written` });
+    }
+  }
+}
+
+function checkChain(
+  ctx: RuleContext,
+  expr: string,
+  reference: { phase: string; step: string; part: "inputs" | "outputs"; field: string },
+  at: { path: Path; needle: string },
+  scope: Scope,
+): void {
+  const fail = (why: string, hint?: string): void => {
+    ctx.issues.push({ code: "E_CHAINING", ...at, message: `unknown chaining reference '${expr}': ${why}`, ...(hint === undefined ? {} : { hint }) });
+  };
+  const isTarget = (s: StepRef) => s.phaseName === reference.phase && s.stepName === reference.step;
+  const target = scope.earlier.find(isTarget);
+  if (target === undefined) {
+    if (isTarget(scope.ref)) return fail("a step cannot refer to itself");
+    if (scope.steps.some(isTarget)) return fail(`step '${reference.phase}/${reference.step}' runs after this one`, "chaining can only read steps that ran earlier");
+    const phaseSteps = scope.earlier.filter((s) => s.phaseName === reference.phase);
+    if (phaseSteps.length === 0 && !scope.steps.some((s) => s.phaseName === reference.phase)) {
+      const phases = new Set(scope.earlier.map((s) => s.phaseName).filter((n): n is string => n !== undefined));
+      return fail(`there is no phase '${reference.phase}'${didYouMean(reference.phase, phases)}`);
+    }
+    const names = phaseSteps.map((s) => s.stepName).filter((n): n is string => n !== undefined);
+    return fail(`phase '${reference.phase}' has no earlier step '${reference.step}'${didYouMean(reference.step, names)}`);
+  }
+  const module = findModule(textOf(target.step.action) ?? "");
+  if (module === undefined || module.shape === "condition") return;
+  const fields = fieldNames(module, reference.part);
+  if (!fields.includes(reference.field)) {
+    const offer = fields.length === 0 ? `${module.name} has no ${reference.part}` : `${module.name} ${reference.part} are ${fields.join(", ")}`;
+    fail(`'${reference.field}' is not one of the ${reference.part} of ${module.name}${didYouMean(reference.field, fields)}`, offer);
+  }
+}
+
+function fieldNames(module: ModuleDef, part: "inputs" | "outputs"): string[] {
+  const schema = (part === "inputs" ? module.input : module.output) as { properties?: Record<string, unknown> };
+  return Object.keys(schema.properties ?? {});
+}
+
+function declaredVariables(doc: Record<string, unknown>): Set<string> {
+  const names = new Set<string>();
+  for (const kind of ["parameters", "constants"]) {
+    const list = doc[kind];
+    if (!Array.isArray(list)) continue;
+    for (const item of list) if (isRecord(item)) for (const key of Object.keys(item)) names.add(key);
+  }
+  return names;
+}
+
+/** Calls `visit` for every string inside `value` (any depth), with its path. */
+function forEachString(value: unknown, path: Path, visit: (text: string, path: Path) => void): void {
+  if (typeof value === "string") visit(value, path);
+  else if (Array.isArray(value)) value.forEach((item, i) => forEachString(item, [...path, i], visit));
+  else if (isRecord(value)) for (const [key, item] of Object.entries(value)) forEachString(item, [...path, key], visit);
+}

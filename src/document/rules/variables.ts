@@ -1,0 +1,43 @@
+/** @module document/rules/variables: parameter and constant names, uniqueness and allowed values. */
+import { isRecord, textOf, type RuleContext } from "./_context.ts";
+
+export function checkVariables(ctx: RuleContext): void {
+  const seen = new Map<string, string>();
+  for (const kind of ["parameters", "constants"] as const) {
+    const list = ctx.doc[kind];
+    if (!Array.isArray(list)) continue;
+    list.forEach((item, index) => {
+      if (!isRecord(item)) return;
+      const keys = Object.keys(item);
+      if (keys.includes("name") && keys.includes("type")) {
+        ctx.issues.push({
+          code: "E_VARIABLE",
+          path: [kind, index],
+          message: `invalid variable: ${kind} are one-key mappings named after the variable, not mappings with a 'name' field`,
+          hint: `write \`- ${textOf(item.name) ?? "MyName"}:\` and indent type/default/description under it`,
+          supersedes: true,
+        });
+        return;
+      }
+      for (const name of keys) {
+        const where = [kind, index, name];
+        const previous = seen.get(name);
+        if (previous !== undefined) {
+          ctx.issues.push({ code: "E_VARIABLE", path: where, at: "key", message: `invalid variable '${name}': the name is already used by a ${previous}`, hint: "parameter and constant names must be unique together" });
+        }
+        seen.set(name, kind === "parameters" ? "parameter" : "constant");
+        const body = item[name];
+        if (kind === "parameters" && isRecord(body)) checkAllowedValues(ctx, name, body, where);
+      }
+    });
+  }
+}
+
+function checkAllowedValues(ctx: RuleContext, name: string, body: Record<string, unknown>, path: readonly (string | number)[]): void {
+  if (!Array.isArray(body.allowedValues) || body.default === undefined) return;
+  const allowed = body.allowedValues.map(textOf);
+  const fallback = textOf(body.default) === undefined ? undefined : ctx.sourceText([...path, "default"]) ?? textOf(body.default);
+  if (fallback !== undefined && !allowed.includes(fallback)) {
+    ctx.issues.push({ code: "E_VARIABLE", path: [...path, "default"], message: `invalid variable '${name}': default '${fallback}' is not one of its allowedValues (${allowed.join(", ")})` });
+  }
+}

@@ -1,0 +1,158 @@
+/** @module errors: every error code, the error classes, diagnostics and the exit-code table. */
+
+/** Exit codes of the process (cli.md §11). Only src/main.ts turns these into an exit. */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  rebootLinux: 194,
+  rebootWindows: 3010,
+} as const;
+
+/** Codes of problems found in a document or config file. Stable: they appear in `--output json`. */
+export type DiagnosticCode =
+  | "E_SOURCE_MISSING"
+  | "E_SOURCE_UNREADABLE"
+  | "E_SOURCE_UNSUPPORTED"
+  | "E_SOURCE_TOO_LARGE"
+  | "E_SOURCE_EMPTY"
+  | "E_SOURCE_BINARY"
+  | "E_SOURCE_ENCODING"
+  | "E_YAML_SYNTAX"
+  | "E_YAML_DUPLICATE_KEY"
+  | "E_YAML_ALIAS_LIMIT"
+  | "E_YAML_TOO_DEEP"
+  | "E_YAML_MULTI_DOCUMENT"
+  | "E_JSON_SYNTAX"
+  | "E_NOT_A_MAPPING"
+  | "E_TYPE"
+  | "E_VALUE"
+  | "E_UNKNOWN_FIELD"
+  | "E_MISSING_FIELD"
+  | "E_SCHEMA_VERSION"
+  | "E_NO_PHASES"
+  | "E_NO_KNOWN_PHASE"
+  | "E_DUPLICATE_PHASE"
+  | "E_NO_STEPS"
+  | "E_DUPLICATE_STEP"
+  | "E_UNKNOWN_ACTION"
+  | "E_ACTION_UNSUPPORTED_ON_PLATFORM"
+  | "E_FIELD_UNSUPPORTED_ON_PLATFORM"
+  | "E_TIMEOUT"
+  | "E_ON_FAILURE"
+  | "E_MAX_ATTEMPTS"
+  | "E_EXECUTE_DOCUMENT_FIELDS"
+  | "E_INPUT"
+  | "E_VARIABLE"
+  | "E_PARAMETER_NO_VALUE"
+  | "E_LOOP"
+  | "E_CONDITION"
+  | "E_CHAINING"
+  | "W_UNKNOWN_VARIABLE"
+  | "W_LOOP_VARIABLE_OUTSIDE_LOOP"
+  | "W_TEMPLATE_SYNTAX";
+
+export type Severity = "error" | "warning";
+
+/** A path into a parsed document: keys and list indexes, outermost first. */
+export type Path = readonly (string | number)[];
+
+/**
+ * A problem before it has a position: rules and schema checks produce these, the validator
+ * attaches file, line and column from the source map.
+ */
+export interface Issue {
+  code: DiagnosticCode;
+  path: Path;
+  message: string;
+  /** What would be right, when we can tell. */
+  hint?: string;
+  severity?: Severity;
+  /** Point at the mapping key rather than its value (unknown or duplicate names). */
+  at?: "key" | "value";
+  /** A substring of the value's source to point at precisely (e.g. one `{{ ref }}`). */
+  needle?: string;
+  /** This explains the problem better than the generic schema messages at or below `path`: drop those. */
+  supersedes?: boolean;
+}
+
+/** A problem in a document, placed in its file: what `validate` reports. */
+export interface Diagnostic {
+  code: DiagnosticCode;
+  severity: Severity;
+  message: string;
+  hint?: string;
+  /** The document source as the user gave it. */
+  file: string;
+  /** Location inside the document, e.g. `phases[1].steps[2].inputs`; "" for the whole file. */
+  path: string;
+  line?: number;
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
+}
+
+export type ErrorCode =
+  | "E_USAGE"
+  | "E_CONFIG_INVALID"
+  | "E_DOCUMENT_INVALID"
+  | "E_INTERNAL";
+
+/** Base of every error awstoe raises on purpose. `main.ts` maps it to an exit code. */
+export abstract class ToeError extends Error {
+  abstract readonly code: ErrorCode;
+  abstract readonly exitCode: number;
+  /** A line telling the user what to do instead, printed under the message. */
+  readonly hint?: string;
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    if (options?.hint !== undefined) this.hint = options.hint;
+  }
+}
+
+/** Bad command line: unknown command or option, missing or conflicting options. */
+export class UsageError extends ToeError {
+  readonly code = "E_USAGE" as const;
+  readonly exitCode = ExitCode.usage;
+}
+
+/** A `--config` file that cannot be used. Carries diagnostics with positions in the file. */
+export class ConfigError extends ToeError {
+  readonly code = "E_CONFIG_INVALID" as const;
+  readonly exitCode = ExitCode.failed;
+  constructor(
+    message: string,
+    readonly diagnostics: Diagnostic[] = [],
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    super(message, options);
+  }
+}
+
+/** One or more documents that failed to load or validate. */
+export class DocumentError extends ToeError {
+  readonly code = "E_DOCUMENT_INVALID" as const;
+  readonly exitCode = ExitCode.failed;
+  constructor(
+    message: string,
+    readonly diagnostics: Diagnostic[],
+  ) {
+    super(message);
+  }
+}
+
+export function isToeError(value: unknown): value is ToeError {
+  return value instanceof ToeError;
+}
+
+/** Render a path array the way users read it: `phases[1].steps[0].inputs`. */
+export function formatPath(path: Path): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else if (/^[A-Za-z_][\w-]*$/.test(part)) out += out === "" ? part : `.${part}`;
+    else out += `[${JSON.stringify(part)}]`;
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bun
+/**
+ * @module main: the entry point. Runs the command line and turns its outcome into the exit code;
+ * the only place that ends the process. `--version` is answered before anything else loads.
+ */
+import { ExitCode, isToeError } from "./errors.ts";
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+    const { versionLine } = await import("./version.ts");
+    process.stdout.write(`${versionLine()}\n`);
+    return ExitCode.ok;
+  }
+  try {
+    const { runCli } = await import("./cli/index.ts");
+    const { colorEnabled } = await import("./logs/terminal.ts");
+    // citty colours its usage text unconditionally; keep pipes and NO_COLOR plain.
+    const plain = (text: string) => (colorEnabled(process.stdout) ? text : text.replace(/\u001b\[[0-9;]*m/g, ""));
+    return await runCli(argv, (text) => process.stdout.write(`${plain(text)}\n`));
+  } catch (error) {
+    if (isToeError(error)) {
+      const hint = error.hint === undefined ? "" : ` — ${error.hint}`;
+      process.stderr.write(`awstoe: ${error.message}${hint}\n`);
+      return error.exitCode;
+    }
+    // Anything else is a bug in awstoe: say so plainly, with the trace for the report.
+    process.stderr.write(`awstoe: internal error (please report it): ${(error as Error)?.stack ?? String(error)}\n`);
+    return ExitCode.failed;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  () => process.exit(ExitCode.failed),
+);

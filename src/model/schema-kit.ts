@@ -1,0 +1,105 @@
+/**
+ * @module model/schema-kit: the few schema shapes component documents need, as TypeBox builders.
+ *
+ * awstoe reads YAML loosely: a text field may hold `1.0` or `true` (read as their source text),
+ * integers and booleans may come as strings so `{{ references }}` can feed them. These builders
+ * express exactly that as plain JSON Schema, so one definition serves the validator, the runtime
+ * input check and the editor schema printed by `awstoe schema`.
+ *
+ * Keys starting with `x-` are ours: `x-expected` words what a field accepts for error messages.
+ * They are stripped from the published JSON Schema.
+ */
+import { Type, type TSchema, type TUnsafe } from "@sinclair/typebox";
+import type { DiagnosticCode } from "../errors.ts";
+
+/** A `{{ … }}` reference somewhere in a string; such a value is only checked when the step runs. */
+export const TEMPLATE_PATTERN = "\\{\\{[^{}]*\\}\\}";
+
+const BOOLEAN_TEXT_PATTERN = "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$";
+const INTEGER_TEXT_PATTERN = "^\\s*[+-]?\\d+\\s*$";
+
+interface Common {
+  description?: string;
+  /** The diagnostic code for problems with this field (default E_TYPE / E_VALUE). */
+  "x-code"?: DiagnosticCode;
+  /** How error messages word what the field accepts. */
+  "x-expected"?: string;
+}
+
+function template(): TSchema {
+  return Type.String({ pattern: TEMPLATE_PATTERN, description: "a {{ reference }}, checked when the step runs" });
+}
+
+/** Text. YAML numbers and booleans are accepted and read as the text the author wrote. */
+export function Text(options: Common & { default?: string; minLength?: number; pattern?: string } = {}): TUnsafe<string> {
+  return Type.Unsafe<string>({ type: ["string", "number", "boolean"], "x-expected": "text", ...options });
+}
+
+/** A list of text items. */
+export function TextList(options: Common & { minItems?: number } = {}) {
+  return Type.Array(Text(), { "x-expected": "a list of text items", ...options });
+}
+
+/** true/false; also the strings "true"/"false" in any case, or a reference. */
+export function Flag(options: Common & { default?: boolean } = {}): TUnsafe<boolean> {
+  return Type.Unsafe<boolean>({
+    anyOf: [{ type: "boolean" }, { type: "string", pattern: BOOLEAN_TEXT_PATTERN }, template()],
+    "x-expected": "true or false",
+    ...options,
+  });
+}
+
+/** A whole number, optionally bounded; digit strings and references are accepted too. */
+export function Whole(
+  options: Common & { default?: number; minimum?: number; maximum?: number; templates?: boolean } = {},
+): TUnsafe<number> {
+  const { templates = true, minimum, maximum, ...rest } = options;
+  const bounds = { ...(minimum === undefined ? {} : { minimum }), ...(maximum === undefined ? {} : { maximum }) };
+  const branches: unknown[] = [{ type: "integer", ...bounds }];
+  if (templates) branches.push({ type: "string", pattern: INTEGER_TEXT_PATTERN }, template());
+  return Type.Unsafe<number>({ anyOf: branches, "x-expected": describeWhole(minimum, maximum), ...rest });
+}
+
+function describeWhole(minimum?: number, maximum?: number): string {
+  if (minimum !== undefined && maximum !== undefined) return `a whole number from ${minimum} to ${maximum}`;
+  if (minimum !== undefined) return `a whole number of at least ${minimum}`;
+  return "a whole number";
+}
+
+/**
+ * One of a fixed set of words. `caseInsensitive` accepts any letter case (the value is
+ * normalised when the step runs); `templates` also accepts a reference.
+ */
+export function Choice<const T extends readonly string[]>(
+  values: T,
+  options: Common & { default?: T[number]; caseInsensitive?: boolean; templates?: boolean } = {},
+): TUnsafe<T[number]> {
+  const { caseInsensitive = false, templates = false, ...rest } = options;
+  const words: Record<string, unknown> = caseInsensitive
+    ? { type: "string", pattern: `^(?:${values.map(caseInsensitivePattern).join("|")})$` }
+    : { type: "string", enum: [...values] };
+  const expected = `one of ${values.join(", ")}${caseInsensitive ? " (any case)" : ""}`;
+  if (!templates) return Type.Unsafe({ ...words, "x-expected": expected, "x-choices": [...values], ...rest });
+  return Type.Unsafe({ anyOf: [words, template()], "x-expected": expected, "x-choices": [...values], ...rest });
+}
+
+function caseInsensitivePattern(word: string): string {
+  return [...word]
+    .map((ch) => {
+      const lower = ch.toLowerCase();
+      const upper = ch.toUpperCase();
+      if (lower !== upper) return `[${upper}${lower}]`;
+      return ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    })
+    .join("");
+}
+
+/** A mapping with exactly these fields (unknown fields are errors). */
+export function Fields<P extends Parameters<typeof Type.Object>[0]>(properties: P, options: Common & { title?: string } = {}) {
+  return Type.Object(properties, { additionalProperties: false, ...options });
+}
+
+/** The private `x-` keys, removed from schemas shown to other tools. */
+export function isPrivateKey(key: string): boolean {
+  return key.startsWith("x-");
+}

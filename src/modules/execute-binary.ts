@@ -1,0 +1,16 @@
+/** @module modules/execute-binary: ExecuteBinary — run a program directly, without a shell. */
+import { Type } from "@sinclair/typebox";
+import { Fields, Text, TextList } from "../model/schema-kit.ts";
+import { defineModule } from "./_define.ts";
+
+export default defineModule({
+  name: "ExecuteBinary",
+  summary: "Runs a program with the given arguments, each list item one argument; no shell is involved.",
+  platforms: ["linux", "windows", "macos"],
+  shape: "map",
+  input: Fields({
+    path: Text({ minLength: 1, description: "the program to run" }),
+    arguments: Type.Optional(TextList({ description: "arguments, one per item" })),
+  }),
+  output: Fields({ stdout: Text({ description: "standard output, trailing newlines removed" }) }),
+});

@@ -1,0 +1,33 @@
+/** @module modules/execute-powershell: ExecutePowerShell — run commands or a .ps1 file (Windows). */
+import { Type } from "@sinclair/typebox";
+import { Fields, Text, TextList } from "../model/schema-kit.ts";
+import { defineModule, literalText, type InputIssue } from "./_define.ts";
+
+export default defineModule({
+  name: "ExecutePowerShell",
+  summary: "Runs PowerShell commands (or an existing .ps1 file) with Windows PowerShell; exit 3010 asks for a reboot.",
+  platforms: ["windows"],
+  shape: "map",
+  input: Fields({
+    commands: Type.Optional(TextList({ minItems: 1, description: "PowerShell commands, run in order as one script" })),
+    file: Type.Optional(Text({ minLength: 1, description: "path of an existing .ps1 script (instead of commands)" })),
+  }),
+  output: Fields({ stdout: Text({ description: "standard output, trailing newlines removed" }) }),
+  check(input) {
+    const issues: InputIssue[] = [];
+    const hasCommands = input.commands !== undefined;
+    const hasFile = input.file !== undefined;
+    if (hasCommands === hasFile) {
+      issues.push({
+        path: [],
+        message: hasFile ? "give either commands or file, not both" : "give either commands or file",
+        hint: "commands: a list of PowerShell lines; file: the path of a .ps1 script",
+      });
+    }
+    const file = literalText(input.file);
+    if (file !== undefined && !file.toLowerCase().endsWith(".ps1")) {
+      issues.push({ path: ["file"], message: `file '${file}' must be a .ps1 script` });
+    }
+    return issues;
+  },
+});

@@ -1,0 +1,13 @@
+/** @module modules/move-file: MoveFile — move or rename files. */
+import { defineModule } from "./_define.ts";
+import { checkWildcardSource, NoOutput, sourceDestination } from "./_inputs.ts";
+
+export default defineModule({
+  name: "MoveFile",
+  summary: "Moves or renames files; a * in the source's last segment moves every matching file into a folder.",
+  platforms: ["linux", "windows", "macos"],
+  shape: "list",
+  input: sourceDestination("file"),
+  output: NoOutput(),
+  check: (input, env) => checkWildcardSource(input, env.platform === "windows"),
+});

@@ -1,0 +1,36 @@
+/** @module modules/s3-download: S3Download — fetch objects from Amazon S3 to local files. */
+import { Type } from "@sinclair/typebox";
+import { Fields, Flag, Text } from "../model/schema-kit.ts";
+import { defineModule, literalText, type InputIssue } from "./_define.ts";
+import { NoOutput, parseS3Uri } from "./_inputs.ts";
+
+export default defineModule({
+  name: "S3Download",
+  summary: "Downloads one S3 object, or every object under a prefix (s3://bucket/prefix/*), to local paths.",
+  platforms: ["linux", "windows", "macos"],
+  shape: "list",
+  input: Fields({
+    source: Text({ minLength: 1, description: "s3://bucket/key, or s3://bucket/prefix/* for every object under it" }),
+    destination: Text({ minLength: 1, description: "file path for one object; folder for a prefix" }),
+    expectedBucketOwner: Type.Optional(Text({ description: "account id that must own the bucket" })),
+    overwrite: Type.Optional(Flag({ default: true, description: "replace existing files (default true)" })),
+  }),
+  output: NoOutput(),
+  check(input) {
+    const source = literalText(input.source);
+    if (source === undefined) return [];
+    const issues: InputIssue[] = [];
+    const uri = parseS3Uri(source);
+    if (uri === undefined || uri.key === "") {
+      issues.push({ path: ["source"], message: `'${source}' is not an S3 object URI`, hint: "write s3://bucket/key or s3://bucket/prefix/*" });
+    } else if (uri.key.includes("*") && !isTrailingWildcard(uri.key)) {
+      issues.push({ path: ["source"], message: "only a trailing /* wildcard is allowed in an S3 source", needle: "*" });
+    }
+    return issues;
+  },
+});
+
+/** `prefix/*` or `*`: the only wildcard S3Download understands. */
+function isTrailingWildcard(key: string): boolean {
+  return key.indexOf("*") === key.length - 1 && (key === "*" || key.endsWith("/*"));
+}
