@@ -13,10 +13,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     const { runCli } = await import("./cli/index.ts");
-    const { colorEnabled } = await import("./logs/terminal.ts");
-    // citty colours its usage text unconditionally; keep pipes and NO_COLOR plain.
-    const plain = (text: string) => (colorEnabled(process.stdout) ? text : text.replace(/\u001b\[[0-9;]*m/g, ""));
-    return await runCli(argv, (text) => process.stdout.write(`${plain(text)}\n`));
+    return await runCli(argv, (text) => process.stdout.write(`${text}\n`));
   } catch (error) {
     if (isToeError(error)) {
       const hint = error.hint === undefined ? "" : ` — ${error.hint}`;

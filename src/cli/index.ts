@@ -4,6 +4,7 @@
  */
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { ExitCode, UsageError } from "../errors.ts";
+import { colorEnabled } from "../logs/terminal.ts";
 import { closest } from "../model/suggest.ts";
 import { VERSION, versionLine } from "../version.ts";
 import { checkArguments, wantsHelp } from "./_strict.ts";
@@ -27,7 +28,9 @@ export const root = defineCommand({
 });
 
 /** Runs the command line; returns the process exit code. Usage mistakes throw UsageError. */
-export async function runCli(rawArgs: readonly string[], out: (text: string) => void): Promise<number> {
+export async function runCli(rawArgs: readonly string[], write: (text: string) => void): Promise<number> {
+  // citty colours its usage text unconditionally; keep pipes and NO_COLOR plain.
+  const out = (text: string) => write(colorEnabled(process.stdout) ? text : text.replace(/\u001b\[[0-9;]*m/g, ""));
   const [first, ...rest] = rawArgs;
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     const sub = first === "help" && rest[0] !== undefined ? await loadCommand(rest[0]) : undefined;

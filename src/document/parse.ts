@@ -62,7 +62,8 @@ export function parseYamlText(text: string, file: string): ParsedText {
   for (const error of doc.errors) {
     const code: DiagnosticCode = error.code === "DUPLICATE_KEY" ? "E_YAML_DUPLICATE_KEY" : error.message.includes("call stack") ? "E_YAML_TOO_DEEP" : "E_YAML_SYNTAX";
     const message = code === "E_YAML_DUPLICATE_KEY" ? "this key appears twice in the same mapping" : `document is not valid YAML: ${cleanYamlMessage(error.message)}`;
-    report(code, message, error.pos, code === "E_YAML_DUPLICATE_KEY" ? "remove or rename one of the two" : yamlHint(error.code));
+    const line = map.lineText(map.lineColumn(error.pos[0]).line);
+    report(code, message, error.pos, code === "E_YAML_DUPLICATE_KEY" ? "remove or rename one of the two" : yamlHint(error.code, line));
   }
   if (doc.errors.length > 0) return { value: undefined, map, diagnostics };
 
@@ -189,7 +190,8 @@ function cleanYamlMessage(message: string): string {
   return message.replace(/\s+at line \d+, column \d+:?[\s\S]*$/, "").replace(/\.$/, "");
 }
 
-function yamlHint(code: string): string | undefined {
+function yamlHint(code: string, line: string): string | undefined {
+  if (line.includes("{{")) return "quote values that contain {{ … }}, e.g. '{{ Name }}' or \"echo {{ Name }}\"";
   if (code === "BAD_INDENT" || code === "MISSING_CHAR") return "check the indentation of this line against the lines above";
   if (code === "TAB_AS_INDENT") return "indent with spaces; YAML does not allow tabs for indentation";
   if (code === "BLOCK_AS_IMPLICIT_KEY" || code === "MULTILINE_IMPLICIT_KEY") return "a value that starts with { or contains ': ' must be quoted";

@@ -40,6 +40,8 @@ export function closest(word: string, known: Iterable<string>): string | undefin
       bestDistance = distance;
     }
   }
+  // One- and two-letter words are too short for a guess to mean anything.
+  if (word.length < 3) return undefined;
   const allowed = Math.max(1, Math.floor(Math.max(word.length, best?.length ?? 0) / 3));
   return bestDistance <= allowed ? best : undefined;
 }

@@ -85,7 +85,7 @@ function checkExpression(ctx: RuleContext, value: unknown, path: Path, depth: nu
     return;
   }
   if (depth + 1 > MAX_LOGICAL_DEPTH) {
-    fail(ctx, [...path, operator], `conditional expression exceeds maximum nesting depth of ${MAX_LOGICAL_DEPTH}`, undefined, "key");
+    fail(ctx, [...path, operator], `exceeds maximum nesting depth of ${MAX_LOGICAL_DEPTH} and/or/not levels`, undefined, "key");
     return;
   }
   const operand = value[operator];

@@ -1,0 +1,94 @@
+/**
+ * The layering of ARCHITECTURE.md §2.5, checked on every runtime import under src/, plus the
+ * runtime rule of §2.16 (node:* APIs only, no Bun globals) and the single exits/consola seams.
+ */
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+
+const SRC = resolve(import.meta.dir, "../src");
+
+/** Which layers each layer may import at run time (type-only imports are erased and not checked). */
+const ALLOWED: Record<string, readonly string[]> = {
+  errors: [],
+  version: [],
+  model: ["errors"],
+  expr: ["model", "errors"],
+  platform: ["model", "errors"],
+  aws: ["model", "errors"],
+  state: ["model", "errors"],
+  logs: ["model", "errors"],
+  modules: ["model", "errors"],
+  document: ["model", "expr", "modules", "errors"],
+  engine: ["model", "expr", "modules", "document", "platform", "aws", "state", "logs", "errors", "version"],
+  cli: ["model", "expr", "modules", "document", "platform", "aws", "state", "logs", "engine", "errors", "version"],
+  main: ["cli", "errors", "version"],
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [join(dir, entry.name)] : [],
+  );
+}
+
+function layerOf(file: string): string {
+  const rel = relative(SRC, file);
+  const top = rel.split("/")[0]!;
+  return top.endsWith(".ts") ? top.slice(0, -3) : top;
+}
+
+const files = sourceFiles(SRC);
+const transpiler = new Bun.Transpiler({ loader: "ts" });
+
+describe("architecture", () => {
+  test("every src file belongs to a known layer", () => {
+    for (const file of files) expect(Object.keys(ALLOWED), relative(SRC, file)).toContain(layerOf(file));
+  });
+
+  for (const file of files) {
+    const rel = relative(SRC, file);
+    test(`imports of ${rel} respect the layers`, () => {
+      const code = readFileSync(file, "utf8").replace(/^#!.*\n/, "");
+      const layer = layerOf(file);
+      for (const { path } of transpiler.scanImports(code)) {
+        if (!path.startsWith(".")) {
+          // Packages: only node:* built-ins and the approved dependencies.
+          expect(path, `${rel} imports ${path}`).toMatch(/^(node:|citty$|yaml$|consola$|@sinclair\/typebox|@aws-sdk\/)/);
+          continue;
+        }
+        const target = resolve(dirname(file), path);
+        if (!target.startsWith(SRC)) continue; // package.json for the version
+        const targetLayer = layerOf(target);
+        if (targetLayer === layer) continue;
+        expect(ALLOWED[layer], `${rel} (${layer}) may not import ${relative(SRC, target)} (${targetLayer})`).toContain(targetLayer);
+        expect(relative(SRC, target).split("/").pop()!.startsWith("_") && targetLayer !== layer, `${rel} imports another folder's private file ${path}`).toBe(false);
+      }
+    });
+  }
+
+  test("src/ uses node:* APIs, never Bun globals (the Node fallback runs the same code)", () => {
+    for (const file of files) {
+      const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+      expect(/\bBun\.|from "bun"|bun:/.test(code), relative(SRC, file)).toBe(false);
+    }
+  });
+
+  test("only main.ts ends the process", () => {
+    for (const file of files) {
+      if (layerOf(file) === "main") continue;
+      expect(/process\.exit\s*\(/.test(readFileSync(file, "utf8")), relative(SRC, file)).toBe(false);
+    }
+  });
+
+  test("only logs/logger.ts constructs consola", () => {
+    for (const file of files) {
+      if (relative(SRC, file) === "logs/logger.ts") continue;
+      expect(/from "consola"/.test(readFileSync(file, "utf8")), relative(SRC, file)).toBe(false);
+    }
+  });
+
+  test("the checker sees real violations", () => {
+    const imports = transpiler.scanImports('import { x } from "../engine/run.ts"; import type { T } from "../cli/x.ts"; await import("./y.ts");');
+    expect(imports.map((i) => i.path)).toEqual(["../engine/run.ts", "./y.ts"]);
+  });
+});
