@@ -154,3 +154,11 @@ describe("chaining", () => {
     expect(check(step(bash("A") + bash("B", "", "echo {{ build.A.inputs.command }}"))).messages[0]).toContain("did you mean 'commands'");
   });
 });
+
+describe("loop size", () => {
+  test("a literal forEach over the iteration cap is refused", () => {
+    const list = Array.from({ length: 10_001 }, (_, i) => i).join(",");
+    expect(check(step(bash("A", `        loop:\n          forEach:\n            list: '${list}'\n`))).codes).toEqual(["E_LOOP"]);
+    expect(check(step(bash("A", `        loop:\n          forEach:\n            list: '${list.slice(0, 2000)}'\n`))).codes).toEqual([]);
+  });
+});

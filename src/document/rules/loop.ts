@@ -19,6 +19,7 @@ export function checkLoops(ctx: RuleContext): void {
       });
     }
     if (isRecord(loop.for)) checkForRange(ctx, loop.for, [...path, "for"]);
+    checkForEachSize(ctx, loop.forEach, [...path, "forEach"]);
     const name = textOf(loop.name);
     if (name !== undefined) {
       const names = namesByPhase.get(ref.phaseIndex) ?? new Set<string>();
@@ -55,5 +56,18 @@ function checkForRange(ctx: RuleContext, range: Record<string, unknown>, path: r
   const iterations = Math.floor(Math.abs(end - start) / Math.abs(updateBy)) + 1;
   if (iterations > MAX_LOOP_ITERATIONS) {
     ctx.issues.push({ code: "E_LOOP", path, message: `loop: ${iterations} iterations; at most ${MAX_LOOP_ITERATIONS} are allowed` });
+  }
+}
+
+/** A literal forEach (a list, or a delimited text without references) must stay under the cap. */
+function checkForEachSize(ctx: RuleContext, forEach: unknown, path: readonly (string | number)[]): void {
+  let count: number | undefined;
+  if (Array.isArray(forEach)) count = forEach.length;
+  else if (isRecord(forEach) && typeof forEach.list === "string" && !forEach.list.includes("{{")) {
+    const delimiter = typeof forEach.delimiter === "string" ? forEach.delimiter : ",";
+    count = delimiter === "" ? 1 : forEach.list.split(delimiter).length;
+  }
+  if (count !== undefined && count > MAX_LOOP_ITERATIONS) {
+    ctx.issues.push({ code: "E_LOOP", path, message: `loop: ${count} items; at most ${MAX_LOOP_ITERATIONS} iterations are allowed` });
   }
 }
