@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
  * @module main: the entry point. Runs the command line and turns its outcome into the exit code;
- * the only place that ends the process. `--version` is answered before anything else loads.
+ * the only place that decides how the process ends. `--version` is answered before anything else loads.
  */
 import { ExitCode, isToeError } from "./errors.ts";
 
@@ -26,7 +26,14 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// Set the exit code and let the process end on its own: Bun's process.exit() drops output a
+// pipe's reader has not taken yet (anything past the 64 KiB pipe buffer), even after a write
+// callback or a 'drain' event. Commands therefore must leave no open handles behind.
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  () => process.exit(ExitCode.failed),
+  (code) => {
+    process.exitCode = code;
+  },
+  () => {
+    process.exitCode = ExitCode.failed;
+  },
 );

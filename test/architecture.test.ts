@@ -76,7 +76,7 @@ describe("architecture", () => {
   test("only main.ts ends the process", () => {
     for (const file of files) {
       if (layerOf(file) === "main") continue;
-      expect(/process\.exit\s*\(/.test(readFileSync(file, "utf8")), relative(SRC, file)).toBe(false);
+      expect(/process\.exit(Code\b|\s*\()/.test(readFileSync(file, "utf8")), relative(SRC, file)).toBe(false);
     }
   });
 

@@ -1,0 +1,349 @@
+/**
+ * End-to-end tests of the compiled `awstoe` (dist/awstoe-<host>, built on demand by
+ * test/helpers/binary.ts). Every run has NO_COLOR=1 unless a test says otherwise.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, ftruncateSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import packageJson from "../../package.json" with { type: "json" };
+import { validateArgs } from "../../src/cli/validate.ts";
+import { awstoeBinary, runAwstoe, type AwstoeRun } from "../helpers/binary.ts";
+
+const REPO = join(import.meta.dir, "../..");
+const HELLO_LINUX = join(REPO, "examples/hello-linux.yaml");
+const HELLO_WINDOWS = join(REPO, "examples/hello-windows.yaml");
+
+let tmp: string;
+
+/** Writes a file in the test's temp folder and returns its path. */
+function file(name: string, content: string | Uint8Array): string {
+  const path = join(tmp, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+/** A usage error: exit 2, nothing on stdout, exactly one stderr line starting with `awstoe: `. */
+function expectUsageError(run: AwstoeRun): string {
+  expect(run.code).toBe(2);
+  expect(run.stdout).toBe("");
+  const lines = run.stderr.split("\n").filter((l) => l !== "");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]!).toStartWith("awstoe: ");
+  return lines[0]!;
+}
+
+/** A failure the user caused: exit 1, no crash, no stack trace, no hang. */
+function expectCleanFailure(run: AwstoeRun): void {
+  expect(run.timedOut).toBe(false);
+  expect(run.code).toBe(1);
+  const all = `${run.stdout}\n${run.stderr}`;
+  expect(all).not.toMatch(/internal error/i);
+  expect(all).not.toMatch(/^\s*at .*:\d+(:\d+)?\)?$/m); // a JS stack frame
+  expect(all).not.toContain("$bunfs");
+  expect(all).not.toMatch(/\b(TypeError|RangeError|ReferenceError|SyntaxError)\b/);
+  expect(run.ms).toBeLessThan(10_000); // hang guard only, not a performance target
+}
+
+const BAD_ACTION_DOC = `name: Bad
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: SayHello
+        action: ExecuteBsh
+        inputs:
+          commands:
+            - echo hi
+`;
+
+beforeAll(async () => {
+  await awstoeBinary();
+  tmp = mkdtempSync(join(tmpdir(), "opentoe-e2e-"));
+});
+
+afterAll(() => {
+  if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("awstoe --version / --help", () => {
+  test("--version prints the package version and exits 0", () => {
+    const run = runAwstoe(["--version"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe("");
+    const lines = run.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!).toContain(packageJson.version);
+    expect(lines[0]!).toMatch(/^awstoe \S+ \(opentoe, commit \S+\)$/);
+    // The build embeds the git commit; "dev" would mean the define was lost.
+    expect(lines[0]!).not.toContain("commit dev)");
+  });
+
+  test("--help lists the commands", () => {
+    const run = runAwstoe(["--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("validate");
+    expect(run.stdout).toContain("schema");
+    expect(run.stdout).not.toMatch(/\u001b\[/);
+  });
+
+  test("validate --help lists every option with its description", () => {
+    const run = runAwstoe(["validate", "--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(/\u001b\[/);
+    const lines = run.stdout.split("\n");
+    for (const [name, def] of Object.entries(validateArgs)) {
+      const line = lines.find((l) => l.includes(`--${name}`));
+      expect(line, `--${name} is in the help`).toBeDefined();
+      expect(line!).toContain(def.description);
+      if ("alias" in def) expect(line!).toContain(`-${def.alias},`);
+    }
+  });
+});
+
+describe("usage errors (exit 2, one line)", () => {
+  test("unknown command suggests the right one", () => {
+    const line = expectUsageError(runAwstoe(["valdate", "--documents", HELLO_LINUX]));
+    expect(line).toContain("awstoe validate");
+  });
+
+  test("unknown option suggests --documents", () => {
+    const line = expectUsageError(runAwstoe(["validate", "--documnets", HELLO_LINUX]));
+    expect(line).toContain("--documnets");
+    expect(line).toContain("--documents");
+  });
+
+  test.each([
+    [["validate", "--documents"]],
+    [["validate", "-d"]],
+    [["validate", "--output"]],
+    [["validate", "--platform"]],
+    [["validate", "--documents", "--trace"]],
+  ])("option missing its value: %j", (args) => {
+    const line = expectUsageError(runAwstoe(args));
+    expect(line).toContain("needs a value");
+  });
+
+  test("both --documents and --config", () => {
+    const line = expectUsageError(runAwstoe(["validate", "--documents", HELLO_LINUX, "--config", join(tmp, "c.json")]));
+    expect(line).toContain("--documents");
+    expect(line).toContain("--config");
+  });
+
+  test("neither --documents nor --config", () => {
+    const line = expectUsageError(runAwstoe(["validate"]));
+    expect(line).toContain("--documents");
+  });
+});
+
+describe("awstoe validate", () => {
+  test("a good document is valid", () => {
+    const run = runAwstoe(["validate", "--documents", HELLO_LINUX, "--platform", "linux"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("valid");
+    expect(run.stdout).toBe("");
+  });
+
+  test("an unknown action: file:line:col, caret line and a suggestion", () => {
+    const doc = file("bad-action.yaml", BAD_ACTION_DOC);
+    const run = runAwstoe(["validate", "--documents", doc, "--platform", "linux"]);
+    expectCleanFailure(run);
+    expect(run.stderr).toContain(`${doc}:7:17:`);
+    expect(run.stderr).toMatch(/^\s*\|\s*\^{10}\s*$/m); // carets under "ExecuteBsh"
+    expect(run.stderr).toContain("did you mean 'ExecuteBash'");
+  });
+
+  test("--output json: status and per-document diagnostics with line/column on stdout", () => {
+    const doc = file("bad-action-json.yaml", BAD_ACTION_DOC);
+    const run = runAwstoe(["validate", "--documents", `${doc},${HELLO_LINUX}`, "--platform", "linux", "--output", "json"]);
+    expect(run.code).toBe(1);
+    const body = JSON.parse(run.stdout);
+    expect(body.validationStatus).toBe("failed");
+    expect(body.documents).toHaveLength(2);
+    const [bad, good] = body.documents;
+    expect(bad.document).toBe(doc);
+    expect(bad.validationStatus).toBe("failed");
+    expect(bad.diagnostics).toHaveLength(1);
+    expect(bad.diagnostics[0]).toMatchObject({ code: "E_UNKNOWN_ACTION", severity: "error", line: 7, column: 17 });
+    expect(good.validationStatus).toBe("success");
+    expect(good.diagnostics).toEqual([]);
+  });
+
+  test("several documents in one call report every problem of every document", () => {
+    const a = file("multi-a.yaml", BAD_ACTION_DOC.replace("name: build", "name: build\n    timeoutSeconds: 5").replace("      - name: SayHello", "      - name: SayHello\n        maxAttempts: 0"));
+    const b = file("multi-b.yaml", "schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: One\n        action: CreateFlie\n        inputs: []\n      - name: One\n        action: Reboot\n");
+    const text = runAwstoe(["validate", "--documents", `${a},${b}`, "--platform", "linux"]);
+    expectCleanFailure(text);
+    const json = runAwstoe(["validate", "--documents", `${a},${b}`, "--platform", "linux", "--output", "json"]);
+    expect(json.code).toBe(1);
+    const body = JSON.parse(json.stdout);
+    expect(body.documents.map((d: { document: string }) => d.document)).toEqual([a, b]);
+    for (const d of body.documents) {
+      expect(d.validationStatus).toBe("failed");
+      expect(d.diagnostics.length).toBeGreaterThanOrEqual(2);
+      for (const diag of d.diagnostics) {
+        // every diagnostic is in the text report too, at its position
+        const at = diag.line === undefined ? `${d.document}:` : `${d.document}:${diag.line}:${diag.column}:`;
+        expect(text.stderr).toContain(at);
+        expect(text.stderr).toContain(diag.message);
+      }
+    }
+    const codes = body.documents.flatMap((d: { diagnostics: { code: string }[] }) => d.diagnostics.map((x) => x.code));
+    expect(codes).toContain("E_UNKNOWN_ACTION");
+    expect(codes).toContain("E_DUPLICATE_STEP");
+  });
+
+  test("--platform windows rejects ExecuteBash; the windows example passes", () => {
+    const linuxDoc = runAwstoe(["validate", "--documents", HELLO_LINUX, "--platform", "windows"]);
+    expectCleanFailure(linuxDoc);
+    expect(linuxDoc.stderr).toContain("ExecuteBash");
+    expect(linuxDoc.stderr).toContain("windows");
+    const windowsDoc = runAwstoe(["validate", "--documents", HELLO_WINDOWS, "--platform", "windows"]);
+    expect(windowsDoc.code).toBe(0);
+    expect(windowsDoc.stderr).toContain("valid");
+  });
+});
+
+describe("awstoe validate --config", () => {
+  test("a config listing documents validates them", () => {
+    const config = file("good-config.json", JSON.stringify({ documents: [{ path: HELLO_LINUX }, { path: HELLO_LINUX }] }, null, 2));
+    const run = runAwstoe(["validate", "--config", config, "--platform", "linux"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("valid");
+    const bad = file("bad-via-config.yaml", BAD_ACTION_DOC);
+    const config2 = file("config-with-bad.json", JSON.stringify({ documents: [{ path: HELLO_LINUX }, { path: bad }] }));
+    const run2 = runAwstoe(["validate", "-c", config2, "--platform", "linux"]);
+    expectCleanFailure(run2);
+    expect(run2.stderr).toContain(`${bad}:7:17:`);
+  });
+
+  test("a config with a JSON syntax error gives line:column", () => {
+    const config = file("syntax-config.json", '{\n  "documents": [\n    {"path": "x.yaml"},\n  ]\n');
+    const run = runAwstoe(["validate", "--config", config]);
+    expectCleanFailure(run);
+    expect(run.stderr).toMatch(new RegExp(`${escape(config)}:\\d+:\\d+: error`));
+    expect(run.stderr).toContain("JSON");
+  });
+
+  test("a config with an unknown key gives line:column", () => {
+    const config = file("unknown-key-config.json", `{\n  "documents": [{"path": ${JSON.stringify(HELLO_LINUX)}}],\n  "documnts": 1\n}\n`);
+    const run = runAwstoe(["validate", "--config", config]);
+    expectCleanFailure(run);
+    expect(run.stderr).toContain(`${config}:3:3:`);
+    expect(run.stderr).toContain("documnts");
+  });
+});
+
+describe("bad inputs: exit 1, a clear message, no crash, no hang", () => {
+  const cases: [string, () => string, RegExp][] = [
+    ["a missing file", () => join(tmp, "does-not-exist.yaml"), /does not exist/],
+    ["a directory", () => { const d = join(tmp, "a-folder.yaml"); mkdirSync(d, { recursive: true }); return d; }, /folder/],
+    ["an empty file", () => file("empty.yaml", ""), /empty/],
+    ["binary garbage with NUL bytes", () => file("garbage.yaml", new Uint8Array([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x0a, 0x00, 0x01, 0x02, 0xff, 0x00, 0x7f, 0x80, 0x00])), /binary|NUL/],
+    ["a non-UTF-8 file", () => file("latin1.yaml", new Uint8Array([...new TextEncoder().encode("name: ok\ndescription: caf"), 0xff, 0xfe, ...new TextEncoder().encode(" here\n")])), /UTF-8/],
+    ["a YAML alias bomb", () => file("bomb.yaml", aliasBomb()), /alias/i],
+    ["100000 nested [", () => file("nested.yaml", "[".repeat(100_000)), /nest|deep/i],
+  ];
+  for (const [name, make, message] of cases) {
+    test(name, () => {
+      const path = make();
+      const run = runAwstoe(["validate", "--documents", path, "--platform", "linux"]);
+      expectCleanFailure(run);
+      expect(run.stderr).toContain(path);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).toMatch(/\[E_[A-Z_]+\]/);
+    });
+  }
+
+  test("a 50 MB file", () => {
+    const path = join(tmp, "huge.yaml");
+    const fd = openSync(path, "w");
+    try {
+      ftruncateSync(fd, 50 * 1024 * 1024); // sparse: no 50 MB of disk writes
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      const run = runAwstoe(["validate", "--documents", path, "--platform", "linux"]);
+      expectCleanFailure(run);
+      expect(run.stderr).toContain("E_SOURCE_TOO_LARGE");
+      expect(run.stderr).toMatch(/limit/);
+    } finally {
+      rmSync(path, { force: true });
+    }
+  });
+});
+
+describe("awstoe schema", () => {
+  test("prints the JSON Schema with definitions.Condition", () => {
+    const out = join(tmp, "schema.json");
+    const run = runAwstoe(["schema"], { stdoutFile: out });
+    expect(run.code).toBe(0);
+    const schema = JSON.parse(run.stdout);
+    expect(schema.definitions.Condition).toBeDefined();
+  });
+
+  // main.ts lets stdout/stderr drain before exiting; without that a pipe's slow reader lost
+  // everything past the 64 KiB pipe buffer.
+  test("schema and long reports arrive whole through a slow pipe", async () => {
+    const binary = await awstoeBinary();
+    const doc = file("many-errors.yaml", manyErrorsDoc(1500));
+    const env = { ...process.env, NO_COLOR: "1" };
+    // Each command writes its output (> 64 KiB) to stdout; compare a file with a slow pipe.
+    for (const command of [
+      `'${binary}' schema`,
+      `'${binary}' validate --platform linux --documents '${doc}' --output json`,
+      `'${binary}' validate --platform linux --documents '${doc}' 2>&1 >/dev/null`,
+    ]) {
+      const whole = join(tmp, "whole.out");
+      Bun.spawnSync(["sh", "-c", `{ ${command}; } > '${whole}'`], { env });
+      const expected = Bun.file(whole).size;
+      expect(expected).toBeGreaterThan(65536);
+      const slow = Bun.spawnSync(["sh", "-c", `${command} | (sleep 1; wc -c)`], { env });
+      expect(Number(slow.stdout.toString().trim())).toBe(expected);
+    }
+  });
+});
+
+describe("the binary ignores the folder it runs in", () => {
+  test("no bunfig.toml preload and no .env from the working directory", () => {
+    const cwd = mkdtempSync(join(tmp, "cwd-"));
+    const marker = join(cwd, "marker.txt");
+    writeFileSync(join(cwd, "bunfig.toml"), 'preload = ["./boom.ts"]\n');
+    writeFileSync(join(cwd, "boom.ts"), `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "bunfig preload ran");\n`);
+    // FORCE_COLOR makes .env loading observable: with NO_COLOR unset and stderr a pipe, output is
+    // plain unless something turned colour on. (Checked by hand: a build with autoloadDotenv and
+    // autoloadBunfig left on creates the marker and colours this output.)
+    writeFileSync(join(cwd, ".env"), "AWSTOE_DOTENV_PROBE=1\nFORCE_COLOR=1\n");
+    copyFileSync(HELLO_LINUX, join(cwd, "x.yaml"));
+    const run = runAwstoe(["validate", "--documents", "x.yaml", "--platform", "linux", "--trace"], {
+      cwd,
+      env: { NO_COLOR: undefined, FORCE_COLOR: undefined, AWSTOE_DOTENV_PROBE: undefined },
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("valid");
+    expect(existsSync(marker)).toBe(false);
+    expect(run.stderr).not.toMatch(/\u001b\[/);
+    expect(run.stdout).not.toMatch(/\u001b\[/);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** "Billion laughs": 9 levels of 9 aliases each. */
+function aliasBomb(): string {
+  const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 10; i++) {
+    const prev = String.fromCharCode(97 + i - 1);
+    const cur = String.fromCharCode(97 + i);
+    lines.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(",")}]`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function manyErrorsDoc(steps: number): string {
+  const body = Array.from({ length: steps }, (_, i) => `      - name: S${i}\n        action: ExecuteBsh\n`).join("");
+  return `schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n${body}`;
+}

@@ -1,0 +1,78 @@
+/**
+ * @module test/helpers/binary: the compiled `awstoe` for end-to-end tests.
+ *
+ * `awstoeBinary()` returns `dist/awstoe-<host>`, building it first (scripts/build.ts) when it is
+ * missing or older than anything it is built from. It never skips: a failed build throws, so the
+ * tests that need the binary fail loudly. `runAwstoe()` then runs it synchronously.
+ */
+import { readFileSync } from "node:fs";
+import { buildHost, hostTarget, outputPath, REPO, staleReason } from "../../scripts/build.ts";
+
+export interface AwstoeRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Wall-clock time of the run. */
+  ms: number;
+  /** True when the run was killed for going over its timeout. */
+  timedOut: boolean;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  /** Merged over the test's environment (which has NO_COLOR=1); `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
+  input?: string | Uint8Array;
+  /** Kill the run after this long; default 30 s. */
+  timeoutMs?: number;
+  /** Send stdout to this file instead of a pipe; `stdout` is then the file's content. */
+  stdoutFile?: string;
+}
+
+let resolved: string | undefined;
+let pending: Promise<string> | undefined;
+
+/** Absolute path of the host's compiled awstoe, built when missing or stale. */
+export function awstoeBinary(): Promise<string> {
+  if (resolved !== undefined) return Promise.resolve(resolved);
+  pending ??= (async () => {
+    const binary = outputPath(hostTarget());
+    const reason = staleReason(binary);
+    if (reason !== undefined) {
+      process.stderr.write(`[e2e] building ${binary} (${reason})…\n`);
+      const path = await buildHost();
+      if (path !== binary) throw new Error(`buildHost() wrote ${path}, expected ${binary}`);
+      if (staleReason(binary) !== undefined) throw new Error(`${binary} is still missing or stale after building it`);
+    }
+    resolved = binary;
+    return binary;
+  })();
+  return pending;
+}
+
+/** Runs the compiled awstoe. Call `await awstoeBinary()` first (e.g. in beforeAll). */
+export function runAwstoe(args: string[], opts: RunOptions = {}): AwstoeRun {
+  if (resolved === undefined) throw new Error("runAwstoe: call `await awstoeBinary()` first (e.g. in beforeAll)");
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, ...opts.env })) {
+    if (value !== undefined) env[key] = value;
+  }
+  const started = performance.now();
+  const run = Bun.spawnSync([resolved, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env,
+    stdin: opts.input === undefined ? "ignore" : typeof opts.input === "string" ? new TextEncoder().encode(opts.input) : opts.input,
+    stdout: opts.stdoutFile === undefined ? "pipe" : Bun.file(opts.stdoutFile),
+    stderr: "pipe",
+    timeout: opts.timeoutMs ?? 30_000,
+    killSignal: "SIGKILL",
+  });
+  const ms = performance.now() - started;
+  return {
+    code: run.exitCode ?? -1,
+    stdout: opts.stdoutFile === undefined ? (run.stdout?.toString() ?? "") : readFileSync(opts.stdoutFile, "utf8"),
+    stderr: run.stderr.toString(),
+    ms,
+    timedOut: run.exitedDueToTimeout === true,
+  };
+}
