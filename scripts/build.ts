@@ -14,11 +14,13 @@
  *
  * Exits non-zero when any target fails to build or the host binary fails its `--version` smoke check.
  */
-import { mkdirSync, readdirSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 export const REPO = resolve(import.meta.dir, "..");
 export const ENTRY = join(REPO, "src/main.ts");
+/** Worker-thread entry points (they run in their own thread and are loaded by URL). */
+export const WORKERS = [join(REPO, "src/cli/validate-worker.ts")];
 /** Where cross-compilation caches downloaded bun runtimes (`bun-<target>-v<version>`). */
 export const CACHE_DIR = join(REPO, ".cache/bun");
 
@@ -77,15 +79,25 @@ export function gitCommit(): string {
  * messages when the build fails or logs an error. Also used by scripts/bench-validate.ts for its
  * hello-world baseline, so both are built the same way.
  */
-export async function compileExecutable(entry: string, target: Bun.Build.CompileTarget, outfile: string, define: Record<string, string> = {}): Promise<{ bytes: number; ms: number }> {
+export async function compileExecutable(
+  entry: string,
+  target: Bun.Build.CompileTarget,
+  outfile: string,
+  define: Record<string, string> = {},
+  workers: readonly string[] = [],
+): Promise<{ bytes: number; ms: number }> {
   mkdirSync(dirname(outfile), { recursive: true });
   const started = performance.now();
   const result = await Bun.build({
-    entrypoints: [entry],
+    // Worker-thread entry points must be compiled in as entry points of their own.
+    entrypoints: [entry, ...workers],
     compile: { target, outfile, autoloadDotenv: false, autoloadBunfig: false },
     minify: true,
     bytecode: true, // only ever with format "esm" (TOOLCHAIN.md §2)
     format: "esm",
+    // Commands are dynamic imports; as separate chunks inside the executable they are loaded only
+    // when used, which takes `--version` from about 19 ms to 13 ms on the 2-core CI machine.
+    splitting: true,
     sourcemap: "linked",
     define,
     throw: false,
@@ -98,6 +110,8 @@ export async function compileExecutable(entry: string, target: Bun.Build.Compile
     throw new Error(`compiling ${relative(REPO, entry)} for ${target} failed${detail === "" ? "" : `:\n${detail}`}`);
   }
   for (const log of result.logs) console.warn(`  ${target}: ${log.level}: ${String(log)}`);
+  // The compiled binary embeds its source maps; the per-chunk copies written beside it only clutter dist/.
+  for (const name of readdirSync(dirname(outfile))) if (/^chunk-.*\.js\.map$/.test(name)) rmSync(join(dirname(outfile), name), { force: true });
   try {
     return { bytes: statSync(outfile).size, ms };
   } catch {
@@ -108,7 +122,7 @@ export async function compileExecutable(entry: string, target: Bun.Build.Compile
 /** Compiles one target of the matrix. */
 export async function buildTarget(target: Target, commit: string = gitCommit()): Promise<Built> {
   const path = outputPath(target);
-  const { bytes, ms } = await compileExecutable(ENTRY, target.target, path, { OPENTOE_COMMIT: JSON.stringify(commit) });
+  const { bytes, ms } = await compileExecutable(ENTRY, target.target, path, { OPENTOE_COMMIT: JSON.stringify(commit) }, WORKERS);
   return { target, path, bytes, ms };
 }
 

@@ -5,6 +5,9 @@
  */
 import { ExitCode, isToeError } from "./errors.ts";
 
+// A reader that goes away early (`awstoe schema | head`) is not an error of ours: stop quietly.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
     const { versionLine } = await import("./version.ts");

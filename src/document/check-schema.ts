@@ -92,7 +92,7 @@ function checkText(schema: Schema, value: string, push: (c: DiagnosticCode, m: s
     push("E_VALUE", schema.minLength === 1 ? "must not be empty" : `must be at least ${schema.minLength} characters`);
   } else if (typeof schema.maxLength === "number" && value.length > schema.maxLength) {
     push("E_VALUE", `must be at most ${schema.maxLength} characters`);
-  } else if (typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value)) {
+  } else if (typeof schema.pattern === "string" && !compiled(schema.pattern).test(value)) {
     push("E_VALUE", `expected ${expected(schema)}, found ${describe(value)}${choiceSuggestion(schema, value)}`);
   }
 }
@@ -111,7 +111,7 @@ function walkArray(schema: Schema, value: unknown[], path: Path, text: SourceTex
 function walkObject(schema: Schema, value: Record<string, unknown>, path: Path, text: SourceText, issues: Issue[], push: (c: DiagnosticCode, m: string, extra?: Partial<Issue>) => void): void {
   const properties = (schema.properties ?? {}) as Record<string, Schema>;
   const patterns = Object.entries((schema.patternProperties ?? {}) as Record<string, Schema>).map(
-    ([pattern, sub]) => [new RegExp(pattern, "u"), sub] as const,
+    ([pattern, sub]) => [compiled(pattern), sub] as const,
   );
   const keys = Object.keys(value);
   // A misspelt required field is reported once, as "did you mean", not also as missing.
@@ -154,6 +154,18 @@ function walkObject(schema: Schema, value: Record<string, unknown>, path: Path, 
 }
 
 // --- internal ---
+
+const regexCache = new Map<string, RegExp>();
+
+/** Schemas are few and fixed, so each pattern is compiled once. */
+function compiled(pattern: string): RegExp {
+  let regex = regexCache.get(pattern);
+  if (regex === undefined) {
+    regex = new RegExp(pattern, "u");
+    regexCache.set(pattern, regex);
+  }
+  return regex;
+}
 
 function typeList(schema: Schema): string[] | undefined {
   if (typeof schema.type === "string") return [schema.type];

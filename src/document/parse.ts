@@ -157,6 +157,7 @@ function rangeOf(node: YamlNode | null | undefined): [number, number] | undefine
  * before parsing because the YAML parser recurses once per bracket.
  */
 function flowNestingBeyond(text: string, limit: number): number | undefined {
+  if (countOpeningBrackets(text, limit) <= limit) return undefined;
   let depth = 0;
   let quote: string | undefined;
   for (let i = 0; i < text.length; i++) {
@@ -184,6 +185,15 @@ function flowNestingBeyond(text: string, limit: number): number | undefined {
     }
   }
   return undefined;
+}
+
+/** Number of `[` and `{` in the text, counting no further than just past `limit`. */
+function countOpeningBrackets(text: string, limit: number): number {
+  let count = 0;
+  for (const bracket of ["[", "{"]) {
+    for (let at = text.indexOf(bracket); at !== -1 && count <= limit; at = text.indexOf(bracket, at + 1)) count++;
+  }
+  return count;
 }
 
 function cleanYamlMessage(message: string): string {

@@ -26,10 +26,17 @@ export function pathKey(path: Path): string {
 
 export class SourceMap {
   private readonly entries = new Map<string, Entry>();
-  private readonly lineStarts: number[] = [0];
+  private starts: number[] | undefined;
 
-  constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+  constructor(readonly text: string) {}
+
+  /** Offsets where lines begin; computed on first use (valid documents rarely need them). */
+  private get lineStarts(): number[] {
+    if (this.starts === undefined) {
+      this.starts = [0];
+      for (let at = this.text.indexOf("\n"); at !== -1; at = this.text.indexOf("\n", at + 1)) this.starts.push(at + 1);
+    }
+    return this.starts;
   }
 
   set(path: Path, entry: Entry): void {

@@ -347,3 +347,15 @@ function manyErrorsDoc(steps: number): string {
   const body = Array.from({ length: steps }, (_, i) => `      - name: S${i}\n        action: ExecuteBsh\n`).join("");
   return `schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n${body}`;
 }
+
+describe("output to a reader that stops early", () => {
+  test("a closed pipe ends the command quietly, without a trace", async () => {
+    const binary = await awstoeBinary();
+    const run = Bun.spawnSync(["sh", "-c", `'${binary}' schema | head -c 10 >/dev/null; '${binary}' validate --documents '${HELLO_LINUX}' --output json | head -c 5 >/dev/null`], {
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    const stderr = run.stderr.toString();
+    expect(stderr).not.toContain("EPIPE");
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
