@@ -117,7 +117,8 @@ function walkObject(schema: Schema, value: Record<string, unknown>, path: Path, 
   // A misspelt required field is reported once, as "did you mean", not also as missing.
   const misspelt = new Set<string>();
   for (const key of keys) {
-    const known = properties[key];
+    // Own keys only: `constructor` or `toString` must not find Object.prototype's members.
+    const known = Object.hasOwn(properties, key) ? properties[key] : undefined;
     if (known !== undefined) {
       walk(known, value[key], [...path, key], text, issues, undefined);
       continue;

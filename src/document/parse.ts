@@ -67,9 +67,9 @@ export function parseYamlText(text: string, file: string): ParsedText {
   }
   if (doc.errors.length > 0) return { value: undefined, map, diagnostics };
 
-  const budget = { nodes: 0 };
+  const walk: Walk = { nodes: 0, aliases: 0, anchors: new Map(), resolving: new Set() };
   try {
-    const value = convert(doc.contents as YamlNode | null, [], undefined, map, doc, budget, 0, new Set());
+    const value = convert(doc.contents as YamlNode | null, [], undefined, map, walk, 0);
     return { value, map, diagnostics };
   } catch (error) {
     if (!(error instanceof ParseLimit)) throw error;
@@ -78,18 +78,20 @@ export function parseYamlText(text: string, file: string): ParsedText {
   }
 }
 
-function convert(
-  node: YamlNode | null,
-  path: Path,
-  keyRange: [number, number] | undefined,
-  map: SourceMap,
-  doc: Document.Parsed,
-  budget: { nodes: number },
-  depth: number,
-  resolving: Set<YamlNode>,
-): unknown {
-  if (++budget.nodes > MAX_EXPANDED_NODES) {
-    throw new ParseLimit("E_YAML_ALIAS_LIMIT", `document expands to more than ${MAX_EXPANDED_NODES} values through aliases`, rangeOf(node));
+/** State of one conversion: the value budget, anchors seen so far, aliases being expanded. */
+interface Walk {
+  nodes: number;
+  aliases: number;
+  /** Anchors in document order; a later anchor of the same name wins, as in YAML. */
+  anchors: Map<string, YamlNode>;
+  resolving: Set<YamlNode>;
+}
+
+function convert(node: YamlNode | null, path: Path, keyRange: [number, number] | undefined, map: SourceMap, walk: Walk, depth: number): unknown {
+  if (++walk.nodes > MAX_EXPANDED_NODES) {
+    throw walk.aliases > 0
+      ? new ParseLimit("E_YAML_ALIAS_LIMIT", `document expands to more than ${MAX_EXPANDED_NODES} values through aliases`, rangeOf(node))
+      : new ParseLimit("E_SOURCE_TOO_LARGE", `document holds more than ${MAX_EXPANDED_NODES} values`, rangeOf(node));
   }
   if (depth > MAX_NESTING) throw new ParseLimit("E_YAML_TOO_DEEP", `nesting is deeper than ${MAX_NESTING} levels`, rangeOf(node));
   if (node === null) {
@@ -97,19 +99,23 @@ function convert(
     return null;
   }
   if (isAlias(node)) {
-    const target = node.resolve(doc) as YamlNode | undefined;
+    // Looked up in our own map: the yaml package's resolve() searches the whole document per alias.
+    const target = walk.anchors.get(node.source);
     if (target === undefined) throw new ParseLimit("E_YAML_SYNTAX", `alias *${node.source} refers to no anchor`, rangeOf(node));
-    if (resolving.has(target)) throw new ParseLimit("E_YAML_ALIAS_LIMIT", `alias *${node.source} refers to itself`, rangeOf(node));
-    resolving.add(target);
+    if (walk.resolving.has(target)) throw new ParseLimit("E_YAML_ALIAS_LIMIT", `alias *${node.source} refers to itself`, rangeOf(node));
+    walk.aliases++;
+    walk.resolving.add(target);
     try {
-      const value = convert(target, path, keyRange, map, doc, budget, depth, resolving);
+      const value = convert(target, path, keyRange, map, walk, depth);
       map.set(path, { ...(keyRange ? { key: keyRange } : {}), value: rangeOf(node) ?? [0, 0] });
       return value;
     } finally {
-      resolving.delete(target);
+      walk.resolving.delete(target);
     }
   }
-  const range = rangeOf(node) ?? [0, 0];
+  const anchor = (node as { anchor?: string }).anchor;
+  if (anchor !== undefined) walk.anchors.set(anchor, node);
+  const range = rangeOf(node) ?? keyRange ?? [0, 0];
   if (isScalar(node)) {
     const value = node.value;
     const keepSource = typeof value === "number" || typeof value === "boolean" || typeof value === "bigint";
@@ -122,7 +128,7 @@ function convert(
   map.set(path, { ...(keyRange ? { key: keyRange } : {}), value: range });
   if (isSeq(node)) {
     return node.items.map((item, index) =>
-      convert(item as YamlNode | null, [...path, index], undefined, map, doc, budget, depth + 1, resolving),
+      convert(item as YamlNode | null, [...path, index], undefined, map, walk, depth + 1),
     );
   }
   if (isMap(node)) {
@@ -136,7 +142,7 @@ function convert(
       const key = keyNode === null ? "" : String(keyNode.source ?? keyNode.value);
       const childRange = keyNode === null ? undefined : rangeOf(keyNode);
       Object.defineProperty(out, key, {
-        value: convert(pair.value as YamlNode | null, [...path, key], childRange, map, doc, budget, depth + 1, resolving),
+        value: convert(pair.value as YamlNode | null, [...path, key], childRange, map, walk, depth + 1),
         enumerable: true,
         writable: true,
         configurable: true,
@@ -144,7 +150,7 @@ function convert(
     }
     return out;
   }
-  throw new ParseLimit("E_YAML_SYNTAX", "unsupported YAML node", range);
+  throw new ParseLimit("E_YAML_SYNTAX", "this YAML construct is not supported in component documents", range);
 }
 
 function rangeOf(node: YamlNode | null | undefined): [number, number] | undefined {

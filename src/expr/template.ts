@@ -17,13 +17,14 @@ export type Reference =
   | { kind: "chain"; phase: string; step: string; part: "inputs" | "outputs"; index: number | undefined; field: string }
   | { kind: "other" };
 
-const REF = /\{\{\s*([^{}]*?)\s*\}\}/g;
+// No lazy quantifier next to \s*: that backtracked cubically on an unclosed `{{` + spaces.
+const REF = /\{\{([^{}]*)\}\}/g;
 
 /** Every `{{ … }}` in `text`, left to right. */
 export function findReferences(text: string): TemplateRef[] {
   const refs: TemplateRef[] = [];
   for (const match of text.matchAll(REF)) {
-    refs.push({ expr: match[1]!, raw: match[0], start: match.index, end: match.index + match[0].length });
+    refs.push({ expr: match[1]!.trim(), raw: match[0], start: match.index, end: match.index + match[0].length });
   }
   return refs;
 }

@@ -109,7 +109,7 @@ function checkLiteralOperand(ctx: RuleContext, operator: string, value: unknown,
   const text = ctx.sourceText(path) ?? textOf(value);
   if (text === undefined || hasTemplate(text)) return;
   const kind = comparisonByName.get(operator)?.baseline;
-  if (kind === "number" && !/^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/.test(text)) {
+  if (kind === "number" && !/^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/.test(text)) {
     fail(ctx, path, `${operator} compares numbers, but '${text}' is not a number`);
   } else if (kind === "regex") {
     try {

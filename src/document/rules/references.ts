@@ -17,12 +17,17 @@ interface Place {
 export function checkReferences(ctx: RuleContext): void {
   const variables = declaredVariables(ctx.doc);
   const steps = stepsOf(ctx.doc);
+  // Where each phase/step first appears, so "is it earlier?" is one lookup, not a scan.
+  const firstAt = new Map<string, number>();
+  steps.forEach((s, order) => {
+    const key = stepKey(s.phaseName, s.stepName);
+    if (!firstAt.has(key)) firstAt.set(key, order);
+  });
   steps.forEach((ref, order) => {
-    const earlier = steps.slice(0, order);
     const loop = isRecord(ref.step.loop) ? ref.step.loop : undefined;
     const loopNames = new Set(["loop", ...(textOf(loop?.name) === undefined ? [] : [textOf(loop?.name)!])]);
     const visit = (value: unknown, path: Path, place: Place) =>
-      forEachString(value, path, (text, at) => checkString(ctx, text, at, place, { ref, earlier, steps, variables, loopNames, loops: loop !== undefined }));
+      forEachString(value, path, (text, at) => checkString(ctx, text, at, place, { ref, order, steps, firstAt, variables, loopNames, loops: loop !== undefined }));
     visit(ref.step.inputs, [...ref.path, "inputs"], { loopScope: true });
     if (loop !== undefined) visit(loop.forEach, [...ref.path, "loop", "forEach"], { loopScope: false });
     visit(ref.step.if, [...ref.path, "if"], { loopScope: false });
@@ -31,8 +36,10 @@ export function checkReferences(ctx: RuleContext): void {
 
 interface Scope {
   ref: StepRef;
-  earlier: StepRef[];
+  /** Position of `ref` in execution order. */
+  order: number;
   steps: StepRef[];
+  firstAt: Map<string, number>;
   variables: Set<string>;
   loopNames: Set<string>;
   loops: boolean;
@@ -77,13 +84,15 @@ function checkChain(
     ctx.issues.push({ code: "E_CHAINING", ...at, message: `unknown chaining reference '${expr}': ${why}`, ...(hint === undefined ? {} : { hint }) });
   };
   const isTarget = (s: StepRef) => s.phaseName === reference.phase && s.stepName === reference.step;
-  const target = scope.earlier.find(isTarget);
+  const position = scope.firstAt.get(stepKey(reference.phase, reference.step));
+  const target = position !== undefined && position < scope.order ? scope.steps[position] : undefined;
   if (target === undefined) {
     if (isTarget(scope.ref)) return fail("a step cannot refer to itself");
-    if (scope.steps.some(isTarget)) return fail(`step '${reference.phase}/${reference.step}' runs after this one`, "chaining can only read steps that ran earlier");
-    const phaseSteps = scope.earlier.filter((s) => s.phaseName === reference.phase);
+    if (position !== undefined) return fail(`step '${reference.phase}/${reference.step}' runs after this one`, "chaining can only read steps that ran earlier");
+    const earlier = scope.steps.slice(0, scope.order);
+    const phaseSteps = earlier.filter((s) => s.phaseName === reference.phase);
     if (phaseSteps.length === 0 && !scope.steps.some((s) => s.phaseName === reference.phase)) {
-      const phases = new Set(scope.earlier.map((s) => s.phaseName).filter((n): n is string => n !== undefined));
+      const phases = new Set(earlier.map((s) => s.phaseName).filter((n): n is string => n !== undefined));
       return fail(`there is no phase '${reference.phase}'${didYouMean(reference.phase, phases)}`);
     }
     const names = phaseSteps.map((s) => s.stepName).filter((n): n is string => n !== undefined);
@@ -118,4 +127,8 @@ function forEachString(value: unknown, path: Path, visit: (text: string, path: P
   if (typeof value === "string") visit(value, path);
   else if (Array.isArray(value)) value.forEach((item, i) => forEachString(item, [...path, i], visit));
   else if (isRecord(value)) for (const [key, item] of Object.entries(value)) forEachString(item, [...path, key], visit);
+}
+
+function stepKey(phase: string | undefined, step: string | undefined): string {
+  return `${phase ?? ""}\u0000${step ?? ""}`;
 }

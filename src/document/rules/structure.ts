@@ -8,11 +8,11 @@ export function checkPhases(ctx: RuleContext): void {
   const phases = phasesOf(ctx.doc);
   if (phases.length === 0) return; // the schema already reported missing or empty phases
   const seen = new Map<string, number>();
-  for (const { name, path } of phases) {
+  for (const { name, path, index } of phases) {
     if (name === undefined) continue;
     if (seen.has(name)) {
       ctx.issues.push({ code: "E_DUPLICATE_PHASE", path: [...path, "name"], message: `duplicate phase name '${name}'`, hint: `phase ${seen.get(name)! + 1} already has this name; merge the two or rename one` });
-    } else seen.set(name, phases.findIndex((p) => p.name === name));
+    } else seen.set(name, index);
   }
   const names = [...seen.keys()];
   if (!names.some((n) => (REQUIRED_PHASE_NAMES as readonly string[]).includes(n))) {
