@@ -19,8 +19,6 @@ import { dirname, join, relative, resolve } from "node:path";
 
 export const REPO = resolve(import.meta.dir, "..");
 export const ENTRY = join(REPO, "src/main.ts");
-/** Worker-thread entry points (they run in their own thread and are loaded by URL). */
-export const WORKERS = [join(REPO, "src/cli/validate-worker.ts")];
 /** Where cross-compilation caches downloaded bun runtimes (`bun-<target>-v<version>`). */
 export const CACHE_DIR = join(REPO, ".cache/bun");
 
@@ -84,13 +82,11 @@ export async function compileExecutable(
   target: Bun.Build.CompileTarget,
   outfile: string,
   define: Record<string, string> = {},
-  workers: readonly string[] = [],
 ): Promise<{ bytes: number; ms: number }> {
   mkdirSync(dirname(outfile), { recursive: true });
   const started = performance.now();
   const result = await Bun.build({
-    // Worker-thread entry points must be compiled in as entry points of their own.
-    entrypoints: [entry, ...workers],
+    entrypoints: [entry],
     compile: { target, outfile, autoloadDotenv: false, autoloadBunfig: false },
     minify: true,
     bytecode: true, // only ever with format "esm" (TOOLCHAIN.md §2)
@@ -122,7 +118,7 @@ export async function compileExecutable(
 /** Compiles one target of the matrix. */
 export async function buildTarget(target: Target, commit: string = gitCommit()): Promise<Built> {
   const path = outputPath(target);
-  const { bytes, ms } = await compileExecutable(ENTRY, target.target, path, { OPENTOE_COMMIT: JSON.stringify(commit) }, WORKERS);
+  const { bytes, ms } = await compileExecutable(ENTRY, target.target, path, { OPENTOE_COMMIT: JSON.stringify(commit) });
   return { target, path, bytes, ms };
 }
 

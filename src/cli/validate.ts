@@ -16,14 +16,14 @@ export const validateArgs = { ...documentsArgs, ...platformArgs, ...outputArgs, 
 export default defineCommand({
   meta: { name: "validate", description: "Check component documents for every problem, without running them" },
   args: validateArgs,
-  async run({ args }): Promise<number> {
+  run({ args }): number {
     const log = createLogger({ trace: args.trace === true });
     const platform = (args.platform as PlatformName | undefined) ?? hostPlatform();
     const json = args.output === "json";
     const sources = documentSources(args.documents, args.config);
     if (!Array.isArray(sources)) return reportConfigFailure(json, platform, sources);
     const started = performance.now();
-    const results = await checkDocuments({ sources, platform, color: !json && colorEnabled(process.stderr) });
+    const results = checkDocuments({ sources, platform, color: !json && colorEnabled(process.stderr) });
     log.debug(`${results.length} document(s) validated for ${platform} in ${(performance.now() - started).toFixed(1)} ms`);
     return report(json, platform, results);
   },
@@ -63,7 +63,7 @@ function report(json: boolean, platform: PlatformName, results: CheckedDocument[
 function reportConfigFailure(json: boolean, platform: PlatformName, failure: ConfigFailure): number {
   const palette = paletteFor(process.stderr);
   const report = failure.diagnostics.map((d) => renderDiagnostic(d, failure.map, palette)).join("\n\n");
-  if (json) writeJson(platform, false, [{ source: failure.source, valid: false, diagnostics: failure.diagnostics, report, thread: 0 }]);
+  if (json) writeJson(platform, false, [{ source: failure.source, valid: false, diagnostics: failure.diagnostics, report }]);
   else process.stderr.write(`${report}\n`);
   return ExitCode.failed;
 }
