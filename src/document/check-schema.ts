@@ -65,12 +65,13 @@ function walk(schema: Schema, value: unknown, path: Path, text: SourceText, issu
 }
 
 function walkAnyOf(schema: Schema, branches: Schema[], value: unknown, path: Path, text: SourceText, issues: Issue[], code: DiagnosticCode | undefined): void {
-  const attempts = branches.map((branch) => {
+  const attempts: Issue[][] = [];
+  for (const branch of branches) {
     const found: Issue[] = [];
     walk(branch, value, path, text, found, code);
-    return found;
-  });
-  if (attempts.some((found) => found.length === 0)) return;
+    if (found.length === 0) return; // the first branch that fits settles it
+    attempts.push(found);
+  }
   // Prefer the branch of the same kind as the value (a mapping for a mapping…): its complaints
   // are about the author's actual mistake, not about choosing another shape altogether.
   const sameKind = branches.map((b, i) => ({ b, i })).filter(({ b }) => kindMatches(b, value));
@@ -168,10 +169,14 @@ function compiled(pattern: string): RegExp {
   return regex;
 }
 
+const typeLists = new WeakMap<Schema, string[] | undefined>();
+
+/** The schema's `type` as a list (cached: schemas are fixed and walked for every value). */
 function typeList(schema: Schema): string[] | undefined {
-  if (typeof schema.type === "string") return [schema.type];
-  if (Array.isArray(schema.type)) return schema.type as string[];
-  return undefined;
+  if (typeLists.has(schema)) return typeLists.get(schema);
+  const list = typeof schema.type === "string" ? [schema.type] : Array.isArray(schema.type) ? (schema.type as string[]) : undefined;
+  typeLists.set(schema, list);
+  return list;
 }
 
 function hasType(value: unknown, type: string): boolean {
