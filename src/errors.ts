@@ -48,6 +48,7 @@ export type DiagnosticCode =
   | "E_LOOP"
   | "E_CONDITION"
   | "E_CHAINING"
+  | "E_ACTION_NOT_RUNNABLE"
   | "W_UNKNOWN_VARIABLE"
   | "W_LOOP_VARIABLE_OUTSIDE_LOOP"
   | "W_TEMPLATE_SYNTAX";
@@ -96,6 +97,9 @@ export type ErrorCode =
   | "E_USAGE"
   | "E_CONFIG_INVALID"
   | "E_DOCUMENT_INVALID"
+  | "E_RESOLVE"
+  | "E_STEP"
+  | "E_LOG_DIRECTORY"
   | "E_INTERNAL";
 
 /** Base of every error awstoe raises on purpose. `main.ts` maps it to an exit code. */
@@ -155,4 +159,34 @@ export function formatPath(path: Path): string {
     else out += `[${JSON.stringify(part)}]`;
   }
   return out;
+}
+
+/** A `{{ … }}` reference that cannot be resolved when a step runs; the step fails with it. */
+export class ResolveError extends ToeError {
+  readonly code = "E_RESOLVE" as const;
+  readonly exitCode = ExitCode.failed;
+  constructor(
+    message: string,
+    readonly expression: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A module's failure: becomes the step's failureMessage (prefixed with the module name). */
+export class StepError extends ToeError {
+  readonly code = "E_STEP" as const;
+  readonly exitCode = ExitCode.failed;
+  constructor(
+    message: string,
+    readonly details: { exitCode?: number; stdoutTail?: string; stderrTail?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+/** The log folder or one of its files cannot be created or written: the run cannot be recorded. */
+export class LogDirectoryError extends ToeError {
+  readonly code = "E_LOG_DIRECTORY" as const;
+  readonly exitCode = ExitCode.failed;
 }

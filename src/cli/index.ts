@@ -11,6 +11,7 @@ import { checkArguments, wantsHelp } from "./_strict.ts";
 
 /** Sub-commands, loaded only when used so start-up stays fast. */
 const commands: Record<string, () => Promise<CommandDef<ArgsDef>>> = {
+  run: () => import("./run.ts").then((m) => m.default as CommandDef<ArgsDef>),
   validate: () => import("./validate.ts").then((m) => m.default as CommandDef<ArgsDef>),
   schema: () => import("./schema.ts").then((m) => m.default as CommandDef<ArgsDef>),
 };

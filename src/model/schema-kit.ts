@@ -32,7 +32,7 @@ function template(): TSchema {
 
 /** Text. YAML numbers and booleans are accepted and read as the text the author wrote. */
 export function Text(options: Common & { default?: string; minLength?: number; pattern?: string } = {}): TUnsafe<string> {
-  return Type.Unsafe<string>({ type: ["string", "number", "boolean"], "x-expected": "text", ...options });
+  return Type.Unsafe<string>({ type: ["string", "number", "boolean"], "x-expected": "text", "x-kind": "text", ...options });
 }
 
 /** A list of text items. */
@@ -45,6 +45,7 @@ export function Flag(options: Common & { default?: boolean } = {}): TUnsafe<bool
   return Type.Unsafe<boolean>({
     anyOf: [{ type: "boolean" }, { type: "string", pattern: BOOLEAN_TEXT_PATTERN }, template()],
     "x-expected": "true or false",
+    "x-kind": "flag",
     ...options,
   });
 }
@@ -57,7 +58,7 @@ export function Whole(
   const bounds = { ...(minimum === undefined ? {} : { minimum }), ...(maximum === undefined ? {} : { maximum }) };
   const branches: unknown[] = [{ type: "integer", ...bounds }];
   if (templates) branches.push({ type: "string", pattern: INTEGER_TEXT_PATTERN }, template());
-  return Type.Unsafe<number>({ anyOf: branches, "x-expected": describeWhole(minimum, maximum), ...rest });
+  return Type.Unsafe<number>({ anyOf: branches, "x-expected": describeWhole(minimum, maximum), "x-kind": "whole", ...bounds, ...rest });
 }
 
 function describeWhole(minimum?: number, maximum?: number): string {
@@ -79,8 +80,9 @@ export function Choice<const T extends readonly string[]>(
     ? { type: "string", pattern: `^(?:${values.map(caseInsensitivePattern).join("|")})$` }
     : { type: "string", enum: [...values] };
   const expected = `one of ${values.join(", ")}${caseInsensitive ? " (any case)" : ""}`;
-  if (!templates) return Type.Unsafe({ ...words, "x-expected": expected, "x-choices": [...values], ...rest });
-  return Type.Unsafe({ anyOf: [words, template()], "x-expected": expected, "x-choices": [...values], ...rest });
+  const marks = { "x-expected": expected, "x-choices": [...values], "x-kind": "choice" };
+  if (!templates) return Type.Unsafe({ ...words, ...marks, ...rest });
+  return Type.Unsafe({ anyOf: [words, template()], ...marks, ...rest });
 }
 
 function caseInsensitivePattern(word: string): string {

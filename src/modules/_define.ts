@@ -6,8 +6,10 @@
  * later steps may chain to. Rules that a schema cannot express (one field or the other, a value
  * that must suit another field) go in `check`. Execution arrives with the engine.
  */
-import type { TSchema } from "@sinclair/typebox";
+import type { Static, TSchema } from "@sinclair/typebox";
 import type { Issue, Path } from "../errors.ts";
+import type { ExecutionRecord, RunSummary } from "../model/record.ts";
+import type { ExecRequest, ExecResult } from "../platform/process.ts";
 import { TEMPLATE_PATTERN } from "../model/schema-kit.ts";
 
 export const PLATFORMS = ["linux", "windows", "macos"] as const;
@@ -44,6 +46,63 @@ export interface ModuleDef<I extends TSchema = TSchema, O extends TSchema = TSch
   fixedStepFields?: { timeoutSeconds?: number; maxAttempts?: number };
   /** Cross-field rules for one input element, after it matched the schema. */
   check?: (input: Record<string, unknown>, env: CheckEnv) => InputIssue[];
+  /**
+   * Runs the step. `input` is resolved, defaulted and type-checked (a list for `list` modules).
+   * Returns the outputs (one object), or throws StepError with a message for failureMessage.
+   */
+  execute?: (input: unknown, ctx: ModuleContext) => Promise<ModuleResult<Static<O>>>;
+}
+
+export interface ModuleResult<O> {
+  outputs: O;
+  /**
+   * The step asks for a reboot (exit 194/3010, Reboot module). `rerunStep`: run this step again
+   * after the restart (scripts) rather than continuing with the next one (Reboot module).
+   */
+  reboot?: { rerunStep: boolean; exitCode?: number };
+  /** ExecuteDocument: the child execution, recorded under the step as `detailedOutput`. */
+  detailedOutput?: ExecutionRecord[];
+  /** A failure that still has outputs to record (a nested document that failed). */
+  failed?: string;
+}
+
+/** A nested document run on behalf of ExecuteDocument. */
+export interface NestedRunRequest {
+  document: string;
+  phases: string[];
+  parameters: ReadonlyMap<string, string>;
+  bucketOwner?: string;
+}
+
+/**
+ * Everything a module may touch. Side effects arrive here, injected by the engine, so modules
+ * import nothing above the model (ARCHITECTURE.md §2.5) and tests can hand in fakes.
+ */
+export interface ModuleContext {
+  platform: PlatformName;
+  /** Fires on step timeout or when awstoe is interrupted; pass it on to everything long-running. */
+  signal: AbortSignal;
+  /** A folder for this step's own files (generated scripts), inside the log folder. */
+  workDir: string;
+  /** Runs a program; its output streams to the console and logs as it arrives. */
+  exec(request: Omit<ExecRequest, "signal" | "onOutput">): Promise<ExecResult>;
+  /** How this platform runs scripts (platform/shell.ts). */
+  shell: ShellKit;
+  log: { debug(message: string): void; info(message: string): void; warn(message: string): void };
+  /** Evaluates a comparison/logical expression whose references are already resolved. */
+  evaluate(expression: Record<string, unknown>): { value: boolean; explain: string };
+  /** Runs another document as a nested execution (ExecuteDocument). */
+  runDocument(request: NestedRunRequest): Promise<{ record: ExecutionRecord; summary: RunSummary }>;
+}
+
+/** The script-building half of platform/shell.ts, handed to modules through the context. */
+export interface ShellKit {
+  bashScript(commands: readonly string[]): string;
+  bashInvocation(scriptPath: string): { command: string; args: string[] };
+  powershellScript(commands: readonly string[]): string;
+  powershellInvocation(scriptPath: string): { command: string; args: string[] };
+  rebootExitCode(platform: PlatformName): number;
+  trimTrailingNewlines(text: string): string;
 }
 
 /** Identity function that keeps the literal types of a module definition (citty's defineCommand idea). */

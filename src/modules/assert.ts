@@ -1,5 +1,6 @@
 /** @module modules/assert: Assert — the step succeeds when its comparison expression is true. */
 import { Type } from "@sinclair/typebox";
+import { StepError } from "../errors.ts";
 import { defineModule } from "./_define.ts";
 import { NoOutput } from "./_inputs.ts";
 
@@ -11,4 +12,9 @@ export default defineModule({
   // The expression language is checked by document/rules/condition.ts; this refers to its schema.
   input: Type.Unsafe({ $ref: "Condition" }),
   output: NoOutput(),
+  async execute(input, ctx) {
+    const { value, explain } = ctx.evaluate(input as Record<string, unknown>);
+    if (!value) throw new StepError(`expression evaluated to false: ${explain}`);
+    return { outputs: {} };
+  },
 });

@@ -2,6 +2,7 @@
 import { Type } from "@sinclair/typebox";
 import { Fields, Text, TextList } from "../model/schema-kit.ts";
 import { defineModule } from "./_define.ts";
+import { scriptOutcome } from "./_exec.ts";
 
 export default defineModule({
   name: "ExecuteBinary",
@@ -13,4 +14,8 @@ export default defineModule({
     arguments: Type.Optional(TextList({ description: "arguments, one per item" })),
   }),
   output: Fields({ stdout: Text({ description: "standard output, trailing newlines removed" }) }),
+  async execute(input, ctx) {
+    const { path, arguments: args = [] } = input as { path: string; arguments?: string[] };
+    return scriptOutcome(`'${path}'`, await ctx.exec({ command: path, args }), ctx);
+  },
 });

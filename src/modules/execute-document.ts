@@ -49,4 +49,23 @@ export default defineModule({
     }
     return issues;
   },
+  async execute(input, ctx) {
+    const given = input as { document: string; "document-s3-bucket-owner"?: string; phases?: string; parameters?: { name: string; value: string }[] | null };
+    const phases = (given.phases ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "");
+    const parameters = new Map((given.parameters ?? []).map((p) => [p.name, p.value] as const));
+    const owner = given["document-s3-bucket-owner"];
+    const { record, summary } = await ctx.runDocument({
+      document: given.document,
+      phases,
+      parameters,
+      ...(owner ? { bucketOwner: owner } : {}),
+    });
+    const outputs = { ...summary, logUrl: "" };
+    const ok = summary.status === "success" || summary.status === "successWithIgnoredFailure";
+    return {
+      outputs,
+      detailedOutput: [record],
+      ...(ok ? {} : { failed: `nested document '${given.document}' ${summary.status}: ${summary.failureMessage || "see its record"}` }),
+    };
+  },
 });

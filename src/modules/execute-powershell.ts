@@ -1,7 +1,10 @@
 /** @module modules/execute-powershell: ExecutePowerShell — run commands or a .ps1 file (Windows). */
 import { Type } from "@sinclair/typebox";
 import { Fields, Text, TextList } from "../model/schema-kit.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { defineModule, literalText, type InputIssue } from "./_define.ts";
+import { scriptOutcome } from "./_exec.ts";
 
 export default defineModule({
   name: "ExecutePowerShell",
@@ -29,5 +32,15 @@ export default defineModule({
       issues.push({ path: ["file"], message: `file '${file}' must be a .ps1 script` });
     }
     return issues;
+  },
+  async execute(input, ctx) {
+    const { commands, file } = input as { commands?: string[]; file?: string };
+    let script = file;
+    if (script === undefined) {
+      script = join(ctx.workDir, "input.ps1");
+      writeFileSync(script, ctx.shell.powershellScript(commands ?? []));
+    }
+    const { command, args } = ctx.shell.powershellInvocation(script);
+    return scriptOutcome("the PowerShell script", await ctx.exec({ command, args }), ctx);
   },
 });

@@ -1,0 +1,109 @@
+/**
+ * @module cli/_run-options: `awstoe run`'s command line and `--config` file merged into one set of
+ * options (cli.md §2–§4): exactly one of --config/--documents; command line beats the config file;
+ * every mistake is a usage error that says what to type.
+ */
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { readRunConfig } from "../document/config.ts";
+import type { SourceMap } from "../document/source-map.ts";
+import { UsageError, type Diagnostic } from "../errors.ts";
+import type { DocumentRequest } from "../engine/prepare.ts";
+import { splitList } from "./_args.ts";
+
+export interface RunOptions {
+  documents: DocumentRequest[];
+  parameters: Map<string, string>;
+  phases: string[];
+  executionId: string;
+  logDirectory: string;
+  stateDirectory: string;
+  trace: boolean;
+  logS3?: { bucket: string; keyPrefix: string; owner?: string };
+  documentS3BucketOwner?: string;
+  cloudWatch?: { group: string; stream: string; region?: string; ignoreFailures: boolean };
+}
+
+export type RunArgs = Record<string, string | boolean | undefined>;
+
+/** A config file that cannot be used, with placed diagnostics. */
+export interface ConfigProblem {
+  source: string;
+  diagnostics: Diagnostic[];
+  map?: SourceMap;
+}
+
+export function runOptions(args: RunArgs): RunOptions | ConfigProblem {
+  const text = (name: string) => (typeof args[name] === "string" ? (args[name] as string) : undefined);
+  const flag = (name: string) => args[name] === true;
+  if ((text("documents") === undefined) === (text("config") === undefined)) {
+    throw new UsageError("specify exactly one of --config or --documents", { hint: "e.g. awstoe run --documents component.yaml" });
+  }
+  let config: ReturnType<typeof readRunConfig> | undefined;
+  if (text("config") !== undefined) {
+    for (const clash of ["documents", "parameters"]) {
+      if (args[clash] !== undefined) throw new UsageError(`--${clash} cannot be combined with --config`, { hint: `put ${clash} in the config file instead` });
+    }
+    config = readRunConfig(text("config")!);
+    if (!config.ok) return { source: text("config")!, diagnostics: config.diagnostics, ...(config.map ? { map: config.map } : {}) };
+  }
+  const file = config?.ok ? config.config : undefined;
+  const documents: DocumentRequest[] = file
+    ? file.documents.map((d) => ({ source: d.path, parameters: new Map((d.parameters ?? []).map((p) => [p.name, p.value])) }))
+    : list("documents", text("documents")!).map((source) => ({ source, parameters: new Map() }));
+  const parameters = file ? new Map((file.parameters ?? []).map((p) => [p.name, p.value])) : parseParameters(text("parameters"));
+  const phasesText = text("phases") ?? file?.phases;
+  const phases = phasesText === undefined || phasesText.trim() === "" ? [] : list("phases", phasesText);
+  const executionId = text("execution-id") ?? file?.executionId ?? file?.executonId ?? randomUUID();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(executionId)) {
+    throw new UsageError(`execution id '${executionId}' cannot be used in a folder name`, { hint: "use letters, digits, '.', '_' and '-' (a UUID is the usual choice)" });
+  }
+  const logDirectory = text("log-directory") ?? file?.logDirectory ?? ".";
+  const bucket = text("log-s3-bucket-name") ?? file?.logS3BucketName;
+  const group = text("cw-log-group") ?? file?.cwLogGroup;
+  const stream = text("cw-log-stream") ?? file?.cwLogStream;
+  if ((group === undefined) !== (stream === undefined)) {
+    throw new UsageError("CloudWatch logging needs both --cw-log-group and --cw-log-stream", { hint: `add --cw-log-${group === undefined ? "group" : "stream"} <name>` });
+  }
+  const region = text("cw-log-region") ?? file?.cwLogRegion;
+  const owner = text("log-s3-bucket-owner") ?? file?.logS3BucketOwner;
+  const documentOwner = text("document-s3-bucket-owner") ?? file?.documentS3BucketOwner;
+  return {
+    documents,
+    parameters,
+    phases,
+    executionId,
+    logDirectory,
+    stateDirectory: text("state-directory") ?? file?.stateDirectory ?? join(logDirectory, "TOE_state"),
+    trace: flag("trace") || file?.trace === true,
+    ...(bucket === undefined ? {} : { logS3: { bucket, keyPrefix: text("log-s3-key-prefix") ?? file?.logS3KeyPrefix ?? "", ...(owner ? { owner } : {}) } }),
+    ...(documentOwner === undefined ? {} : { documentS3BucketOwner: documentOwner }),
+    ...(group === undefined || stream === undefined
+      ? {}
+      : { cloudWatch: { group, stream, ...(region ? { region } : {}), ignoreFailures: flag("cw-ignore-failures") || file?.cwIgnoreFailures === true } }),
+  };
+}
+
+/** `name1=value1,name2=value2` (cli.md §3): split on commas, then on the first `=`. */
+export function parseParameters(value: string | undefined): Map<string, string> {
+  const parameters = new Map<string, string>();
+  if (value === undefined) return parameters;
+  for (const item of value.split(",")) {
+    const eq = item.indexOf("=");
+    const name = eq < 0 ? "" : item.slice(0, eq).trim();
+    const text = eq < 0 ? "" : item.slice(eq + 1);
+    if (name === "" || text === "") {
+      throw new UsageError(`invalid parameter '${item}': expected name=value`, { hint: "e.g. --parameters Env=dev,Tier=web (values with commas go in a --config file)" });
+    }
+    parameters.set(name, text);
+  }
+  return parameters;
+}
+
+function list(option: string, value: string): string[] {
+  const items = splitList(value);
+  if (items.some((item) => item === "")) {
+    throw new UsageError(`--${option} has an empty item: '${value}'`, { hint: `separate items with single commas, e.g. --${option} a,b` });
+  }
+  return items;
+}

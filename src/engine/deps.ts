@@ -1,0 +1,30 @@
+/**
+ * @module engine/deps: every side effect the engine needs, passed in from the command layer so
+ * tests can substitute the parts that cannot exist here (a reboot, a Windows registry).
+ */
+import type { Diagnostic } from "../errors.ts";
+import type { Probe } from "../expr/condition.ts";
+import type { PlatformName, ShellKit } from "../modules/_define.ts";
+import type { ExecRequest, ExecResult } from "../platform/process.ts";
+import type { LoadResult } from "../document/load.ts";
+import type { SourceMap } from "../document/source-map.ts";
+import type { Palette } from "../logs/terminal.ts";
+
+export interface EngineDeps {
+  platform: PlatformName;
+  probe: Probe;
+  exec(request: ExecRequest): Promise<ExecResult>;
+  shell: ShellKit;
+  /** Reads a document source (local path today; s3:// and ARNs with the AWS layer). */
+  loadDocument(source: string): LoadResult | Promise<LoadResult>;
+  now(): Date;
+  /** New execution ids for nested documents. */
+  newId(): string;
+  /** Aborted when awstoe is interrupted (SIGINT/SIGTERM). */
+  signal: AbortSignal;
+  palette: Palette;
+  /** Renders diagnostics of a document for a person (the CLI's renderer). */
+  renderDiagnostics(diagnostics: Diagnostic[], map: SourceMap | undefined): string;
+  /** Current working directory, the base of relative document paths (README Q9). */
+  cwd: string;
+}

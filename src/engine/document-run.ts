@@ -1,0 +1,123 @@
+/**
+ * @module engine/document-run: running one document's phases and steps, with what its steps
+ * share — the log, the log folder, chaining records and the context handed to modules.
+ */
+import type { ChainingEntry, LogFolder } from "../logs/log-folder.ts";
+import type { RunLog } from "../logs/run-log.ts";
+import { stepKey, type Scope, type StepData } from "../expr/scope.ts";
+import { evaluateCondition } from "../expr/condition.ts";
+import type { DocumentRecord, ExecutionRecord, PhaseRecord, RunSummary } from "../model/record.ts";
+import { rollUp } from "../model/status.ts";
+import { localTimestamp } from "../model/time.ts";
+import type { ModuleContext, NestedRunRequest } from "../modules/_define.ts";
+import type { EngineDeps } from "./deps.ts";
+import type { ReadyDocument } from "./prepare.ts";
+import { runStep } from "./step.ts";
+import { isRecord } from "../document/check-schema.ts";
+
+export interface Counters {
+  executed: number;
+  failed: number;
+  ignored: number;
+}
+
+/** What the document run needs from the execution around it. */
+export interface ExecutionHooks {
+  /** Rewrites detailedoutput.json of the top-level execution. */
+  save(): void;
+  /** Runs a nested document for ExecuteDocument (depth and cycles are checked there). */
+  runNested(request: NestedRunRequest, parent: DocumentRun): Promise<{ record: ExecutionRecord; summary: RunSummary }>;
+}
+
+export class DocumentRun {
+  readonly chaining: ChainingEntry[] = [];
+  stopped = false;
+
+  constructor(
+    readonly deps: EngineDeps,
+    readonly log: RunLog,
+    readonly folder: LogFolder,
+    readonly doc: ReadyDocument,
+    readonly record: DocumentRecord,
+    readonly counters: Counters,
+    private readonly hooks: ExecutionHooks,
+    /** Documents from the top down to this one, by identity (cycle detection). */
+    readonly ancestors: readonly string[],
+    /** Folder prefix for step files of nested executions. */
+    private readonly folderPrefix: string,
+  ) {}
+
+  /** Runs the selected phases in document order; stops early after an Abort-level failure. */
+  async run(phases: readonly string[] | undefined): Promise<void> {
+    const steps = new Map<string, StepData>();
+    const scope = (): Scope => ({ variables: this.doc.variables, steps });
+    const docName = this.record.name || this.doc.source;
+    for (const [phaseIndex, phase] of (this.doc.doc.phases as Record<string, unknown>[]).entries()) {
+      const phaseName = String(phase.name);
+      if (phases !== undefined && phases.length > 0 && !phases.includes(phaseName)) continue;
+      const phaseRecord: PhaseRecord = { name: phaseName, status: "running", startTime: localTimestamp(this.deps.now()), endTime: "", failureMessage: "", steps: [] };
+      this.record.phases.push(phaseRecord);
+      for (const [stepIndex, step] of (phase.steps as Record<string, unknown>[]).entries()) {
+        if (!isRecord(step)) continue;
+        const stepPath = ["phases", phaseIndex, "steps", stepIndex];
+        this.log.debug(`[${docName}] ${phaseName}/${String(step.name)}: starting ${String(step.action)}`);
+        const started = performance.now();
+        const outcome = await runStep(this, phaseName, step, stepPath, scope());
+        steps.set(stepKey(phaseName, String(step.name)), outcome.data);
+        phaseRecord.steps.push(outcome.record);
+        if (outcome.executed) this.counters.executed++;
+        if (outcome.record.status === "failed") this.counters.failed++;
+        if (outcome.record.status === "ignored") this.counters.ignored++;
+        if (outcome.record.status === "failed" && phaseRecord.failureMessage === "") {
+          phaseRecord.failureMessage = `step '${phaseName}/${outcome.record.name}' failed: ${outcome.record.failureMessage}`;
+        }
+        this.progress(docName, phaseName, outcome.record.name, outcome.record.status, performance.now() - started, outcome.record.failureMessage);
+        this.hooks.save();
+        if (outcome.stop) {
+          this.stopped = true;
+          break;
+        }
+      }
+      phaseRecord.status = rollUp(phaseRecord.steps.map((s) => s.status));
+      phaseRecord.endTime = localTimestamp(this.deps.now());
+      if (this.record.failureMessage === "" && phaseRecord.failureMessage !== "") this.record.failureMessage = phaseRecord.failureMessage;
+      this.hooks.save();
+      if (this.stopped) break;
+    }
+    this.record.status = rollUp(this.record.phases.map((p) => p.status));
+    this.record.endTime = localTimestamp(this.deps.now());
+  }
+
+  /** The context one module call gets; side effects come from the engine's deps. */
+  moduleContext(signal: AbortSignal, usedBy: string): ModuleContext {
+    const [phase = "", step = ""] = usedBy.split("/");
+    const log = this.log;
+    return {
+      platform: this.deps.platform,
+      signal,
+      workDir: this.folder.stepFolder(`${this.folderPrefix}${phase}`, step),
+      exec: (request) => {
+        log.debug(`${usedBy}: running ${request.command} ${request.args.join(" ")}`);
+        return this.deps.exec({ ...request, signal, onOutput: (_stream, text) => log.output(text) });
+      },
+      shell: this.deps.shell,
+      log: {
+        debug: (m) => log.debug(`${usedBy}: ${m}`),
+        info: (m) => log.info(`${usedBy}: ${m}`),
+        warn: (m) => log.warn(`${usedBy}: ${m}`),
+      },
+      evaluate: (expression) => evaluateCondition(expression, (text) => text, this.deps.probe),
+      runDocument: (request) => this.hooks.runNested(request, this),
+    };
+  }
+
+  private progress(doc: string, phase: string, step: string, status: string, ms: number, failure: string): void {
+    const c = this.log.palette;
+    const seconds = `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+    const plain = `[${doc}] ${phase}/${step}: ${status} (${seconds})${failure ? ` — ${failure}` : ""}`;
+    const paint = status === "success" ? c.green : status === "failed" ? c.red : status === "skipped" ? c.dim : c.yellow;
+    const mark = status === "success" ? "✔" : status === "failed" ? "✖" : status === "skipped" ? "↷" : "!";
+    const coloured = `${paint(mark)} ${c.dim(`[${doc}]`)} ${phase}/${c.bold(step)}: ${paint(status)} ${c.dim(`(${seconds})`)}${failure ? ` — ${failure}` : ""}`;
+    this.log.progress(plain, coloured);
+  }
+}

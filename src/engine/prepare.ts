@@ -1,0 +1,103 @@
+/**
+ * @module engine/prepare: from document sources to documents ready to run — loaded, validated
+ * for this platform, with every parameter and constant given a value. Nothing runs unless every
+ * document passes (cli.md §6 step 6).
+ */
+import { isAbsolute, resolve } from "node:path";
+import type { SourceMap } from "../document/source-map.ts";
+import { validateText } from "../document/validate.ts";
+import { formatPath, type Diagnostic } from "../errors.ts";
+import { findModule } from "../modules/index.ts";
+import type { EngineDeps } from "./deps.ts";
+import { resolveVariables, type SuppliedParameters } from "./variables.ts";
+
+export interface DocumentRequest {
+  source: string;
+  /** Parameters for this document only (config `documents[].parameters`, ExecuteDocument). */
+  parameters: ReadonlyMap<string, string>;
+}
+
+export interface ReadyDocument {
+  source: string;
+  /** Normalized identity for cycle detection: absolute path, or the URI/ARN as given. */
+  identity: string;
+  text: string;
+  doc: Record<string, unknown>;
+  map: SourceMap;
+  variables: ReadonlyMap<string, string>;
+}
+
+export interface Prepared {
+  ready: ReadyDocument[];
+  /** Texts as loaded, for the log folder's document copies (also of invalid documents). */
+  texts: { source: string; text: string }[];
+  failures: { source: string; diagnostics: Diagnostic[]; map?: SourceMap }[];
+}
+
+export async function prepareDocuments(requests: readonly DocumentRequest[], global: ReadonlyMap<string, string>, deps: EngineDeps): Promise<Prepared> {
+  const prepared: Prepared = { ready: [], texts: [], failures: [] };
+  for (const request of requests) {
+    const loaded = await deps.loadDocument(request.source);
+    if (!loaded.ok) {
+      prepared.failures.push({ source: request.source, diagnostics: [loaded.diagnostic] });
+      continue;
+    }
+    prepared.texts.push({ source: request.source, text: loaded.text });
+    const result = validateText(loaded.text, request.source, { platform: deps.platform });
+    if (!result.valid || result.map === undefined) {
+      prepared.failures.push({ source: request.source, diagnostics: result.diagnostics, ...(result.map ? { map: result.map } : {}) });
+      continue;
+    }
+    const doc = result.document as Record<string, unknown>;
+    const notRunnable = unrunnableSteps(doc, request.source, result.map);
+    if (notRunnable.length > 0) {
+      prepared.failures.push({ source: request.source, diagnostics: notRunnable, map: result.map });
+      continue;
+    }
+    const supplied: SuppliedParameters = { global, document: request.parameters };
+    const { values, issues } = resolveVariables(doc, supplied, result.map);
+    if (issues.length > 0) {
+      const diagnostics = issues.map((issue): Diagnostic => ({
+        code: issue.code,
+        severity: "error",
+        message: issue.message,
+        ...(issue.hint === undefined ? {} : { hint: issue.hint }),
+        file: request.source,
+        path: formatPath(issue.path),
+        ...result.map!.locate(issue.path, issue.at),
+      }));
+      prepared.failures.push({ source: request.source, diagnostics, map: result.map });
+      continue;
+    }
+    prepared.ready.push({ source: request.source, identity: identityOf(request.source, deps.cwd), text: loaded.text, doc, map: result.map, variables: values });
+  }
+  return prepared;
+}
+
+/** Steps whose module this version can check but not yet run: refused before anything starts. */
+function unrunnableSteps(doc: Record<string, unknown>, file: string, map: SourceMap): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  (doc.phases as Record<string, unknown>[]).forEach((phase, p) => {
+    (phase.steps as Record<string, unknown>[]).forEach((step, s) => {
+      const module = findModule(String(step.action));
+      if (module === undefined || module.execute !== undefined) return;
+      const path = ["phases", p, "steps", s, "action"];
+      found.push({
+        code: "E_ACTION_NOT_RUNNABLE",
+        severity: "error",
+        message: `action '${module.name}' can be validated but not yet run by this version of opentoe`,
+        hint: "nothing was run; remove the step or run the document with AWS's awstoe for now",
+        file,
+        path: formatPath(path),
+        ...map.locate(path),
+      });
+    });
+  });
+  return found;
+}
+
+/** Local paths compare as absolute paths; s3:// URIs and ARNs as written. */
+export function identityOf(source: string, cwd: string): string {
+  if (/^(s3:\/\/|arn:)/i.test(source)) return source;
+  return isAbsolute(source) ? resolve(source) : resolve(cwd, source);
+}

@@ -1,0 +1,161 @@
+/**
+ * @module engine/run: one `awstoe run` — the log folder, loading and validating every document
+ * before anything runs, the documents in order, nested documents for ExecuteDocument, and the
+ * final record and summary (cli.md §6–§7).
+ */
+import { StepError } from "../errors.ts";
+import { LogFolder, type ChainingEntry } from "../logs/log-folder.ts";
+import { RunLog } from "../logs/run-log.ts";
+import type { DocumentRecord, ExecutionRecord, RunSummary } from "../model/record.ts";
+import { rollUp } from "../model/status.ts";
+import { localTimestamp } from "../model/time.ts";
+import type { NestedRunRequest } from "../modules/_define.ts";
+import { VERSION } from "../version.ts";
+import type { EngineDeps } from "./deps.ts";
+import { DocumentRun, type Counters, type ExecutionHooks } from "./document-run.ts";
+import { identityOf, prepareDocuments, type DocumentRequest, type Prepared, type ReadyDocument } from "./prepare.ts";
+
+/** Nested levels below the top document (modules.md ExecuteDocument: 4 documents in a chain). */
+export const MAX_NESTED_LEVELS = 3;
+
+export interface RunRequest {
+  documents: DocumentRequest[];
+  /** Global parameters (`--parameters` or config `parameters`). */
+  parameters: ReadonlyMap<string, string>;
+  /** Phases to run; empty or undefined = all. */
+  phases?: readonly string[];
+  executionId: string;
+  logDirectory: string;
+  trace: boolean;
+}
+
+export interface RunResult {
+  record: ExecutionRecord;
+  summary: RunSummary;
+  logFolder: string;
+}
+
+export async function runExecution(request: RunRequest, deps: EngineDeps): Promise<RunResult> {
+  const started = deps.now();
+  const folder = LogFolder.create(request.logDirectory, request.executionId, started);
+  const log = new RunLog({
+    applicationLog: folder.file("application.log"),
+    consoleLog: folder.file("console.log"),
+    trace: request.trace,
+    palette: deps.palette,
+  });
+  const record: ExecutionRecord = { executionId: request.executionId, status: "running", startTime: localTimestamp(started), endTime: "", failureMessage: "", documents: [] };
+  const counters: Counters = { executed: 0, failed: 0, ignored: 0 };
+  const chaining: ChainingEntry[] = [];
+  try {
+    log.info(`awstoe ${VERSION} (opentoe): execution ${request.executionId} on ${deps.platform}, log folder ${folder.path}`);
+    const prepared = await prepareDocuments(request.documents, request.parameters, deps);
+    prepared.texts.forEach((loaded, i) => folder.saveDocument(i + 1, loaded.text));
+    const save = () => folder.saveRecord(record);
+    save();
+    if (prepared.failures.length > 0) {
+      reportInvalid(prepared, log, deps);
+      record.status = "failed";
+      record.failureMessage = invalidMessage(prepared);
+    } else {
+      const hooks = nestedRunner(deps, log, folder, save);
+      for (const doc of prepared.ready) {
+        const run = new DocumentRun(deps, log, folder, doc, newDocumentRecord(doc, deps), counters, hooks, [doc.identity], "");
+        record.documents.push(run.record);
+        await run.run(request.phases);
+        chaining.push(...run.chaining);
+        if (record.failureMessage === "" && run.record.failureMessage !== "") record.failureMessage = run.record.failureMessage;
+        if (run.stopped) break;
+      }
+      record.status = rollUp(record.documents.map((d) => d.status));
+    }
+    record.endTime = localTimestamp(deps.now());
+    save();
+    folder.saveChaining(chaining);
+    const summary: RunSummary = {
+      executedStepCount: counters.executed,
+      executionId: request.executionId,
+      failedStepCount: counters.failed,
+      failureMessage: record.failureMessage,
+      ignoredFailedStepCount: counters.ignored,
+      logUrl: folder.path,
+      status: record.status,
+    };
+    log.info(`execution ${request.executionId} finished: ${summary.status}`);
+    log.summary(`${JSON.stringify(summary, null, 4)}\n`);
+    return { record, summary, logFolder: folder.path };
+  } finally {
+    log.close();
+  }
+}
+
+function newDocumentRecord(doc: ReadyDocument, deps: EngineDeps): DocumentRecord {
+  const text = (value: unknown) => (typeof value === "string" ? value : value === undefined || value === null ? "" : String(value));
+  return {
+    name: text(doc.doc.name),
+    filePath: doc.source,
+    status: "running",
+    description: text(doc.doc.description),
+    startTime: localTimestamp(deps.now()),
+    endTime: "",
+    failureMessage: "",
+    phases: [],
+  };
+}
+
+function reportInvalid(prepared: Prepared, log: RunLog, deps: EngineDeps): void {
+  for (const failure of prepared.failures) {
+    log.error(`document '${failure.source}' cannot run: ${failure.diagnostics.filter((d) => d.severity === "error").length} problem(s)`);
+    log.output(`${deps.renderDiagnostics(failure.diagnostics, failure.map)}\n`);
+  }
+}
+
+function invalidMessage(prepared: Prepared): string {
+  const first = prepared.failures[0]!;
+  const error = first.diagnostics.find((d) => d.severity === "error");
+  const where = error?.line === undefined ? "" : `:${error.line}:${error.column}`;
+  const more = prepared.failures.length > 1 ? ` (and ${prepared.failures.length - 1} more invalid document(s))` : "";
+  return `document '${first.source}' is not valid, so nothing ran: ${first.source}${where}: ${error?.message ?? "invalid"}${more}`;
+}
+
+/** ExecuteDocument: a child execution in the same log folder, after depth and cycle checks. */
+function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: () => void): ExecutionHooks {
+  const hooks: ExecutionHooks = {
+    save,
+    async runNested(request: NestedRunRequest, parent: DocumentRun) {
+      if (parent.ancestors.length > MAX_NESTED_LEVELS) throw new StepError(`maximum document nesting depth (${MAX_NESTED_LEVELS}) exceeded`);
+      const identity = identityOf(request.document, deps.cwd);
+      if (parent.ancestors.includes(identity)) {
+        throw new StepError(`cyclic document execution detected: ${[...parent.ancestors, identity].join(" → ")}`);
+      }
+      const prepared = await prepareDocuments([{ source: request.document, parameters: request.parameters }], new Map(), deps);
+      if (prepared.failures.length > 0) {
+        reportInvalid(prepared, log, deps);
+        throw new StepError(invalidMessage(prepared).replace(/^document/, "nested document"));
+      }
+      const doc = prepared.ready[0]!;
+      const executionId = deps.newId();
+      const docRecord = newDocumentRecord(doc, deps);
+      const record: ExecutionRecord = { executionId, status: "running", startTime: localTimestamp(deps.now()), endTime: "", failureMessage: "", documents: [docRecord] };
+      const counters: Counters = { executed: 0, failed: 0, ignored: 0 };
+      log.info(`nested execution ${executionId}: ${request.document}`);
+      const run = new DocumentRun(deps, log, folder, doc, docRecord, counters, hooks, [...parent.ancestors, identity], `nested-${executionId.slice(0, 8)}/`);
+      await run.run(request.phases);
+      parent.chaining.push(...run.chaining);
+      record.status = docRecord.status;
+      record.failureMessage = docRecord.failureMessage;
+      record.endTime = localTimestamp(deps.now());
+      const summary: RunSummary = {
+        executedStepCount: counters.executed,
+        executionId,
+        failedStepCount: counters.failed,
+        failureMessage: record.failureMessage,
+        ignoredFailedStepCount: counters.ignored,
+        logUrl: "",
+        status: record.status,
+      };
+      return { record, summary };
+    },
+  };
+  return hooks;
+}

@@ -1,0 +1,221 @@
+/**
+ * @module engine/step: one step from start to finish (documents.md §8–§9): the `if` decision,
+ * loop expansion, attempts under the time limit, and the outcome as a record plus what chaining
+ * may read. Step failures are data here; nothing but bugs escapes as an exception.
+ */
+import { isRecord } from "../document/check-schema.ts";
+import { evaluateCondition, normalizeIf } from "../expr/condition.ts";
+import { expandLoop } from "../expr/loop.ts";
+import { renderString, type ChainUse } from "../expr/render.ts";
+import type { Scope, StepData } from "../expr/scope.ts";
+import { STEP_DEFAULTS, type OnFailure } from "../model/component.ts";
+import type { ExecutionRecord, LoopRecord, StepRecord } from "../model/record.ts";
+import { localTimestamp } from "../model/time.ts";
+import { findModule, type ModuleDef } from "../modules/index.ts";
+import { asWritten, prepareInputs } from "./inputs.ts";
+import type { DocumentRun } from "./document-run.ts";
+
+export interface StepOutcome {
+  record: StepRecord;
+  /** What later steps may chain to. */
+  data: StepData;
+  /** Stop the whole execution (onFailure Abort, a reboot request, an interruption). */
+  stop: boolean;
+  /** Counted as executed (not skipped). */
+  executed: boolean;
+}
+
+interface Attempt {
+  ok: boolean;
+  message: string;
+  outputs: Record<string, unknown>;
+  inputs: Record<string, unknown>[];
+  failedIterations: number[];
+  detailedOutput: ExecutionRecord[] | null;
+  reboot?: { exitCode?: number };
+}
+
+export async function runStep(run: DocumentRun, phase: string, step: Record<string, unknown>, stepPath: (string | number)[], scope: Scope): Promise<StepOutcome> {
+  const name = String(step.name);
+  const action = String(step.action);
+  const module = findModule(action)!; // validated before the run
+  const fixed = module.fixedStepFields ?? {};
+  const timeoutSeconds = fixed.timeoutSeconds ?? (typeof step.timeoutSeconds === "number" ? step.timeoutSeconds : STEP_DEFAULTS.timeoutSeconds);
+  const maxAttempts = fixed.maxAttempts ?? (typeof step.maxAttempts === "number" ? step.maxAttempts : STEP_DEFAULTS.maxAttempts);
+  const onFailure = (typeof step.onFailure === "string" ? step.onFailure : STEP_DEFAULTS.onFailure) as OnFailure;
+  const started = run.deps.now();
+  const usedBy = `${phase}/${name}`;
+  const used: ChainUse[] = [];
+  const startTime = localTimestamp(started);
+  const finish = (status: StepRecord["status"], failureMessage: string, inputs: unknown[], outputs: unknown[], loop: LoopRecord | null, detailedOutput: ExecutionRecord[] | null): StepRecord => {
+    for (const use of used) run.chaining.push({ ...use, usedBy });
+    // Key order as in cli.md §7.1; a module without outputs records "[]".
+    const recorded = outputs.filter((o) => !isRecord(o) || Object.keys(o).length > 0);
+    return {
+      name, status, failureMessage, timeoutSeconds, onFailure, maxAttempts, action, startTime,
+      endTime: localTimestamp(run.deps.now()),
+      inputs: JSON.stringify(inputs), outputs: JSON.stringify(recorded), loop, detailedOutput,
+    };
+  };
+  const inputsFor = (s: Scope) => {
+    try {
+      return prepareInputs(module, step.inputs, [...stepPath, "inputs"], run.doc.map, s, used).list;
+    } catch {
+      return [];
+    }
+  };
+
+  // 1. The condition, evaluated once (never on retries).
+  if (step.if !== undefined) {
+    let decision: "Execute" | "Skip" | "Abort";
+    try {
+      const condition = normalizeIf(asWritten(step.if, [...stepPath, "if"], run.doc.map));
+      const { value, explain } = evaluateCondition(condition.expression, (text) => renderString(text, scope, used), run.deps.probe);
+      decision = value ? condition.then : condition.else;
+      run.log.debug(`${usedBy}: if ${explain} → ${decision}`);
+    } catch (error) {
+      const message = `${action}: the if condition could not be evaluated: ${messageOf(error)}`;
+      return failed(run, finish("failed", message, [], [], null, null), { inputs: [], outputs: undefined }, onFailure, false);
+    }
+    if (decision === "Skip") {
+      const inputs = inputsFor(scope);
+      return { record: finish("skipped", "", inputs, [], null, null), data: { inputs, outputs: undefined }, stop: false, executed: false };
+    }
+    if (decision === "Abort") {
+      const inputs = inputsFor(scope);
+      return failed(run, finish("failed", "step aborted by if condition", inputs, [], null, null), { inputs, outputs: undefined }, onFailure, false);
+    }
+  }
+
+  // 2. The loop's values, computed once when the step starts.
+  let loop: LoopRecord | null = null;
+  if (isRecord(step.loop)) {
+    try {
+      const expanded = expandLoop(asWritten(step.loop, [...stepPath, "loop"], run.doc.map), (text) => renderString(text, scope, used));
+      loop = { name: expanded.name ?? "", type: expanded.type, values: expanded.values, failedIterations: [] };
+    } catch (error) {
+      const message = `${action}: the loop could not be expanded: ${messageOf(error)}`;
+      return failed(run, finish("failed", message, [], [], null, null), { inputs: [], outputs: undefined }, onFailure, true);
+    }
+  }
+
+  // 3. Attempts, each with the whole time limit; a retry starts the loop again at index 0.
+  let attempt: Attempt | undefined;
+  for (let n = 1; n <= maxAttempts; n++) {
+    if (n > 1) run.log.info(`${usedBy}: attempt ${n} of ${maxAttempts}`);
+    attempt = await runAttempt(run, module, step, stepPath, scope, loop, timeoutSeconds, used, usedBy);
+    if (attempt.ok || attempt.reboot !== undefined || run.deps.signal.aborted) break;
+    run.log.warn(`${usedBy}: attempt ${n} failed: ${attempt.message}`);
+  }
+  const last = attempt!;
+  if (loop !== null) loop.failedIterations = last.failedIterations;
+  if (last.reboot !== undefined) {
+    const message = `${action}: the step asked for a reboot (exit code ${last.reboot.exitCode ?? "reboot"}); reboot and resume are not available in this version, so the run stops here`;
+    return { record: finish("failed", message, last.inputs, [last.outputs], loop, last.detailedOutput), data: { inputs: last.inputs, outputs: undefined }, stop: true, executed: true };
+  }
+  if (last.ok) {
+    return { record: finish("success", "", last.inputs, [last.outputs], loop, last.detailedOutput), data: { inputs: last.inputs, outputs: [last.outputs] }, stop: false, executed: true };
+  }
+  const tries = maxAttempts > 1 && !run.deps.signal.aborted ? ` (after ${maxAttempts} attempts)` : "";
+  const record = finish("failed", `${last.message}${tries}`, last.inputs, [], loop, last.detailedOutput);
+  return failed(run, record, { inputs: last.inputs, outputs: undefined }, onFailure, true, run.deps.signal.aborted);
+}
+
+/** Applies onFailure to a failed step: Abort stops everything, Continue goes on, Ignore marks it ignored. */
+function failed(run: DocumentRun, record: StepRecord, data: StepData, onFailure: OnFailure, executed: boolean, interrupted = false): StepOutcome {
+  if (onFailure === "Ignore" && !interrupted) return { record: { ...record, status: "ignored" }, data, stop: false, executed };
+  return { record, data, stop: interrupted || onFailure === "Abort", executed };
+}
+
+async function runAttempt(
+  run: DocumentRun,
+  module: ModuleDef,
+  step: Record<string, unknown>,
+  stepPath: (string | number)[],
+  scope: Scope,
+  loop: LoopRecord | null,
+  timeoutSeconds: number,
+  used: ChainUse[],
+  usedBy: string,
+): Promise<Attempt> {
+  const controller = new AbortController();
+  const stopOnInterrupt = () => controller.abort(new Error("interrupted"));
+  run.deps.signal.addEventListener("abort", stopOnInterrupt, { once: true });
+  if (run.deps.signal.aborted) stopOnInterrupt();
+  const timer = timeoutSeconds === -1 ? undefined : setTimeout(() => controller.abort(new Error("timeout")), timeoutSeconds * 1000);
+  const values = loop?.values ?? [undefined];
+  const outputs: Record<string, unknown>[] = [];
+  let inputs: Record<string, unknown>[] = [];
+  let detailedOutput: ExecutionRecord[] | null = null;
+  const result = (ok: boolean, message: string, failedIterations: number[] = [], reboot?: Attempt["reboot"]): Attempt => ({
+    ok, message, outputs: consolidate(outputs), inputs, failedIterations, detailedOutput, ...(reboot ? { reboot } : {}),
+  });
+  try {
+    for (let index = 0; index < values.length; index++) {
+      const iterationScope: Scope = loop === null ? scope : { ...scope, loop: { ...(loop.name ? { name: loop.name } : {}), index, value: values[index]! } };
+      const where = loop === null ? "" : `iteration ${index}: `;
+      try {
+        const prepared = prepareInputs(module, step.inputs, [...stepPath, "inputs"], run.doc.map, iterationScope, index === 0 ? used : undefined);
+        inputs = prepared.list;
+        const ctx = run.moduleContext(controller.signal, usedBy);
+        const outcome = await untilAborted(module.execute!(prepared.value, ctx), controller.signal);
+        if (outcome.detailedOutput !== undefined) detailedOutput = [...(detailedOutput ?? []), ...outcome.detailedOutput];
+        if (outcome.reboot !== undefined) return result(false, "", [], { ...(outcome.reboot.exitCode === undefined ? {} : { exitCode: outcome.reboot.exitCode }) });
+        if (outcome.failed !== undefined) return result(false, `${module.name}: ${where}${outcome.failed}`, loop === null ? [] : [index]);
+        outputs.push(outcome.outputs as Record<string, unknown>);
+      } catch (error) {
+        if (controller.signal.aborted) return result(false, stoppedMessage(controller.signal, timeoutSeconds, loop !== null, index), loop === null ? [] : [index]);
+        return result(false, `${module.name}: ${where}${messageOf(error)}`, loop === null ? [] : [index]);
+      }
+    }
+    return result(true, "");
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    run.deps.signal.removeEventListener("abort", stopOnInterrupt);
+  }
+}
+
+/** Loop outputs: string fields of successful iterations joined with newlines; others keep the last value. */
+function consolidate(outputs: Record<string, unknown>[]): Record<string, unknown> {
+  if (outputs.length <= 1) return outputs[0] ?? {};
+  const merged: Record<string, unknown> = {};
+  for (const output of outputs) {
+    for (const [key, value] of Object.entries(output)) {
+      merged[key] = typeof value === "string" && typeof merged[key] === "string" ? `${merged[key]}\n${value}` : value;
+    }
+  }
+  return merged;
+}
+
+/** Resolves with the module's promise, or rejects as soon as the step is stopped. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function stoppedMessage(signal: AbortSignal, timeoutSeconds: number, looping: boolean, index: number): string {
+  const reason = signal.reason instanceof Error ? signal.reason.message : "";
+  if (reason === "timeout") {
+    return looping
+      ? `the loop timed out after ${timeoutSeconds} seconds (in iteration ${index})`
+      : `the step timed out after ${timeoutSeconds} seconds`;
+  }
+  return "awstoe was interrupted while this step was running";
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

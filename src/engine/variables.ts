@@ -1,0 +1,51 @@
+/**
+ * @module engine/variables: the value of every parameter and constant of one document for a run
+ * (documents.md §3): per-document value > global value > default; constants are fixed.
+ */
+import { isRecord } from "../document/check-schema.ts";
+import type { SourceMap } from "../document/source-map.ts";
+import type { Issue } from "../errors.ts";
+
+export interface SuppliedParameters {
+  /** `--parameters` or config `parameters`. */
+  global: ReadonlyMap<string, string>;
+  /** config `documents[].parameters` for this document. */
+  document: ReadonlyMap<string, string>;
+}
+
+/** Values by name, and issues (V17 no value, a value outside allowedValues) placed in the document. */
+export function resolveVariables(doc: Record<string, unknown>, supplied: SuppliedParameters, map: SourceMap | undefined): { values: Map<string, string>; issues: Issue[] } {
+  const values = new Map<string, string>();
+  const issues: Issue[] = [];
+  const text = (value: unknown, path: (string | number)[]) =>
+    typeof value === "string" ? value : value === undefined || value === null ? undefined : (map?.sourceText(path) ?? String(value));
+  eachVariable(doc, "constants", (name, body, path) => {
+    const value = text(body.value, [...path, "value"]);
+    if (value !== undefined) values.set(name, value);
+  });
+  eachVariable(doc, "parameters", (name, body, path) => {
+    if (values.has(name)) return; // a constant of the same name wins; the validator reports the clash
+    const given = supplied.document.get(name) ?? supplied.global.get(name);
+    const value = given ?? text(body.default, [...path, "default"]);
+    if (value === undefined) {
+      issues.push({ code: "E_PARAMETER_NO_VALUE", path, at: "key", message: `parameter '${name}' has no value`, hint: `give it one with --parameters ${name}=<value>, or add a default` });
+      return;
+    }
+    const allowed = Array.isArray(body.allowedValues) ? body.allowedValues.map((v, i) => text(v, [...path, "allowedValues", i])) : undefined;
+    if (allowed !== undefined && !allowed.includes(value)) {
+      issues.push({ code: "E_VARIABLE", path, at: "key", message: `parameter '${name}' is '${value}', which is not one of its allowedValues (${allowed.join(", ")})` });
+      return;
+    }
+    values.set(name, value);
+  });
+  return { values, issues };
+}
+
+function eachVariable(doc: Record<string, unknown>, kind: "parameters" | "constants", visit: (name: string, body: Record<string, unknown>, path: (string | number)[]) => void): void {
+  const list = doc[kind];
+  if (!Array.isArray(list)) return;
+  list.forEach((item, index) => {
+    if (!isRecord(item)) return;
+    for (const [name, body] of Object.entries(item)) if (isRecord(body)) visit(name, body, [kind, index, name]);
+  });
+}

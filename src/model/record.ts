@@ -1,0 +1,124 @@
+/**
+ * @module model/record: the result tree written to detailedoutput.json (cli.md §7.1) as TypeBox
+ * schemas, in the documented key order. The writer and the golden tests both check against it.
+ */
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import type { Status } from "./status.ts";
+
+const StatusSchema = Type.Union(
+  ["success", "failed", "skipped", "ignored", "successWithIgnoredFailure", "running"].map((s) => Type.Literal(s)),
+);
+
+export const LoopRecord = Type.Object({
+  name: Type.String(),
+  type: Type.Union([Type.Literal("for"), Type.Literal("forEach")]),
+  values: Type.Array(Type.String()),
+  failedIterations: Type.Array(Type.Integer()),
+});
+
+/** Built lazily: a step of ExecuteDocument holds a whole child execution. */
+export const ExecutionRecord = Type.Recursive(
+  (Self: TSchema) => {
+    const StepRecord = Type.Object({
+      name: Type.String(),
+      status: StatusSchema,
+      failureMessage: Type.String(),
+      timeoutSeconds: Type.Integer(),
+      onFailure: Type.String(),
+      maxAttempts: Type.Integer(),
+      action: Type.String(),
+      startTime: Type.String(),
+      endTime: Type.String(),
+      inputs: Type.String({ description: "JSON text of the normalized, resolved inputs list" }),
+      outputs: Type.String({ description: "JSON text of the outputs list" }),
+      loop: Type.Union([Type.Null(), LoopRecord]),
+      detailedOutput: Type.Union([Type.Null(), Type.Array(Self)]),
+    });
+    const PhaseRecord = Type.Object({
+      name: Type.String(),
+      status: StatusSchema,
+      startTime: Type.String(),
+      endTime: Type.String(),
+      failureMessage: Type.String(),
+      steps: Type.Array(StepRecord),
+    });
+    const DocumentRecord = Type.Object({
+      name: Type.String(),
+      filePath: Type.String(),
+      status: StatusSchema,
+      description: Type.String(),
+      startTime: Type.String(),
+      endTime: Type.String(),
+      failureMessage: Type.String(),
+      phases: Type.Array(PhaseRecord),
+    });
+    return Type.Object({
+      executionId: Type.String(),
+      status: StatusSchema,
+      startTime: Type.String(),
+      endTime: Type.String(),
+      failureMessage: Type.String(),
+      documents: Type.Array(DocumentRecord),
+    });
+  },
+  { $id: "ExecutionRecord" },
+);
+
+export type StatusWord = Status;
+export type LoopRecord = Static<typeof LoopRecord>;
+
+export interface StepRecord {
+  name: string;
+  status: StatusWord;
+  failureMessage: string;
+  timeoutSeconds: number;
+  onFailure: string;
+  maxAttempts: number;
+  action: string;
+  startTime: string;
+  endTime: string;
+  inputs: string;
+  outputs: string;
+  loop: LoopRecord | null;
+  detailedOutput: ExecutionRecord[] | null;
+}
+
+export interface PhaseRecord {
+  name: string;
+  status: StatusWord;
+  startTime: string;
+  endTime: string;
+  failureMessage: string;
+  steps: StepRecord[];
+}
+
+export interface DocumentRecord {
+  name: string;
+  filePath: string;
+  status: StatusWord;
+  description: string;
+  startTime: string;
+  endTime: string;
+  failureMessage: string;
+  phases: PhaseRecord[];
+}
+
+export interface ExecutionRecord {
+  executionId: string;
+  status: StatusWord;
+  startTime: string;
+  endTime: string;
+  failureMessage: string;
+  documents: DocumentRecord[];
+}
+
+/** The run summary printed on stdout and returned by ExecuteDocument (cli.md §7.4). */
+export interface RunSummary {
+  executedStepCount: number;
+  executionId: string;
+  failedStepCount: number;
+  failureMessage: string;
+  ignoredFailedStepCount: number;
+  logUrl: string;
+  status: StatusWord;
+}

@@ -1,0 +1,30 @@
+/** @module modules/_exec: turning a finished script or program into a step outcome (Execute* modules). */
+import { StepError } from "../errors.ts";
+import type { ExecResult } from "../platform/process.ts";
+import type { ModuleContext, ModuleResult } from "./_define.ts";
+
+/** How many of the last stderr lines a failure message quotes. */
+const QUOTED_STDERR_LINES = 3;
+
+/**
+ * Exit 0 → success with `stdout`; the platform's reboot code (194/3010) → a reboot request that
+ * reruns the step; anything else → failure quoting the exit code and the end of stderr.
+ */
+export function scriptOutcome(what: string, result: ExecResult, ctx: ModuleContext): ModuleResult<{ stdout: string }> {
+  if (result.spawnError !== undefined) throw new StepError(result.spawnError);
+  if (result.aborted || result.timedOut) throw new StepError(`${what} was stopped before it finished`);
+  const stdout = ctx.shell.trimTrailingNewlines(result.stdout);
+  const rebootCode = ctx.shell.rebootExitCode(ctx.platform);
+  if (result.exitCode === rebootCode) return { outputs: { stdout }, reboot: { rerunStep: true, exitCode: rebootCode } };
+  if (result.exitCode !== 0) {
+    const code = result.exitCode === null ? `was killed by ${result.signal ?? "a signal"}` : `exited with code ${result.exitCode}`;
+    throw new StepError(`${what} ${code}${stderrTail(result.stderr)}`, { exitCode: result.exitCode ?? undefined, stderrTail: result.stderr.slice(-2000) });
+  }
+  return { outputs: { stdout } };
+}
+
+function stderrTail(stderr: string): string {
+  const lines = stderr.trimEnd().split(/\r?\n/).filter((l) => l.trim() !== "");
+  if (lines.length === 0) return "";
+  return `: ${lines.slice(-QUOTED_STDERR_LINES).join(" | ").slice(0, 500)}`;
+}
