@@ -1,17 +1,14 @@
 /** @module cli/run: `awstoe run` — run component documents and leave a log folder behind. */
-import { randomUUID } from "node:crypto";
 import { defineCommand } from "citty";
-import { loadLocalDocument } from "../document/load.ts";
-import type { EngineDeps } from "../engine/deps.ts";
 import { runExecution } from "../engine/run.ts";
 import { ExitCode } from "../errors.ts";
 import { isSuccessful } from "../model/status.ts";
 import { paletteFor } from "../logs/terminal.ts";
-import { hostPlatform } from "../platform/host.ts";
-import { killAllRunning, runProcess } from "../platform/process.ts";
-import { createProbe } from "../platform/probe.ts";
-import * as shell from "../platform/shell.ts";
-import { documentsArgs, traceArgs } from "./_args.ts";
+import { killAllRunning } from "../platform/process.ts";
+import { hostDeps } from "../engine/host-deps.ts";
+import { documentsArgs, outputArgs, traceArgs } from "./_args.ts";
+import { renderPlan } from "./_render-plan.ts";
+import { planExecution } from "../engine/plan.ts";
 import { renderDiagnostic } from "./_render.ts";
 import { runOptions } from "./_run-options.ts";
 
@@ -29,6 +26,8 @@ export const runArgs = {
   "cw-log-stream": { type: "string", valueHint: "stream", description: "CloudWatch Logs stream (with --cw-log-group)" },
   "cw-log-region": { type: "string", valueHint: "region", description: "Region for CloudWatch Logs (default: the SDK's)" },
   "cw-ignore-failures": { type: "boolean", description: "Keep running when CloudWatch Logs delivery fails" },
+  "dry-run": { type: "boolean", description: "Show what would run (inputs, loop items, if decisions) and run nothing" },
+  ...outputArgs,
   ...traceArgs,
 } as const;
 
@@ -54,23 +53,22 @@ export default defineCommand({
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     try {
-      const deps: EngineDeps = {
-        platform: hostPlatform(),
-        probe: createProbe(),
-        exec: runProcess,
-        shell,
-        loadDocument: loadLocalDocument,
-        now: () => new Date(),
-        newId: randomUUID,
+      const deps = hostDeps({
         signal: interrupt.signal,
         palette,
         renderDiagnostics: (diagnostics, map) => diagnostics.map((d) => renderDiagnostic(d, map, palette)).join("\n\n"),
-        cwd: process.cwd(),
-      };
-      const { summary } = await runExecution(
-        { documents: options.documents, parameters: options.parameters, phases: options.phases, executionId: options.executionId, logDirectory: options.logDirectory, trace: options.trace },
-        deps,
-      );
+      });
+      const request = { documents: options.documents, parameters: options.parameters, phases: options.phases, executionId: options.executionId, logDirectory: options.logDirectory, trace: options.trace };
+      if (args["dry-run"] === true) {
+        const plan = await planExecution(request, deps);
+        if (!plan.valid) {
+          process.stderr.write(`${plan.failures.map((f) => deps.renderDiagnostics(f.diagnostics, f.map)).join("\n\n")}\n`);
+        }
+        if (args.output === "json") process.stdout.write(`${JSON.stringify({ dryRun: true, valid: plan.valid, documents: plan.documents, errors: plan.failures.map((f) => ({ document: f.source, diagnostics: f.diagnostics })) }, null, 2)}\n`);
+        else if (plan.valid) process.stdout.write(`${renderPlan(plan, paletteFor(process.stdout))}\n`);
+        return plan.valid ? ExitCode.ok : ExitCode.failed;
+      }
+      const { summary } = await runExecution(request, deps);
       return isSuccessful(summary.status) && summary.status !== "ignored" ? ExitCode.ok : ExitCode.failed;
     } finally {
       process.off("SIGINT", onSignal);

@@ -1,0 +1,34 @@
+/** @module engine/host-deps: the real side effects of this machine, as the engine's dependencies. */
+import { randomUUID } from "node:crypto";
+import { loadLocalDocument } from "../document/load.ts";
+import type { Diagnostic } from "../errors.ts";
+import type { SourceMap } from "../document/source-map.ts";
+import type { Palette } from "../logs/terminal.ts";
+import { hostPlatform } from "../platform/host.ts";
+import { runProcess } from "../platform/process.ts";
+import { createProbe } from "../platform/probe.ts";
+import * as shell from "../platform/shell.ts";
+import type { EngineDeps } from "./deps.ts";
+
+export interface HostDepsOptions {
+  signal: AbortSignal;
+  palette: Palette;
+  renderDiagnostics(diagnostics: Diagnostic[], map: SourceMap | undefined): string;
+  cwd?: string;
+}
+
+export function hostDeps(options: HostDepsOptions): EngineDeps {
+  return {
+    platform: hostPlatform(),
+    probe: createProbe(),
+    exec: runProcess,
+    shell,
+    loadDocument: loadLocalDocument,
+    now: () => new Date(),
+    newId: randomUUID,
+    signal: options.signal,
+    palette: options.palette,
+    renderDiagnostics: options.renderDiagnostics,
+    cwd: options.cwd ?? process.cwd(),
+  };
+}

@@ -1,0 +1,41 @@
+import { describe, expect, test } from "bun:test";
+import { parseYamlText } from "../../src/document/parse.ts";
+import { prepareInputs } from "../../src/engine/inputs.ts";
+import { StepError } from "../../src/errors.ts";
+import type { Scope } from "../../src/expr/scope.ts";
+import { modules } from "../../src/modules/index.ts";
+
+const scope = (variables: Record<string, string> = {}): Scope => ({ variables: new Map(Object.entries(variables)), steps: new Map() });
+
+function inputsOf(yaml: string) {
+  const { value, map } = parseYamlText(yaml, "x.yaml");
+  return { raw: (value as { inputs: unknown }).inputs, map };
+}
+
+describe("prepareInputs", () => {
+  test("numbers keep the text the author wrote, references resolve", () => {
+    const { raw, map } = inputsOf("inputs:\n  commands:\n    - echo 1.0 {{ Who }}\n    - 1.0\n");
+    const prepared = prepareInputs(modules.ExecuteBash, raw, ["inputs"], map, scope({ Who: "world" }));
+    expect(prepared.value).toEqual({ commands: ["echo 1.0 world", "1.0"] });
+    expect(prepared.list).toEqual([{ commands: ["echo 1.0 world", "1.0"] }]);
+  });
+  test("flags, whole numbers and case-insensitive choices become typed values, defaults fill in", () => {
+    const { raw, map } = inputsOf("inputs:\n  - source: https://x.test/a\n    destination: /tmp/a\n    overwrite: '{{ Over }}'\n    algorithm: sha256\n    checksum: " + "a".repeat(64) + "\n");
+    const prepared = prepareInputs(modules.WebDownload, raw, ["inputs"], map, scope({ Over: "FALSE" }));
+    expect(prepared.value).toEqual([{ source: "https://x.test/a", destination: "/tmp/a", overwrite: false, algorithm: "SHA256", checksum: "a".repeat(64), ignoreCertificateErrors: false }]);
+  });
+  test("the record form lists absent fields as empty text or null", () => {
+    const { raw, map } = inputsOf("inputs:\n  document: child.yaml\n");
+    const prepared = prepareInputs(modules.ExecuteDocument, raw, ["inputs"], map, scope());
+    expect(prepared.list).toEqual([{ document: "child.yaml", "document-s3-bucket-owner": "", phases: "", parameters: null }]);
+  });
+  test("a reference that resolves to nonsense for a typed field fails the step clearly", () => {
+    const { raw, map } = inputsOf("inputs:\n  delaySeconds: '{{ Delay }}'\n");
+    expect(() => prepareInputs(modules.Reboot, raw, ["inputs"], map, scope({ Delay: "soon" }))).toThrow(StepError);
+    expect(() => prepareInputs(modules.Reboot, raw, ["inputs"], map, scope({ Delay: "soon" }))).toThrow(/delaySeconds/);
+  });
+  test("a single mapping for a list module becomes a one-element list", () => {
+    const { raw, map } = inputsOf("inputs:\n  path: /tmp/x\n");
+    expect(prepareInputs(modules.DeleteFile, raw, ["inputs"], map, scope()).value).toEqual([{ path: "/tmp/x" }]);
+  });
+});

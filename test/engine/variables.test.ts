@@ -1,0 +1,41 @@
+import { expect, test } from "bun:test";
+import { parseYamlText } from "../../src/document/parse.ts";
+import { resolveVariables } from "../../src/engine/variables.ts";
+
+const doc = `parameters:
+  - Tier:
+      type: string
+      default: web
+      allowedValues: [web, db, cache]
+  - Region:
+      type: string
+  - Version:
+      type: string
+      default: 1.10
+constants:
+  - Dir:
+      type: string
+      value: /opt/x
+`;
+
+function resolve(global: Record<string, string>, document: Record<string, string> = {}) {
+  const { value, map } = parseYamlText(doc, "d.yaml");
+  return resolveVariables(value as Record<string, unknown>, { global: new Map(Object.entries(global)), document: new Map(Object.entries(document)) }, map);
+}
+
+test("per-document beats global beats default; numbers keep their text; constants are fixed", () => {
+  const { values, issues } = resolve({ Region: "eu-west-1", Tier: "db", Dir: "/nope" }, { Tier: "cache" });
+  expect(issues).toEqual([]);
+  expect(Object.fromEntries(values)).toEqual({ Dir: "/opt/x", Tier: "cache", Region: "eu-west-1", Version: "1.10" });
+});
+
+test("a parameter without any value is reported", () => {
+  const { issues } = resolve({});
+  expect(issues.map((i) => [i.code, i.message])).toEqual([["E_PARAMETER_NO_VALUE", "parameter 'Region' has no value"]]);
+});
+
+test("a supplied value outside allowedValues is reported", () => {
+  const { issues } = resolve({ Region: "x", Tier: "queue" });
+  expect(issues[0]?.code).toBe("E_VARIABLE");
+  expect(issues[0]?.message).toContain("not one of its allowedValues");
+});
