@@ -1,0 +1,30 @@
+/**
+ * A ModuleContext for calling one module's execute() directly. Real by default (real processes,
+ * the real shell kit, a temp work folder); `exec` can be replaced where the real thing cannot run
+ * here (PowerShell), and each test says so.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { evaluateCondition } from "../../src/expr/condition.ts";
+import type { ModuleContext } from "../../src/modules/_define.ts";
+import { createProbe } from "../../src/platform/probe.ts";
+import { runProcess } from "../../src/platform/process.ts";
+import * as shell from "../../src/platform/shell.ts";
+
+export function moduleContext(overrides: Partial<ModuleContext> = {}): ModuleContext & { printed: string[] } {
+  const printed: string[] = [];
+  const signal = overrides.signal ?? new AbortController().signal;
+  return {
+    platform: "linux",
+    signal,
+    workDir: mkdtempSync(join(tmpdir(), "opentoe-module-")),
+    exec: (request) => runProcess({ ...request, signal, onOutput: (_s, text) => printed.push(text) }),
+    shell,
+    log: { debug: () => {}, info: () => {}, warn: () => {} },
+    evaluate: (expression) => evaluateCondition(expression, (t) => t, createProbe()),
+    runDocument: () => Promise.reject(new Error("no nested documents in this test")),
+    printed,
+    ...overrides,
+  };
+}
