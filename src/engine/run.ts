@@ -72,21 +72,26 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
     record.endTime = localTimestamp(deps.now());
     save();
     folder.saveChaining(chaining);
-    const summary: RunSummary = {
-      executedStepCount: counters.executed,
-      executionId: request.executionId,
-      failedStepCount: counters.failed,
-      failureMessage: record.failureMessage,
-      ignoredFailedStepCount: counters.ignored,
-      logUrl: folder.path,
-      status: record.status,
-    };
+    const summary = summaryOf(record, counters, folder.path);
     log.info(`execution ${request.executionId} finished: ${summary.status}`);
     log.summary(`${JSON.stringify(summary, null, 4)}\n`);
     return { record, summary, logFolder: folder.path };
   } finally {
     log.close();
   }
+}
+
+/** The run summary (cli.md §7.4), also ExecuteDocument's outputs. */
+function summaryOf(record: ExecutionRecord, counters: Counters, logUrl: string): RunSummary {
+  return {
+    executedStepCount: counters.executed,
+    executionId: record.executionId,
+    failedStepCount: counters.failed,
+    failureMessage: record.failureMessage,
+    ignoredFailedStepCount: counters.ignored,
+    logUrl,
+    status: record.status,
+  };
 }
 
 function newDocumentRecord(doc: ReadyDocument, deps: EngineDeps): DocumentRecord {
@@ -145,16 +150,8 @@ function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: ()
       record.status = docRecord.status;
       record.failureMessage = docRecord.failureMessage;
       record.endTime = localTimestamp(deps.now());
-      const summary: RunSummary = {
-        executedStepCount: counters.executed,
-        executionId,
-        failedStepCount: counters.failed,
-        failureMessage: record.failureMessage,
-        ignoredFailedStepCount: counters.ignored,
-        logUrl: "",
-        status: record.status,
-      };
-      return { record, summary };
+      // A nested run's logs live in the parent's folder: its logUrl is "" (modules.md).
+      return { record, summary: summaryOf(record, counters, "") };
     },
   };
   return hooks;
