@@ -23,8 +23,15 @@ export interface EngineDeps {
   /** Aborted when awstoe is interrupted (SIGINT/SIGTERM). */
   signal: AbortSignal;
   palette: Palette;
+  /**
+   * A person watches a terminal: one line per step (when it ends). Otherwise — CI logs, files —
+   * a line when each step starts too, so output can be matched to its step.
+   */
+  interactive: boolean;
   /** Renders diagnostics of a document for a person (the CLI's renderer). */
   renderDiagnostics(diagnostics: Diagnostic[], map: SourceMap | undefined): string;
   /** Current working directory, the base of relative document paths (README Q9). */
   cwd: string;
+  /** The terminal: people's text to stderr, the summary to stdout. */
+  terminal: { stdout(text: string): void; stderr(text: string): void };
 }

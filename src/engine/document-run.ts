@@ -60,7 +60,8 @@ export class DocumentRun {
       for (const [stepIndex, step] of (phase.steps as Record<string, unknown>[]).entries()) {
         if (!isRecord(step)) continue;
         const stepPath = ["phases", phaseIndex, "steps", stepIndex];
-        this.log.debug(`[${docName}] ${phaseName}/${String(step.name)}: starting ${String(step.action)}`);
+        if (this.deps.interactive) this.log.debug(`[${docName}] ${phaseName}/${String(step.name)}: starting ${String(step.action)}`);
+        else this.log.progress(`[${docName}] ${phaseName}/${String(step.name)}: running ${String(step.action)}`);
         const started = performance.now();
         const outcome = await runStep(this, phaseName, step, stepPath, scope());
         steps.set(stepKey(phaseName, String(step.name)), outcome.data);
@@ -95,10 +96,10 @@ export class DocumentRun {
     return {
       platform: this.deps.platform,
       signal,
-      workDir: this.folder.stepFolder(`${this.folderPrefix}${phase}`, step),
+      workFile: (name) => this.folder.stepFile(`${this.folderPrefix}${phase}`, step, name),
       exec: (request) => {
         log.debug(`${usedBy}: running ${request.command} ${request.args.join(" ")}`);
-        return this.deps.exec({ ...request, signal, onOutput: (_stream, text) => log.output(text) });
+        return this.deps.exec({ cwd: this.deps.cwd, ...request, signal, onOutput: (_stream, text) => log.output(text) });
       },
       shell: this.deps.shell,
       log: {

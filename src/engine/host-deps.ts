@@ -15,6 +15,8 @@ export interface HostDepsOptions {
   palette: Palette;
   renderDiagnostics(diagnostics: Diagnostic[], map: SourceMap | undefined): string;
   cwd?: string;
+  interactive?: boolean;
+  terminal?: EngineDeps["terminal"];
 }
 
 export function hostDeps(options: HostDepsOptions): EngineDeps {
@@ -28,7 +30,9 @@ export function hostDeps(options: HostDepsOptions): EngineDeps {
     newId: randomUUID,
     signal: options.signal,
     palette: options.palette,
+    interactive: options.interactive ?? process.stderr.isTTY === true,
     renderDiagnostics: options.renderDiagnostics,
     cwd: options.cwd ?? process.cwd(),
+    terminal: options.terminal ?? { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
   };
 }

@@ -37,6 +37,11 @@ export function asWritten(value: unknown, path: Path, map: SourceMap | undefined
   return value;
 }
 
+/** A loop with its forEach items as written; `for` bounds stay numbers (they are literals). */
+export function loopAsWritten(loop: Record<string, unknown>, path: Path, map: SourceMap | undefined): Record<string, unknown> {
+  return loop.forEach === undefined ? loop : { ...loop, forEach: asWritten(loop.forEach, [...path, "forEach"], map) };
+}
+
 /** Resolves and types a step's inputs for `module`. Throws ResolveError or StepError. */
 export function prepareInputs(module: ModuleDef, raw: unknown, rawPath: Path, map: SourceMap | undefined, scope: Scope, used?: ChainUse[]): PreparedInputs {
   const rendered = renderValue(asWritten(raw ?? {}, rawPath, map), scope, used);

@@ -13,7 +13,7 @@ import type { Scope } from "../expr/scope.ts";
 import { STEP_DEFAULTS } from "../model/component.ts";
 import { findModule } from "../modules/index.ts";
 import type { EngineDeps } from "./deps.ts";
-import { asWritten, prepareInputs } from "./inputs.ts";
+import { asWritten, loopAsWritten, prepareInputs } from "./inputs.ts";
 import { prepareDocuments, type Prepared, type ReadyDocument } from "./prepare.ts";
 import type { RunRequest } from "./run.ts";
 
@@ -92,7 +92,8 @@ function planStep(doc: ReadyDocument, phase: string, step: Record<string, unknow
   }
   let values: (string | undefined)[] = [undefined];
   if (isRecord(step.loop)) {
-    const loop = attempt(() => expandLoop(asWritten(step.loop, [...path, "loop"], doc.map), render));
+    const raw = step.loop;
+    const loop = attempt(() => expandLoop(loopAsWritten(raw, [...path, "loop"], doc.map), render));
     if ("deferred" in loop) {
       planned.loop = { type: isRecord(step.loop) && step.loop.for !== undefined ? "for" : "forEach", deferred: loop.deferred };
       planned.deferred = "the loop's items are only known during the run";

@@ -37,7 +37,10 @@ export interface Prepared {
 export async function prepareDocuments(requests: readonly DocumentRequest[], global: ReadonlyMap<string, string>, deps: EngineDeps): Promise<Prepared> {
   const prepared: Prepared = { ready: [], texts: [], failures: [] };
   for (const request of requests) {
-    const loaded = await deps.loadDocument(request.source);
+    // Relative paths are taken from the run's working directory (README Q9), whatever the process's is.
+    const location = /^(s3:\/\/|arn:)/i.test(request.source) ? request.source : resolve(deps.cwd, request.source);
+    const raw = await deps.loadDocument(location);
+    const loaded = raw.ok ? raw : { ...raw, diagnostic: { ...raw.diagnostic, file: request.source, message: raw.diagnostic.message.replace(location, request.source) } };
     if (!loaded.ok) {
       prepared.failures.push({ source: request.source, diagnostics: [loaded.diagnostic] });
       continue;

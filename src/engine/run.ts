@@ -5,6 +5,7 @@
  */
 import { StepError } from "../errors.ts";
 import { LogFolder, type ChainingEntry } from "../logs/log-folder.ts";
+import { RecordWriter } from "../logs/record-writer.ts";
 import { RunLog } from "../logs/run-log.ts";
 import type { DocumentRecord, ExecutionRecord, RunSummary } from "../model/record.ts";
 import { rollUp } from "../model/status.ts";
@@ -43,6 +44,8 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
     consoleLog: folder.file("console.log"),
     trace: request.trace,
     palette: deps.palette,
+    stderr: deps.terminal.stderr,
+    stdout: deps.terminal.stdout,
   });
   const record: ExecutionRecord = { executionId: request.executionId, status: "running", startTime: localTimestamp(started), endTime: "", failureMessage: "", documents: [] };
   const counters: Counters = { executed: 0, failed: 0, ignored: 0 };
@@ -51,8 +54,9 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
     log.info(`awstoe ${VERSION} (opentoe): execution ${request.executionId} on ${deps.platform}, log folder ${folder.path}`);
     const prepared = await prepareDocuments(request.documents, request.parameters, deps);
     prepared.texts.forEach((loaded, i) => folder.saveDocument(i + 1, loaded.text));
-    const save = () => folder.saveRecord(record);
-    save();
+    const writer = new RecordWriter(folder, record);
+    const save = () => writer.request();
+    writer.flush();
     if (prepared.failures.length > 0) {
       reportInvalid(prepared, log, deps);
       record.status = "failed";
@@ -70,7 +74,7 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
       record.status = rollUp(record.documents.map((d) => d.status));
     }
     record.endTime = localTimestamp(deps.now());
-    save();
+    writer.flush();
     folder.saveChaining(chaining);
     const summary = summaryOf(record, counters, folder.path);
     log.info(`execution ${request.executionId} finished: ${summary.status}`);

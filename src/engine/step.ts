@@ -12,7 +12,7 @@ import { STEP_DEFAULTS, type OnFailure } from "../model/component.ts";
 import type { ExecutionRecord, LoopRecord, StepRecord } from "../model/record.ts";
 import { localTimestamp } from "../model/time.ts";
 import { findModule, type ModuleDef } from "../modules/index.ts";
-import { asWritten, prepareInputs } from "./inputs.ts";
+import { asWritten, loopAsWritten, prepareInputs } from "./inputs.ts";
 import type { DocumentRun } from "./document-run.ts";
 
 export interface StepOutcome {
@@ -48,7 +48,7 @@ export async function runStep(run: DocumentRun, phase: string, step: Record<stri
   const used: ChainUse[] = [];
   const startTime = localTimestamp(started);
   const finish = (status: StepRecord["status"], failureMessage: string, inputs: unknown[], outputs: unknown[], loop: LoopRecord | null, detailedOutput: ExecutionRecord[] | null): StepRecord => {
-    for (const use of used) run.chaining.push({ ...use, usedBy });
+    for (const use of used) run.chaining.push({ expression: use.expression, usedBy, resolved: use.resolved });
     // Key order as in cli.md §7.1; a module without outputs records "[]".
     const recorded = outputs.filter((o) => !isRecord(o) || Object.keys(o).length > 0);
     return {
@@ -91,7 +91,7 @@ export async function runStep(run: DocumentRun, phase: string, step: Record<stri
   let loop: LoopRecord | null = null;
   if (isRecord(step.loop)) {
     try {
-      const expanded = expandLoop(asWritten(step.loop, [...stepPath, "loop"], run.doc.map), (text) => renderString(text, scope, used));
+      const expanded = expandLoop(loopAsWritten(step.loop, [...stepPath, "loop"], run.doc.map), (text) => renderString(text, scope, used));
       loop = { name: expanded.name ?? "", type: expanded.type, values: expanded.values, failedIterations: [] };
     } catch (error) {
       const message = `${action}: the loop could not be expanded: ${messageOf(error)}`;
@@ -105,7 +105,7 @@ export async function runStep(run: DocumentRun, phase: string, step: Record<stri
     if (n > 1) run.log.info(`${usedBy}: attempt ${n} of ${maxAttempts}`);
     attempt = await runAttempt(run, module, step, stepPath, scope, loop, timeoutSeconds, used, usedBy);
     if (attempt.ok || attempt.reboot !== undefined || run.deps.signal.aborted) break;
-    run.log.warn(`${usedBy}: attempt ${n} failed: ${attempt.message}`);
+    if (n < maxAttempts) run.log.warn(`${usedBy}: attempt ${n} of ${maxAttempts} failed, trying again: ${attempt.message}`);
   }
   const last = attempt!;
   if (loop !== null) loop.failedIterations = last.failedIterations;
@@ -210,10 +210,14 @@ function stoppedMessage(signal: AbortSignal, timeoutSeconds: number, looping: bo
   const reason = signal.reason instanceof Error ? signal.reason.message : "";
   if (reason === "timeout") {
     return looping
-      ? `the loop timed out after ${timeoutSeconds} seconds (in iteration ${index})`
-      : `the step timed out after ${timeoutSeconds} seconds`;
+      ? `the loop timed out after ${seconds(timeoutSeconds)} (in iteration ${index})`
+      : `the step timed out after ${seconds(timeoutSeconds)}`;
   }
   return "awstoe was interrupted while this step was running";
+}
+
+function seconds(n: number): string {
+  return `${n} second${n === 1 ? "" : "s"}`;
 }
 
 function messageOf(error: unknown): string {

@@ -16,6 +16,8 @@ export interface ChainingEntry {
 }
 
 export class LogFolder {
+  private readonly folders = new Set<string>();
+
   private constructor(readonly path: string) {}
 
   /** Creates `<logDirectory>/TOE_…` (and the log directory itself when missing). */
@@ -45,11 +47,17 @@ export class LogFolder {
     this.writeAtomic("chaining.json", `${JSON.stringify({ references: entries }, null, 4)}\n`);
   }
 
-  /** A folder for one step's own files (generated scripts), created on demand. */
-  stepFolder(phase: string, step: string): string {
-    const path = join(this.path, "steps", safeName(phase), safeName(step));
-    mkdirSync(path, { recursive: true });
-    return path;
+  /**
+   * A file of one step's own (generated script): `steps/<phase>/<step>.<name>`. One folder per
+   * phase, created once — a folder per step cost more than a trivial step itself.
+   */
+  stepFile(phase: string, step: string, name: string): string {
+    const folder = join(this.path, "steps", safeName(phase));
+    if (!this.folders.has(folder)) {
+      mkdirSync(folder, { recursive: true });
+      this.folders.add(folder);
+    }
+    return join(folder, `${safeName(step)}.${name}`);
   }
 
   file(name: string): string {

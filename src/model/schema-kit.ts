@@ -36,7 +36,7 @@ export function Text(options: Common & { default?: string; minLength?: number; p
 }
 
 /** A list of text items. */
-export function TextList(options: Common & { minItems?: number } = {}) {
+export function TextList(options: Common & { minItems?: number; default?: string[] } = {}) {
   return Type.Array(Text(), { "x-expected": "a list of text items", ...options });
 }
 

@@ -82,8 +82,11 @@ export interface ModuleContext {
   platform: PlatformName;
   /** Fires on step timeout or when awstoe is interrupted; pass it on to everything long-running. */
   signal: AbortSignal;
-  /** A folder for this step's own files (generated scripts), inside the log folder. */
-  workDir: string;
+  /**
+   * Path of a file of this step's own (a generated script, a log), inside the log folder:
+   * `steps/<phase>/<step>.<name>`. The folder exists; the file is the module's to write.
+   */
+  workFile(name: string): string;
   /** Runs a program; its output streams to the console and logs as it arrives. */
   exec(request: Omit<ExecRequest, "signal" | "onOutput">): Promise<ExecResult>;
   /** How this platform runs scripts (platform/shell.ts). */

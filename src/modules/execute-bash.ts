@@ -1,7 +1,6 @@
 /** @module modules/execute-bash: ExecuteBash — run shell commands with bash. */
 import { Fields, Text, TextList } from "../model/schema-kit.ts";
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { defineModule } from "./_define.ts";
 import { scriptOutcome } from "./_exec.ts";
 
@@ -14,7 +13,7 @@ export default defineModule({
   output: Fields({ stdout: Text({ description: "standard output, trailing newlines removed" }) }),
   async execute(input, ctx) {
     const { commands } = input as { commands: string[] };
-    const script = join(ctx.workDir, "input.sh");
+    const script = ctx.workFile("input.sh");
     writeFileSync(script, ctx.shell.bashScript(commands), { mode: 0o700 });
     const { command, args } = ctx.shell.bashInvocation(script);
     return scriptOutcome("the script", await ctx.exec({ command, args }), ctx);

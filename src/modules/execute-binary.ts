@@ -11,7 +11,7 @@ export default defineModule({
   shape: "map",
   input: Fields({
     path: Text({ minLength: 1, description: "the program to run" }),
-    arguments: Type.Optional(TextList({ description: "arguments, one per item" })),
+    arguments: Type.Optional(TextList({ default: [], description: "arguments, one per item (default none)" })),
   }),
   output: Fields({ stdout: Text({ description: "standard output, trailing newlines removed" }) }),
   async execute(input, ctx) {

@@ -2,7 +2,6 @@
 import { Type } from "@sinclair/typebox";
 import { Fields, Text, TextList } from "../model/schema-kit.ts";
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { defineModule, literalText, type InputIssue } from "./_define.ts";
 import { scriptOutcome } from "./_exec.ts";
 
@@ -37,7 +36,7 @@ export default defineModule({
     const { commands, file } = input as { commands?: string[]; file?: string };
     let script = file;
     if (script === undefined) {
-      script = join(ctx.workDir, "input.ps1");
+      script = ctx.workFile("input.ps1");
       writeFileSync(script, ctx.shell.powershellScript(commands ?? []));
     }
     const { command, args } = ctx.shell.powershellInvocation(script);

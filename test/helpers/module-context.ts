@@ -14,11 +14,12 @@ import * as shell from "../../src/platform/shell.ts";
 
 export function moduleContext(overrides: Partial<ModuleContext> = {}): ModuleContext & { printed: string[] } {
   const printed: string[] = [];
+  const workDir = mkdtempSync(join(tmpdir(), "opentoe-module-"));
   const signal = overrides.signal ?? new AbortController().signal;
   return {
     platform: "linux",
     signal,
-    workDir: mkdtempSync(join(tmpdir(), "opentoe-module-")),
+    workFile: (name) => join(workDir, `step.${name}`),
     exec: (request) => runProcess({ ...request, signal, onOutput: (_s, text) => printed.push(text) }),
     shell,
     log: { debug: () => {}, info: () => {}, warn: () => {} },

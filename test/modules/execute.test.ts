@@ -12,7 +12,7 @@ describe("ExecuteBash", () => {
     const ctx = moduleContext();
     const result = await modules.ExecuteBash.execute!({ commands: ["X=hello", "echo \"$X\"", "echo second\n"] }, ctx);
     expect(result.outputs).toEqual({ stdout: "hello\nsecond" });
-    expect(readFileSync(join(ctx.workDir, "input.sh"), "utf8")).toBe("X=hello\necho \"$X\"\necho second\n\n");
+    expect(readFileSync(ctx.workFile("input.sh"), "utf8")).toBe("X=hello\necho \"$X\"\necho second\n\n");
     expect(ctx.printed.join("")).toContain("hello");
   });
   test("a failing script quotes its exit code and stderr; there is no -e", async () => {
@@ -54,7 +54,7 @@ describe("ExecutePowerShell", () => {
   test("commands become a BOM-prefixed CRLF .ps1 run with -File and the non-interactive flags", async () => {
     const { ctx, calls } = recording({ stdout: "done\r\n" });
     const result = await modules.ExecutePowerShell.execute!({ commands: ["Write-Output 'é'", "Get-Date"] }, ctx);
-    const script = join(ctx.workDir, "input.ps1");
+    const script = ctx.workFile("input.ps1");
     expect(readFileSync(script, "utf8")).toBe("\uFEFFWrite-Output 'é'\r\nGet-Date\r\n");
     expect(calls).toEqual([{ command: "powershell.exe", args: ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", script] }]);
     expect(result.outputs).toEqual({ stdout: "done" });
