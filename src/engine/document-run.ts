@@ -95,6 +95,7 @@ export class DocumentRun {
     const log = this.log;
     return {
       platform: this.deps.platform,
+      cwd: this.deps.cwd,
       signal,
       workFile: (name) => this.folder.stepFile(`${this.folderPrefix}${phase}`, step, name),
       exec: (request) => {

@@ -80,6 +80,8 @@ export interface NestedRunRequest {
  */
 export interface ModuleContext {
   platform: PlatformName;
+  /** The run's working directory: relative paths in inputs are taken from here. */
+  cwd: string;
   /** Fires on step timeout or when awstoe is interrupted; pass it on to everything long-running. */
   signal: AbortSignal;
   /**

@@ -18,6 +18,7 @@ export function moduleContext(overrides: Partial<ModuleContext> = {}): ModuleCon
   const signal = overrides.signal ?? new AbortController().signal;
   return {
     platform: "linux",
+    cwd: workDir,
     signal,
     workFile: (name) => join(workDir, `step.${name}`),
     exec: (request) => runProcess({ ...request, signal, onOutput: (_s, text) => printed.push(text) }),

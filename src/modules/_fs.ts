@@ -1,0 +1,190 @@
+/**
+ * @module modules/_fs: what the file-system modules share — paths as awstoe reads them (`/`
+ * everywhere, `\` too on Windows; a trailing separator means "folder"), `*` in the last segment,
+ * list operations that stop at the first failure and say what was already done, atomic writes,
+ * text encodings, and errors worded for people (paths as the user wrote them).
+ */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, readdirSync, type Dirent } from "node:fs";
+import { basename, dirname, isAbsolute, join, parse, resolve } from "node:path";
+import { StepError } from "../errors.ts";
+import type { ModuleContext } from "./_define.ts";
+
+export { endsWithSeparator } from "./_inputs.ts";
+
+// --- paths ---
+
+export function isWindows(ctx: Pick<ModuleContext, "platform">): boolean {
+  return ctx.platform === "windows";
+}
+
+/** The absolute path for a path as written (relative ones from the run's working directory). */
+export function absolute(ctx: Pick<ModuleContext, "cwd" | "platform">, path: string): string {
+  return isAbsolute(path) ? resolve(path) : resolve(ctx.cwd, path);
+}
+
+/**
+ * Paths that no module may delete or overwrite as a whole: empty, a filesystem root, a drive root.
+ * Throws a StepError naming the path as written.
+ */
+export function refuseRoot(written: string, resolved: string): void {
+  if (written.trim() === "") throw new StepError("the path is empty");
+  if (parse(resolved).root === resolved || /^[A-Za-z]:[\\/]?$/.test(written.trim())) {
+    throw new StepError(`refusing to operate on the root folder '${written}'`);
+  }
+}
+
+// --- wildcards ---
+
+export interface Wildcard {
+  /** Folder part, as written (may be relative). */
+  folder: string;
+  /** The last segment with `*`. */
+  pattern: string;
+  regex: RegExp;
+}
+
+/** `dir/*.log` → folder and pattern, or undefined when the last segment has no `*`. */
+export function splitWildcard(path: string, windows: boolean): Wildcard | undefined {
+  const cut = Math.max(path.lastIndexOf("/"), windows ? path.lastIndexOf("\\") : -1);
+  const pattern = path.slice(cut + 1);
+  if (!pattern.includes("*")) return undefined;
+  const folder = cut < 0 ? "." : path.slice(0, cut + 1);
+  return { folder, pattern, regex: wildcardRegex(pattern) };
+}
+
+/** `*` matches any run of characters (no separator); everything else is literal. */
+export function wildcardRegex(pattern: string): RegExp {
+  const body = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+  return new RegExp(`^${body}$`, "s");
+}
+
+/** Entries of a folder whose names match, sorted, filtered by kind (symlinks count as what they are). */
+export function matchingEntries(folder: string, regex: RegExp, kind: "file" | "folder"): Dirent[] {
+  return readdirSync(folder, { withFileTypes: true })
+    .filter((entry) => regex.test(entry.name) && (kind === "file" ? entry.isFile() : entry.isDirectory()))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+// --- list operations ---
+
+/**
+ * Runs one operation per input element, in order. The first failure stops the list with a message
+ * naming the element (1-based, as a person counts), its path, and what had already been done —
+ * earlier operations are not undone (modules.md §0).
+ */
+export async function forEachOperation<T>(items: readonly T[], label: (item: T) => string, operation: (item: T, index: number) => Promise<void> | void): Promise<void> {
+  for (const [index, item] of items.entries()) {
+    try {
+      await operation(item, index);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const done = index === 0 ? "nothing was changed" : index === 1 ? "operation 1 had completed" : `operations 1–${index} had completed`;
+      const where = items.length > 1 ? `operation ${index + 1} of ${items.length} (${label(item)}): ` : "";
+      throw new StepError(`${where}${message}${items.length > 1 ? `; ${done}` : ""}`);
+    }
+  }
+}
+
+// --- writing ---
+
+/**
+ * Replaces `path` with `bytes` so that a crash, a kill or a full disk leaves the old content or the
+ * new, never a mix: write a temporary file beside it, flush it to disk, rename it over the target.
+ */
+export function writeAtomically(path: string, bytes: Uint8Array, mode?: number): void {
+  const temporary = join(dirname(path), `.${basename(path)}.opentoe-${process.pid}-${Date.now()}.tmp`);
+  const fd = openSync(temporary, "w", mode);
+  try {
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(temporary, path);
+  } catch (error) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+// --- encodings ---
+
+export type Codec = "utf8" | "utf16le" | "utf16be" | "utf32le" | "utf32be";
+
+/** The encoding input (any case, with or without the dash) → a codec. Validated earlier. */
+export function codecOf(encoding: string | undefined): Codec {
+  const name = (encoding ?? "utf8").toLowerCase().replace(/-/g, "");
+  if (name === "utf8") return "utf8";
+  if (name === "utf16" || name === "utf16le") return "utf16le";
+  if (name === "utf16be") return "utf16be";
+  if (name === "utf32" || name === "utf32le") return "utf32le";
+  if (name === "utf32be") return "utf32be";
+  throw new StepError(`unsupported encoding '${encoding}'`);
+}
+
+/** Text → bytes, without a byte order mark. */
+export function encodeText(text: string, codec: Codec): Buffer {
+  if (codec === "utf8") return Buffer.from(text, "utf8");
+  if (codec === "utf16le") return Buffer.from(text, "utf16le");
+  if (codec === "utf16be") return Buffer.from(text, "utf16le").swap16();
+  const points = [...text].map((ch) => ch.codePointAt(0)!);
+  const out = Buffer.alloc(points.length * 4);
+  points.forEach((point, i) => (codec === "utf32le" ? out.writeUInt32LE(point, i * 4) : out.writeUInt32BE(point, i * 4)));
+  return out;
+}
+
+const BOMS: Record<Codec, number[]> = {
+  utf8: [0xef, 0xbb, 0xbf],
+  utf16le: [0xff, 0xfe],
+  utf16be: [0xfe, 0xff],
+  utf32le: [0xff, 0xfe, 0x00, 0x00],
+  utf32be: [0x00, 0x00, 0xfe, 0xff],
+};
+
+/** Bytes → text; a byte order mark matching the codec is dropped. Bytes that do not decode are an error. */
+export function decodeText(bytes: Uint8Array, codec: Codec): string {
+  const bom = BOMS[codec];
+  const body = bom.every((b, i) => bytes[i] === b) ? bytes.subarray(bom.length) : bytes;
+  try {
+    if (codec === "utf8") return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(body);
+    if (codec === "utf16le") return new TextDecoder("utf-16le", { fatal: true, ignoreBOM: true }).decode(body);
+    if (codec === "utf16be") return new TextDecoder("utf-16be", { fatal: true, ignoreBOM: true }).decode(body);
+  } catch {
+    throw new StepError(`the file is not valid ${codec.toUpperCase().replace("UTF", "UTF-")} text`);
+  }
+  if (body.length % 4 !== 0) throw new StepError(`the file is not valid UTF-32 text (its length is not a multiple of 4)`);
+  let text = "";
+  for (let i = 0; i < body.length; i += 4) {
+    const view = Buffer.from(body.buffer, body.byteOffset + i, 4);
+    const point = codec === "utf32le" ? view.readUInt32LE(0) : view.readUInt32BE(0);
+    if (point > 0x10ffff || (point >= 0xd800 && point <= 0xdfff)) throw new StepError("the file is not valid UTF-32 text");
+    text += String.fromCodePoint(point);
+  }
+  return text;
+}
+
+// --- errors ---
+
+/** A file-system error as a sentence about the path the user wrote. */
+export function fsFailure(error: unknown, written: string): StepError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const text: Record<string, string> = {
+    ENOENT: `'${written}' does not exist`,
+    EACCES: `permission denied for '${written}'`,
+    EPERM: `operation not permitted on '${written}'`,
+    EISDIR: `'${written}' is a folder, not a file`,
+    ENOTDIR: `a part of '${written}' is a file, not a folder`,
+    EEXIST: `'${written}' already exists`,
+    ENOTEMPTY: `folder '${written}' is not empty`,
+    ENOSPC: `no space left on the device while writing '${written}'`,
+    EROFS: `'${written}' is on a read-only file system`,
+    ELOOP: `too many symbolic links in '${written}'`,
+    EBUSY: `'${written}' is in use`,
+  };
+  if (error instanceof StepError) return error;
+  return new StepError(code !== undefined && text[code] !== undefined ? text[code]! : `'${written}': ${(error as Error)?.message ?? String(error)}`);
+}
