@@ -17,7 +17,10 @@ test("30 modules, each in <kebab-name>.ts, keyed by its own name", () => {
   }
 });
 
+/** Modules whose execute() is not written yet (AWS, Windows and system modules follow). */
+const NOT_YET_RUNNABLE = ["InstallMSI", "Reboot", "S3Download", "S3Upload", "SetRegistry", "UninstallMSI", "UpdateOS", "WebDownload"];
+
 test("modules that run today", () => {
-  const runnable = Object.values(modules).filter((m) => m.execute !== undefined).map((m) => m.name).sort();
-  expect(runnable).toEqual(["Assert", "ExecuteBash", "ExecuteBinary", "ExecuteDocument", "ExecutePowerShell"]);
+  const missing = Object.values(modules).filter((m) => m.execute === undefined).map((m) => m.name).sort();
+  expect(missing).toEqual(NOT_YET_RUNNABLE);
 });
