@@ -108,6 +108,7 @@ export class DocumentRun {
         info: (m) => log.info(`${usedBy}: ${m}`),
         warn: (m) => log.warn(`${usedBy}: ${m}`),
       },
+      print: (text) => log.output(text.endsWith("\n") ? text : `${text}\n`),
       evaluate: (expression) => evaluateCondition(expression, (text) => text, this.deps.probe),
       runDocument: (request) => this.hooks.runNested(request, this),
     };

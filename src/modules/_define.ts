@@ -94,6 +94,8 @@ export interface ModuleContext {
   /** How this platform runs scripts (platform/shell.ts). */
   shell: ShellKit;
   log: { debug(message: string): void; info(message: string): void; warn(message: string): void };
+  /** Shows text to the person watching, like program output: terminal and console.log. */
+  print(text: string): void;
   /** Evaluates a comparison/logical expression whose references are already resolved. */
   evaluate(expression: Record<string, unknown>): { value: boolean; explain: string };
   /** Runs another document as a nested execution (ExecuteDocument). */

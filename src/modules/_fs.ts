@@ -5,6 +5,7 @@
  * text encodings, and errors worded for people (paths as the user wrote them).
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, readdirSync, type Dirent } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { basename, dirname, isAbsolute, join, parse, resolve } from "node:path";
 import { StepError } from "../errors.ts";
 import type { ModuleContext } from "./_define.ts";
@@ -92,8 +93,18 @@ export async function forEachOperation<T>(items: readonly T[], label: (item: T) 
  * new, never a mix: write a temporary file beside it, flush it to disk, rename it over the target.
  */
 export function writeAtomically(path: string, bytes: Uint8Array, mode?: number): void {
-  const temporary = join(dirname(path), `.${basename(path)}.opentoe-${process.pid}-${Date.now()}.tmp`);
-  const fd = openSync(temporary, "w", mode);
+  // A random name opened exclusively ("wx"): a symlink planted at a guessable name in a shared
+  // folder such as /tmp must never redirect root's write.
+  let temporary = "";
+  let fd = -1;
+  for (let tries = 0; fd < 0; tries++) {
+    temporary = join(dirname(path), `.${basename(path)}.opentoe-${randomBytes(8).toString("hex")}.tmp`);
+    try {
+      fd = openSync(temporary, "wx", mode);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || tries > 5) throw error;
+    }
+  }
   try {
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);

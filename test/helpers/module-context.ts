@@ -26,6 +26,7 @@ export function moduleContext(overrides: Partial<ModuleContext> = {}): ModuleCon
     log: { debug: () => {}, info: () => {}, warn: () => {} },
     evaluate: (expression) => evaluateCondition(expression, (t) => t, createProbe()),
     runDocument: () => Promise.reject(new Error("no nested documents in this test")),
+    print: (text) => printed.push(text),
     printed,
     ...overrides,
   };
