@@ -27,19 +27,28 @@ function accounts(file: "/etc/passwd" | "/etc/group"): Account[] {
   });
 }
 
+/** The largest id chown accepts; 4294967295 is (uid_t)-1, which chown reads as "leave unchanged". */
+export const MAX_ID = 0xfffffffe;
+
+function numericId(text: string, what: "user" | "group"): number {
+  const id = Number(text);
+  if (!Number.isSafeInteger(id) || id > MAX_ID) throw new StepError(`${what} id '${text}' is out of range (at most ${MAX_ID})`);
+  return id;
+}
+
 /** A user name or numeric id → uid and primary gid (gid unknown for an id with no account). */
 export function resolveUser(user: string): { uid: number; gid?: number } {
   const trimmed = user.trim();
   const found = accounts("/etc/passwd").find((a) => a.name === trimmed || (/^\d+$/.test(trimmed) && a.id === Number(trimmed)));
   if (found !== undefined) return { uid: found.id, ...(found.group === undefined ? {} : { gid: found.group }) };
-  if (/^\d+$/.test(trimmed)) return { uid: Number(trimmed) };
+  if (/^\d+$/.test(trimmed)) return { uid: numericId(trimmed, "user") };
   throw new StepError(`unknown user '${user}'`);
 }
 
 /** A group name or numeric id → gid. */
 export function resolveGroup(group: string): number {
   const trimmed = group.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  if (/^\d+$/.test(trimmed)) return numericId(trimmed, "group");
   const found = accounts("/etc/group").find((a) => a.name === trimmed);
   if (found === undefined) throw new StepError(`unknown group '${group}'`);
   return found.id;

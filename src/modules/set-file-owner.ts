@@ -1,7 +1,17 @@
 /** @module modules/set-file-owner: SetFileOwner — change a file's owner and group (Linux, macOS). */
+import { chownSync } from "node:fs";
 import { Fields } from "../model/schema-kit.ts";
-import { defineModule } from "./_define.ts";
+import { defineModule, type ModuleContext } from "./_define.ts";
+import { forEachOperation, fsFailure } from "./_fs.ts";
 import { NoOutput, ownerFields } from "./_inputs.ts";
+import { ownership } from "./_owner.ts";
+import { existingFile } from "./_tree.ts";
+
+export interface OwnerInput {
+  path: string;
+  owner: string;
+  group?: string;
+}
 
 export default defineModule({
   name: "SetFileOwner",
@@ -10,4 +20,34 @@ export default defineModule({
   shape: "list",
   input: Fields(ownerFields),
   output: NoOutput(),
+  async execute(input, ctx) {
+    const items = input as OwnerInput[];
+    await forEachOperation(items, (item) => item.path, (item) => setFileOwner(item, ctx));
+    return { outputs: {} };
+  },
 });
+
+/**
+ * A folder is refused rather than changed: SetFolderOwner exists for folders and says whether the
+ * contents change too, so a folder here is more likely a wrong path than an intent. Anything else
+ * that is not a folder (a device node, a FIFO) is changed like a file. A symlink's target changes,
+ * not the link (modules.md §4).
+ */
+function setFileOwner(item: OwnerInput, ctx: ModuleContext): void {
+  const ids = ownerIds(item);
+  const path = existingFile(ctx, item.path, "SetFolderOwner");
+  try {
+    chownSync(path, ids.uid, ids.gid);
+  } catch (error) {
+    throw fsFailure(error, item.path);
+  }
+}
+
+/**
+ * Owner and group ids, found before the disk is touched. Without `group` the owner's primary
+ * group is set; a numeric owner with no account has no primary group, and then the group is left
+ * as it is (as `chown 12345 file` does).
+ */
+export function ownerIds(item: Pick<OwnerInput, "owner" | "group">): { uid: number; gid: number } {
+  return ownership(item.owner, item.group)!;
+}
