@@ -1,7 +1,15 @@
 /** @module modules/delete-file: DeleteFile — remove files, optionally matched by a * pattern. */
+import { lstatSync, readdirSync, unlinkSync, type Dirent, type Stats } from "node:fs";
+import { join } from "node:path";
+import { StepError } from "../errors.ts";
 import { Fields, Text } from "../model/schema-kit.ts";
-import { defineModule, literalText, type InputIssue } from "./_define.ts";
+import { defineModule, literalText, type InputIssue, type ModuleContext } from "./_define.ts";
+import { absolute, endsWithSeparator, forEachOperation, fsFailure, isWindows, refuseRoot, splitWildcard, type Wildcard } from "./_fs.ts";
 import { NoOutput } from "./_inputs.ts";
+
+interface DeleteFileInput {
+  path: string;
+}
 
 export default defineModule({
   name: "DeleteFile",
@@ -13,12 +21,129 @@ export default defineModule({
   check(input, env) {
     const path = literalText(input.path);
     const issues: InputIssue[] = [];
-    if (path?.includes("*")) {
-      const segments = path.split(env.platform === "windows" ? /[\\/]/ : /\//);
-      if (segments.slice(0, -1).some((s) => s.includes("*"))) {
-        issues.push({ path: ["path"], message: "a * wildcard may only appear in the file name", needle: "*" });
-      }
+    if (path !== undefined && wildcardInFolder(path, env.platform === "windows")) {
+      issues.push({ path: ["path"], message: "a * wildcard may only appear in the file name", needle: "*" });
     }
     return issues;
   },
+  async execute(input, ctx) {
+    const items = input as DeleteFileInput[];
+    await forEachOperation(items, (item) => item.path, (item) => deleteFile(item, ctx));
+    return { outputs: {} };
+  },
 });
+
+function wildcardInFolder(path: string, windows: boolean): boolean {
+  return path.split(windows ? /[\\/]/ : /\//).slice(0, -1).some((segment) => segment.includes("*"));
+}
+
+/** The most file names one log line lists; a pattern may match thousands. */
+const LOGGED_NAMES = 20;
+
+/**
+ * One file, or every file in one folder whose name matches the `*` pattern (modules.md §4).
+ * A file that is not there, or a pattern that matches nothing, is success (README Q8) — the log
+ * says so, so a typo does not pass unnoticed. Folders are never deleted: a folder named exactly is
+ * a failure, folders matching a pattern are left alone. A symbolic link is deleted as a link; what
+ * it points to is never touched.
+ */
+function deleteFile(item: DeleteFileInput, ctx: ModuleContext): void {
+  const written = item.path;
+  if (written.trim() === "") throw new StepError("the path is empty");
+  const windows = isWindows(ctx);
+  // A reference may have produced what validation would have refused.
+  if (wildcardInFolder(written, windows)) throw new StepError(`'${written}': a * wildcard may only appear in the file name`);
+  const wildcard = splitWildcard(written, windows);
+  if (wildcard !== undefined) {
+    deleteMatching(wildcard, written, ctx);
+    return;
+  }
+  const target = absolute(ctx, written);
+  refuseRoot(written, target);
+  if (endsWithSeparator(written, windows)) {
+    throw new StepError(`'${written}' ends with a path separator, so it names a folder, not a file (DeleteFolder deletes folders)`);
+  }
+  const stat = entryAt(target, written);
+  if (stat === undefined) {
+    ctx.log.info(`'${written}' does not exist; nothing to delete`);
+    return;
+  }
+  if (stat.isDirectory()) throw new StepError(`'${written}' is a folder, not a file (DeleteFolder deletes folders)`);
+  // Named exactly, anything but a folder goes, as with `rm`: a file, a link, a stale socket.
+  remove(target, written);
+  ctx.log.info(`deleted '${written}'`);
+}
+
+/** lstat: what is at the path itself; undefined when nothing is (or a part of the path is a file). */
+function entryAt(path: string, written: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw fsFailure(error, written);
+  }
+}
+
+function remove(path: string, written: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    // Gone already (another process): what was asked for is true.
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw fsFailure(error, written);
+  }
+}
+
+/**
+ * Regular files and symbolic links in the folder whose names match; folders and special files
+ * (devices, FIFOs, sockets) are not "files matching a pattern" and stay. `*` matches any run of
+ * characters including a leading dot, so `*` also takes hidden files (modules.md §0 gives `*` no
+ * exception for them). Not recursive. A failure names the file and says how many were deleted.
+ */
+function deleteMatching(wildcard: Wildcard, written: string, ctx: ModuleContext): void {
+  const folder = absolute(ctx, wildcard.folder);
+  const names = matchingFiles(folder, wildcard, written);
+  if (names.length === 0) {
+    ctx.log.info(`no file matches '${written}'; nothing to delete`);
+    return;
+  }
+  for (const [index, name] of names.entries()) {
+    try {
+      remove(join(folder, name), shownPath(wildcard, name));
+    } catch (error) {
+      const done = index === 0 ? "none of them had been deleted" : `${index} of them had already been deleted`;
+      throw new StepError(`${(error as Error).message}; ${names.length} files matched '${written}' and ${done}`);
+    }
+  }
+  const listed = names.slice(0, LOGGED_NAMES).join(", ") + (names.length > LOGGED_NAMES ? `, … (${names.length - LOGGED_NAMES} more)` : "");
+  ctx.log.info(`deleted ${names.length} ${names.length === 1 ? "file" : "files"} matching '${written}': ${listed}`);
+}
+
+function matchingFiles(folder: string, wildcard: Wildcard, written: string): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(folder, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // No folder, no matching file: the same success as a missing file.
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    throw fsFailure(error, wildcard.folder === "." ? "." : wildcard.folder);
+  }
+  return entries
+    .filter((entry) => wildcard.regex.test(entry.name) && deletable(entry, join(folder, entry.name), written))
+    .map((entry) => entry.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A regular file or a link; file systems that do not type their listings are asked with lstat. */
+function deletable(entry: Dirent, path: string, written: string): boolean {
+  if (entry.isFile() || entry.isSymbolicLink()) return true;
+  if (entry.isDirectory() || entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice()) return false;
+  const stat = entryAt(path, written);
+  return stat !== undefined && (stat.isFile() || stat.isSymbolicLink());
+}
+
+/** A matched file as the user would write it: their folder as written, then the name. */
+function shownPath(wildcard: Wildcard, name: string): string {
+  return wildcard.folder === "." ? name : `${wildcard.folder}${name}`;
+}

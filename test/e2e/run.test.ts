@@ -399,7 +399,8 @@ phases:
     expect(readRecord(summary.logUrl).status).toBe("failed");
   });
 
-  test("a document with a CreateFolder step is refused with E_ACTION_NOT_RUNNABLE; nothing runs", () => {
+  // UpdateOS stands for any module whose execute() is not written yet (it would change packages).
+  test("a document with a not-yet-runnable step (UpdateOS) is refused with E_ACTION_NOT_RUNNABLE; nothing runs", () => {
     const dir = newDir("not-runnable");
     const marker = join(dir, "marker");
     const newFolder = join(dir, "new-folder");
@@ -416,10 +417,10 @@ phases:
         inputs:
           commands:
             - touch '${marker}'
-      - name: MakeDir
-        action: CreateFolder
+      - name: Update
+        action: UpdateOS
         inputs:
-          - path: '${newFolder}'
+          include: ['${newFolder}']
 `,
     );
     const run = runAwstoe(["run", "--documents", doc, "--log-directory", dir]);

@@ -52,9 +52,12 @@ export function describeTree(root: string, withModes = true): Record<string, str
   return out;
 }
 
-/** Names in a folder that look like the modules' temporary files (`.<name>.opentoe-<pid>-….tmp`). */
+/** The modules' temporary names: `.<name>.opentoe-<16 hex digits>.tmp` (writeAtomically, _transfer). */
+export const TEMPORARY_NAME = /^\..*\.opentoe-[0-9a-f]{16}\.tmp$/;
+
+/** Names in a folder that look like the modules' temporary files. */
 export function temporaries(folder: string): string[] {
-  return readdirSync(folder).filter((name) => /^\..*\.opentoe-\d+-.*\.tmp$/.test(name));
+  return readdirSync(folder).filter((name) => TEMPORARY_NAME.test(name));
 }
 
 /** A temporary folder for one test file, a fresh sub-folder per test, everything removed at the end. */

@@ -3,7 +3,7 @@
  * the real shell kit, a temp work folder); `exec` can be replaced where the real thing cannot run
  * here (PowerShell), and each test says so.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { evaluateCondition } from "../../src/expr/condition.ts";
@@ -12,9 +12,21 @@ import { createProbe } from "../../src/platform/probe.ts";
 import { runProcess } from "../../src/platform/process.ts";
 import * as shell from "../../src/platform/shell.ts";
 
+let root: string | undefined;
+
+/** One temp folder per test process for all contexts' work files, removed when the process ends. */
+function contextRoot(): string {
+  if (root === undefined) {
+    const made = mkdtempSync(join(tmpdir(), "opentoe-module-"));
+    root = made;
+    process.on("exit", () => rmSync(made, { recursive: true, force: true }));
+  }
+  return root;
+}
+
 export function moduleContext(overrides: Partial<ModuleContext> = {}): ModuleContext & { printed: string[] } {
   const printed: string[] = [];
-  const workDir = mkdtempSync(join(tmpdir(), "opentoe-module-"));
+  const workDir = mkdtempSync(join(contextRoot(), "ctx-"));
   const signal = overrides.signal ?? new AbortController().signal;
   return {
     platform: "linux",
