@@ -79,7 +79,8 @@ export async function forEachOperation<T>(items: readonly T[], label: (item: T) 
       await operation(item, index);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const done = index === 0 ? "nothing was changed" : index === 1 ? "operation 1 had completed" : `operations 1–${index} had completed`;
+      // Only about the other operations: the failing one may say itself what it had already done.
+      const done = index === 0 ? "no other operation had run" : index === 1 ? "operation 1 had completed" : `operations 1–${index} had completed`;
       const where = items.length > 1 ? `operation ${index + 1} of ${items.length} (${label(item)}): ` : "";
       throw new StepError(`${where}${message}${items.length > 1 ? `; ${done}` : ""}`);
     }

@@ -406,7 +406,7 @@ phases:
     const newFolder = join(dir, "new-folder");
     const doc = write(
       dir,
-      "create-folder.yaml",
+      "update-os.yaml",
       `name: MakesAFolder
 schemaVersion: 1.0
 phases:
@@ -432,7 +432,7 @@ phases:
     const summary = lastJsonObject(run.stdout);
     expect(summary.status).toBe("failed");
     expect(summary.executedStepCount).toBe(0);
-    expect(summary.failureMessage).toContain("CreateFolder");
+    expect(summary.failureMessage).toContain("UpdateOS");
   });
 });
 

@@ -267,10 +267,10 @@ describe("CreateFile lists", () => {
     expect(existsSync(join(dir, "third.txt"))).toBe(false);
   });
 
-  test("a failing first element says nothing was changed", async () => {
+  test("a failing first element says no other operation had run", async () => {
     const dir = folder();
     mkdirSync(join(dir, "d"));
-    await expect(create(dir, { path: "d", content: "1" }, { path: "b.txt", content: "2" })).rejects.toThrow("operation 1 of 2 (d): 'd' is a folder, not a file; nothing was changed");
+    await expect(create(dir, { path: "d", content: "1" }, { path: "b.txt", content: "2" })).rejects.toThrow("operation 1 of 2 (d): 'd' is a folder, not a file; no other operation had run");
     expect(existsSync(join(dir, "b.txt"))).toBe(false);
   });
 });

@@ -1,0 +1,629 @@
+/**
+ * @module modules/_transfer: what CopyFile, CopyFolder, MoveFile and MoveFolder share — sources
+ * (one path or a `*` in the last segment), the destination rule (a trailing separator means "into
+ * this folder"), overwrite checks made before anything changes, and copies that never leave a
+ * half-written file or folder under its final name.
+ *
+ * Choices where the spec leaves room (modules.md §4), each the one a careful user would expect:
+ * - `*` matches names starting with a dot too, as the shared kit's wildcard does (awstoe is a Go
+ *   program and Go's filepath.Match has no dotfile rule); unlike the shell's `*`.
+ * - File wildcards match regular files and symbolic links to regular files; folder wildcards match
+ *   real folders only — a link to a folder could pull a whole tree from outside the folder named.
+ * - An explicitly named source link is treated like cp/mv do: CopyFile/CopyFolder copy what it
+ *   points to, MoveFile/MoveFolder move the link itself. Inside a copied tree links stay links
+ *   (never followed, so nothing outside the tree is read).
+ * - CopyFile writes through a link at the destination file path (cp does; it keeps e.g. a managed
+ *   /etc/resolv.conf link intact), replacing the linked file atomically; a dangling link there is
+ *   an error. MoveFile replaces such a link (rename semantics, as mv does).
+ * - A folder at the destination file path, a file where a folder should go, or the same file as
+ *   source and destination are errors; existing folders are never deleted (README Q8).
+ * - Merging (overwrite true into an existing folder) replaces files one at a time, each atomically,
+ *   keeps files that only the destination has, and leaves existing folders' modes alone (cp -r).
+ * - Copies keep permission bits and modification times; owners are kept only by moves across file
+ *   systems (as mv; cp -r as root makes root the owner). Files other than regular files, folders
+ *   and links (sockets, FIFOs, devices) are an error rather than silently left out.
+ * - Durability: a copied folder is renamed into place once complete, which protects against a
+ *   killed process; files are not flushed one by one (cp does not either) — single-file copies
+ *   are flushed before their rename, like writeAtomically.
+ * - A kill can leave a hidden `.<name>.opentoe-<16 hex digits>.tmp` beside the target (the kit's
+ *   temporary-name pattern); it is never under the final name.
+ */
+import {
+  accessSync, chmodSync, closeSync, constants, copyFileSync, fsyncSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync,
+  readdirSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync,
+  type Dirent, type Stats,
+} from "node:fs";
+import { randomBytes } from "node:crypto";
+import { basename, dirname, join, sep } from "node:path";
+import { StepError } from "../errors.ts";
+import type { ModuleContext, ModuleResult } from "./_define.ts";
+import { absolute, endsWithSeparator, forEachOperation, fsFailure, isWindows, refuseRoot, splitWildcard } from "./_fs.ts";
+
+export interface TransferInput {
+  source: string;
+  destination: string;
+  overwrite?: boolean;
+}
+
+type What = "file" | "folder";
+type How = "copy" | "move";
+
+/** A path twice: absolute, to work with, and as the user would write it, for messages. */
+interface Place {
+  path: string;
+  written: string;
+}
+
+/** The `execute` of one of the four modules. */
+export function transferModule(what: What, how: How) {
+  return async (input: unknown, ctx: ModuleContext): Promise<ModuleResult<Record<string, never>>> => {
+    const items = input as TransferInput[];
+    await forEachOperation(items, (item) => `'${item.source}' → '${item.destination}'`, (item) => transfer(item, what, how, ctx));
+    return { outputs: {} };
+  };
+}
+
+interface Plan {
+  source: Place;
+  target: Place;
+}
+
+async function transfer(item: TransferInput, what: What, how: How, ctx: ModuleContext): Promise<void> {
+  const windows = isWindows(ctx);
+  const overwrite = item.overwrite !== false;
+  // A reference that resolved to nothing must not turn into "the working directory".
+  if (item.source.trim() === "") throw new StepError("the source is empty");
+  if (item.destination.trim() === "") throw new StepError("the destination is empty");
+  const intoFolder = endsWithSeparator(item.destination, windows);
+  refuseMisplacedWildcard(item, intoFolder, windows);
+  const sources = sourcesOf(item.source, what, ctx);
+  const destination: Place = { path: absolute(ctx, item.destination), written: item.destination };
+  const plans = sources.map((source) => ({ source, target: intoFolder ? child(destination, basename(source.path), windows) : destination }));
+  const run = operationFor(what, how);
+  // Every target is checked before the first one changes, so an existing file among the matches
+  // stops the operation with nothing done.
+  for (const plan of plans) run.check(plan, overwrite, windows);
+  const pace = new Pace(ctx.signal);
+  for (const [index, plan] of plans.entries()) {
+    try {
+      await run.perform(plan, overwrite, windows, pace);
+    } catch (error) {
+      if (plans.length === 1) throw error;
+      const done = how === "copy" ? "copied" : "moved";
+      throw new StepError(`${fsFailure(error, plan.source.written).message} (${index} of the ${plans.length} matching ${what}s had been ${done})`);
+    }
+  }
+}
+
+interface Operation {
+  /** Throws when the plan cannot go ahead; changes nothing. */
+  check(plan: Plan, overwrite: boolean, windows: boolean): void;
+  perform(plan: Plan, overwrite: boolean, windows: boolean, pace: Pace): Promise<void>;
+}
+
+function operationFor(what: What, how: How): Operation {
+  if (what === "file") return how === "copy" ? { check: (p, o) => void copyFileTarget(p, o), perform: copyOneFile } : { check: (p, o) => void moveFileTarget(p, o), perform: moveOneFile };
+  return how === "copy"
+    ? { check: (p, o, w) => void copyFolderTarget(p, o, w), perform: copyOneFolder }
+    : { check: (p, o, w) => void moveFolderTarget(p, o, w), perform: moveOneFolder };
+}
+
+// --- sources ---
+
+/** The validator's wildcard rules again, for values that only a reference resolved at run time. */
+function refuseMisplacedWildcard(item: TransferInput, intoFolder: boolean, windows: boolean): void {
+  if (!item.source.includes("*")) return;
+  const segments = item.source.split(windows ? /[\\/]/ : /\//);
+  if (segments.slice(0, -1).some((segment) => segment.includes("*"))) {
+    throw new StepError(`a * wildcard may only appear in the last path segment ('${item.source}')`);
+  }
+  if (!intoFolder) throw new StepError(`with a wildcard source the destination must be a folder: end '${item.destination}' with a path separator`);
+}
+
+function sourcesOf(source: string, what: What, ctx: ModuleContext): Place[] {
+  const windows = isWindows(ctx);
+  const wildcard = splitWildcard(source, windows);
+  if (wildcard === undefined) {
+    if (what === "file" && endsWithSeparator(source, windows)) throw new StepError(`source '${source}' ends with a path separator, so it names a folder, not a file`);
+    return [{ path: absolute(ctx, source), written: source }];
+  }
+  const folder: Place = { path: absolute(ctx, wildcard.folder), written: wildcard.folder };
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(folder.path, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new StepError(`source folder '${wildcard.folder}' does not exist`);
+    throw fsFailure(error, wildcard.folder);
+  }
+  const matches = entries
+    .filter((entry) => wildcard.regex.test(entry.name) && (what === "folder" ? entry.isDirectory() : isFileEntry(entry, folder.path)))
+    .map((entry) => entry.name)
+    .sort();
+  if (matches.length === 0) throw new StepError(`no ${what} matches '${source}'`);
+  const written = (name: string) => (source.includes("/") || (windows && source.includes("\\")) ? wildcard.folder + name : name);
+  return matches.map((name) => ({ path: join(folder.path, name), written: written(name) }));
+}
+
+/** A regular file, or a link to one. */
+function isFileEntry(entry: Dirent, folder: string): boolean {
+  if (entry.isFile()) return true;
+  return entry.isSymbolicLink() && statOrUndefined(join(folder, entry.name))?.isFile() === true;
+}
+
+// --- CopyFile / MoveFile ---
+
+/** Where a file copy writes (through a link at the destination), after the overwrite rules. */
+function copyFileTarget({ source, target }: Plan, overwrite: boolean): { from: Stats; final: string } {
+  const from = sourceStats(source, statSync);
+  if (from.isDirectory()) throw new StepError(`'${source.written}' is a folder, not a file (CopyFolder copies folders)`);
+  if (!from.isFile()) throw new StepError(`'${source.written}' is not a regular file`);
+  const seen = lstatOrUndefined(target);
+  if (seen === undefined) return { from, final: target.path };
+  const through = seen.isSymbolicLink() ? statOrUndefined(target.path) : seen;
+  refuseFolderAt(target, through);
+  if (through !== undefined && sameEntry(through, from)) throw new StepError(`'${source.written}' and '${target.written}' are the same file`);
+  if (!overwrite) throw alreadyExists(target);
+  if (through === undefined) throw new StepError(`'${target.written}' is a symbolic link to nothing; not writing through it`);
+  return { from, final: seen.isSymbolicLink() ? realpathSync(target.path) : target.path };
+}
+
+async function copyOneFile(plan: Plan, overwrite: boolean): Promise<void> {
+  const { from, final } = copyFileTarget(plan, overwrite);
+  makeParent(plan.target);
+  let temporary: string | undefined;
+  try {
+    temporary = createBeside(final, (name) => copyFileSync(plan.source.path, name, constants.COPYFILE_EXCL));
+    keepTimes(temporary, from);
+    flush(temporary);
+    renameSync(temporary, final);
+  } catch (error) {
+    if (temporary !== undefined) discard(temporary);
+    throw copyFailure(error, plan.source, plan.target);
+  }
+}
+
+/** MoveFile's target checks; a link at the destination is replaced, not written through. */
+function moveFileTarget({ source, target }: Plan, overwrite: boolean): Stats {
+  refuseRoot(source.written, source.path);
+  const from = sourceStats(source, lstatSync);
+  if (from.isDirectory()) throw new StepError(`'${source.written}' is a folder, not a file (MoveFolder moves folders)`);
+  if (from.isSymbolicLink() && statOrUndefined(source.path)?.isDirectory()) throw new StepError(`'${source.written}' is a link to a folder, not a file (MoveFolder moves it)`);
+  const seen = lstatOrUndefined(target);
+  if (seen === undefined) return from;
+  refuseFolderAt(target, seen.isSymbolicLink() ? statOrUndefined(target.path) : seen);
+  if (sameEntry(seen, from) && !onlyCaseDiffers(source.path, target.path)) throw new StepError(`'${source.written}' and '${target.written}' are the same file`);
+  if (!overwrite) throw alreadyExists(target);
+  return from;
+}
+
+async function moveOneFile(plan: Plan, overwrite: boolean): Promise<void> {
+  const from = moveFileTarget(plan, overwrite);
+  makeParent(plan.target);
+  if (renamed(plan.source, plan.target)) return;
+  replaceWithCopy(plan.source, plan.target, from, { owner: true, flush: true });
+  removeSource(plan.source, plan.target, () => unlinkSync(plan.source.path));
+}
+
+// --- CopyFolder / MoveFolder ---
+
+type FolderTarget = "new" | "merge";
+
+function copyFolderTarget({ source, target }: Plan, overwrite: boolean, windows: boolean): { from: Stats; state: FolderTarget } {
+  const from = sourceStats(source, statSync);
+  if (!from.isDirectory()) throw new StepError(`'${source.written}' is a file, not a folder (CopyFile copies files)`);
+  refuseInsideItself(source, target, "copy", windows);
+  return { from, state: folderTargetState(source, target, overwrite, windows) };
+}
+
+async function copyOneFolder(plan: Plan, overwrite: boolean, windows: boolean, pace: Pace): Promise<void> {
+  const { from, state } = copyFolderTarget(plan, overwrite, windows);
+  if (state === "merge") return mergeCopy(plan.source, plan.target, windows, pace);
+  makeParent(plan.target);
+  await copyTree(plan.source, plan.target, from, { owner: false }, windows, pace);
+}
+
+function moveFolderTarget({ source, target }: Plan, overwrite: boolean, windows: boolean): { from: Stats; state: FolderTarget } {
+  refuseRoot(source.written, source.path);
+  const from = sourceStats(source, lstatSync);
+  const link = from.isSymbolicLink();
+  const pointsTo = link ? statOrUndefined(source.path) : from;
+  if (pointsTo === undefined) throw new StepError(`'${source.written}' is a symbolic link to nothing, not a folder`);
+  if (!pointsTo.isDirectory()) throw new StepError(`'${source.written}' is a file, not a folder (MoveFile moves files)`);
+  if (!link) refuseInsideItself(source, target, "move", windows);
+  const state = folderTargetState(source, target, overwrite, windows);
+  if (link && state === "merge") throw new StepError(`'${source.written}' is a link to a folder and cannot be merged into the existing folder '${target.written}'`);
+  return { from, state };
+}
+
+async function moveOneFolder(plan: Plan, overwrite: boolean, windows: boolean, pace: Pace): Promise<void> {
+  const { from, state } = moveFolderTarget(plan, overwrite, windows);
+  if (state === "merge") return mergeMove(plan.source, plan.target, windows, pace);
+  makeParent(plan.target);
+  if (renamed(plan.source, plan.target)) return;
+  // Another file system: copy the whole tree into place first, then remove the source, so a kill
+  // leaves the source intact or the target complete.
+  if (from.isSymbolicLink()) replaceWithCopy(plan.source, plan.target, from, { owner: true, flush: false });
+  else await copyTree(plan.source, plan.target, from, { owner: true }, windows, pace);
+  removeSource(plan.source, plan.target, () => rmSync(plan.source.path, { recursive: true }));
+}
+
+/** "new" when nothing is at the target, "merge" when a folder is and overwrite allows it. */
+function folderTargetState(source: Place, target: Place, overwrite: boolean, windows: boolean): FolderTarget {
+  const seen = statOrUndefined(target.path, target);
+  if (seen === undefined) return "new";
+  if (!seen.isDirectory()) throw new StepError(`'${target.written}' already exists and is not a folder`);
+  if (!overwrite) throw alreadyExists(target);
+  // Merging a folder into one that contains it would move or copy entries onto their own source.
+  if (contains(realish(target.path), realish(source.path), windows)) throw new StepError(`'${target.written}' contains the source folder '${source.written}'`);
+  return "merge";
+}
+
+function refuseInsideItself(source: Place, target: Place, how: How, windows: boolean): void {
+  if (contains(realish(source.path), realish(target.path), windows)) {
+    throw new StepError(`cannot ${how} folder '${source.written}' into itself ('${target.written}')`);
+  }
+}
+
+/**
+ * Copies a folder to a target that does not exist: into a temporary sibling first, renamed into
+ * place when complete, so the target is never there half-copied.
+ */
+async function copyTree(source: Place, target: Place, from: Stats, keep: Keep, windows: boolean, pace: Pace): Promise<void> {
+  let temporary: string | undefined;
+  try {
+    temporary = createBeside(target.path, (name) => mkdirSync(name, { mode: 0o700 }));
+    await fillFolder(source, { path: temporary, written: target.written }, keep, windows, pace);
+    finishFolder(temporary, from, keep);
+    renameSync(temporary, target.path);
+  } catch (error) {
+    if (temporary !== undefined) discard(temporary);
+    if (["ENOTEMPTY", "EEXIST"].includes((error as NodeJS.ErrnoException).code ?? "")) throw new StepError(`'${target.written}' appeared while it was being written; it was left as it is`);
+    throw fsFailure(error, target.written);
+  }
+}
+
+interface Keep {
+  /** Owner and group too (moves), not only permission bits and times. */
+  owner: boolean;
+}
+
+/** Copies the entries of `source` into the new, empty folder `target`. */
+async function fillFolder(source: Place, target: Place, keep: Keep, windows: boolean, pace: Pace): Promise<void> {
+  for (const entry of entriesOf(source)) {
+    await pace.tick();
+    const from = child(source, entry.name, windows);
+    const to = child(target, entry.name, windows);
+    if (entry.isDirectory()) {
+      const stats = sourceStats(from, lstatSync);
+      attempt(to, () => mkdirSync(to.path, { mode: 0o700 }));
+      await fillFolder(from, to, keep, windows, pace);
+      attempt(to, () => finishFolder(to.path, stats, keep));
+    } else {
+      copyEntry(entry, from, to, keep);
+    }
+  }
+}
+
+/** A file or a link (as a link) to a path that does not exist yet. */
+function copyEntry(entry: Dirent, from: Place, to: Place, keep: Keep): void {
+  if (entry.isSymbolicLink()) {
+    const stats = sourceStats(from, lstatSync);
+    const link = attempt(from, () => readlinkSync(from.path));
+    attempt(to, () => {
+      symlinkSync(link, to.path, linkType(from.path));
+      if (keep.owner) lchownSync(to.path, stats.uid, stats.gid);
+      lutimesSync(to.path, stats.atimeMs / 1000, stats.mtimeMs / 1000);
+    });
+    return;
+  }
+  if (!entry.isFile()) throw new StepError(`'${from.written}' is not a file, folder or symbolic link and cannot be copied`);
+  const stats = sourceStats(from, lstatSync);
+  try {
+    copyFileSync(from.path, to.path, constants.COPYFILE_EXCL);
+  } catch (error) {
+    throw copyFailure(error, from, to);
+  }
+  attempt(to, () => {
+    if (keep.owner) {
+      lchownSync(to.path, stats.uid, stats.gid);
+      chmodSync(to.path, stats.mode & 0o7777); // chown clears set-id bits
+    }
+    keepTimes(to.path, stats);
+  });
+}
+
+/** Mode, owner and times of a folder, set after its contents (adding entries changes its time). */
+function finishFolder(path: string, from: Stats, keep: Keep): void {
+  if (keep.owner) lchownSync(path, from.uid, from.gid);
+  chmodSync(path, from.mode & 0o7777);
+  keepTimes(path, from);
+}
+
+/** CopyFolder into an existing folder: new entries appear whole, existing files are replaced one by one. */
+async function mergeCopy(source: Place, target: Place, windows: boolean, pace: Pace): Promise<void> {
+  for (const entry of entriesOf(source)) {
+    await pace.tick();
+    const from = child(source, entry.name, windows);
+    const to = child(target, entry.name, windows);
+    const seen = lstatOrUndefined(to);
+    if (entry.isDirectory()) {
+      if (seen === undefined) await copyTree(from, to, sourceStats(from, lstatSync), { owner: false }, windows, pace);
+      else if (seen.isDirectory()) await mergeCopy(from, to, windows, pace);
+      else throw new StepError(`cannot merge folder '${from.written}' into '${to.written}', which is not a folder`);
+    } else {
+      if (seen?.isDirectory()) throw new StepError(`cannot replace folder '${to.written}' with '${from.written}', which is not a folder`);
+      replaceWithCopy(from, to, sourceStats(from, lstatSync), { owner: false, flush: false });
+    }
+  }
+}
+
+/** MoveFolder into an existing folder: entries are renamed in (replacing files), then the emptied source goes. */
+async function mergeMove(source: Place, target: Place, windows: boolean, pace: Pace): Promise<void> {
+  for (const entry of entriesOf(source)) {
+    await pace.tick();
+    const from = child(source, entry.name, windows);
+    const to = child(target, entry.name, windows);
+    const seen = lstatOrUndefined(to);
+    if (entry.isDirectory() && seen?.isDirectory()) {
+      await mergeMove(from, to, windows, pace);
+      continue;
+    }
+    if (seen !== undefined && (entry.isDirectory() || seen.isDirectory())) {
+      throw new StepError(`cannot move '${from.written}' onto '${to.written}': one is a folder and the other is not`);
+    }
+    if (renamed(from, to)) continue;
+    const stats = sourceStats(from, lstatSync);
+    if (entry.isDirectory()) await copyTree(from, to, stats, { owner: true }, windows, pace);
+    else replaceWithCopy(from, to, stats, { owner: true, flush: false });
+    removeSource(from, to, () => rmSync(from.path, { recursive: true }));
+  }
+  attempt(source, () => rmdirSync(source.path));
+}
+
+/**
+ * Puts a copy of a file or link at `target` (absent or a file/link to replace): written beside it
+ * under a temporary name, then renamed over it, so the target is always the old or the new entry.
+ */
+function replaceWithCopy(source: Place, target: Place, from: Stats, options: Keep & { flush: boolean }): void {
+  let temporary: string | undefined;
+  try {
+    if (from.isSymbolicLink()) {
+      const link = readlinkSync(source.path);
+      temporary = createBeside(target.path, (name) => symlinkSync(link, name, linkType(source.path)));
+      if (options.owner) lchownSync(temporary, from.uid, from.gid);
+      lutimesSync(temporary, from.atimeMs / 1000, from.mtimeMs / 1000);
+    } else if (from.isFile()) {
+      temporary = createBeside(target.path, (name) => copyFileSync(source.path, name, constants.COPYFILE_EXCL));
+      if (options.owner) {
+        lchownSync(temporary, from.uid, from.gid);
+        chmodSync(temporary, from.mode & 0o7777);
+      }
+      keepTimes(temporary, from);
+      if (options.flush) flush(temporary);
+    } else {
+      throw new StepError(`'${source.written}' is not a file, folder or symbolic link and cannot be copied`);
+    }
+    renameSync(temporary, target.path);
+  } catch (error) {
+    if (temporary !== undefined) discard(temporary);
+    throw copyFailure(error, source, target);
+  }
+}
+
+// --- small pieces ---
+
+/** Tries a rename; false when source and target are on different file systems. */
+function renamed(source: Place, target: Place): boolean {
+  try {
+    renameSync(source.path, target.path);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EXDEV") return false;
+    // Taking an entry out of a folder needs write access to that folder, as putting one in does.
+    if ((code === "EACCES" || code === "EPERM") && !writable(dirname(source.path))) throw fsFailure(error, source.written);
+    throw copyFailure(error, source, target);
+  }
+}
+
+/** After a cross-device copy: the source goes; if it cannot, the message says the copy is done. */
+function removeSource(source: Place, target: Place, remove: () => void): void {
+  try {
+    remove();
+  } catch (error) {
+    throw new StepError(`'${target.written}' was written, but the source could not be removed: ${fsFailure(error, source.written).message}`);
+  }
+}
+
+function entriesOf(folder: Place): Dirent[] {
+  return attempt(folder, () => readdirSync(folder.path, { withFileTypes: true }));
+}
+
+function child(parent: Place, name: string, windows: boolean): Place {
+  const separator = windows && parent.written.includes("\\") && !parent.written.includes("/") ? "\\" : "/";
+  const written = endsWithSeparator(parent.written, windows) ? parent.written + name : `${parent.written}${separator}${name}`;
+  return { path: join(parent.path, name), written };
+}
+
+/** Stats of a source; a missing one is "source '…' does not exist". */
+function sourceStats(source: Place, stat: typeof statSync | typeof lstatSync): Stats {
+  try {
+    return stat(source.path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new StepError(`source '${source.written}' does not exist`);
+    throw fsFailure(error, source.written);
+  }
+}
+
+function lstatOrUndefined(place: Place): Stats | undefined {
+  return statOrUndefined(place.path, place, lstatSync);
+}
+
+/** undefined when nothing is there; other failures (permission) are errors about `place`. */
+function statOrUndefined(path: string, place?: Place, stat: typeof statSync | typeof lstatSync = statSync): Stats | undefined {
+  try {
+    return stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR" || place === undefined) return undefined;
+    throw fsFailure(error, place.written);
+  }
+}
+
+function refuseFolderAt(target: Place, seen: Stats | undefined): void {
+  if (seen?.isDirectory()) throw new StepError(`a folder already exists at '${target.written}'; end the destination with a path separator to put the file into it`);
+}
+
+function alreadyExists(target: Place): StepError {
+  return new StepError(`'${target.written}' already exists and overwrite is false`);
+}
+
+function sameEntry(a: Stats, b: Stats): boolean {
+  return a.dev === b.dev && a.ino === b.ino;
+}
+
+/** A rename that only changes letter case, on a file system that ignores case: the same entry, and allowed. */
+function onlyCaseDiffers(a: string, b: string): boolean {
+  return a !== b && a.toLowerCase() === b.toLowerCase();
+}
+
+function makeParent(target: Place): void {
+  try {
+    mkdirSync(dirname(target.path), { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTDIR") throw new StepError(`a part of '${target.written}' is a file, not a folder`);
+    throw fsFailure(error, target.written);
+  }
+}
+
+/**
+ * Creates an entry beside `path` (the same folder: the same file system, so the final rename is
+ * atomic) under a random hidden name, and returns the name. `create` must fail on an existing name
+ * (exclusive copy, mkdir, symlink): an entry planted at a guessed name in a shared folder is never
+ * written through or removed — another name is drawn, as writeAtomically does.
+ */
+function createBeside(path: string, create: (temporary: string) => void): string {
+  const name = basename(path).slice(0, 100); // room for the suffix within the 255-byte name limit
+  for (let tries = 0; ; tries++) {
+    const temporary = join(dirname(path), `.${name}.opentoe-${randomBytes(8).toString("hex")}.tmp`);
+    try {
+      create(temporary);
+      return temporary;
+    } catch (error) {
+      const taken = (error as NodeJS.ErrnoException).code === "EEXIST";
+      if (taken && tries < 5) continue;
+      if (!taken) discard(temporary); // a copy that failed half-way is ours to remove
+      throw error;
+    }
+  }
+}
+
+/** Removes a temporary file or folder after a failure; a failure to clean up must not hide the first. */
+function discard(temporary: string): void {
+  try {
+    rmSync(temporary, { recursive: true, force: true });
+  } catch {
+    // left as a hidden .opentoe-….tmp entry; the error being reported matters more
+  }
+}
+
+/**
+ * Windows needs to know whether a new link is to a folder; elsewhere the type is ignored. Only the
+ * kind of what the link names is looked at, nothing is read through it.
+ */
+function linkType(link: string): "dir" | "file" | undefined {
+  if (process.platform !== "win32") return undefined;
+  return statOrUndefined(link)?.isDirectory() ? "dir" : "file";
+}
+
+function keepTimes(path: string, from: Stats): void {
+  utimesSync(path, from.atimeMs / 1000, from.mtimeMs / 1000);
+}
+
+/** Flushes a file's bytes to disk (r+: Windows needs write access to flush). */
+function flush(path: string): void {
+  const fd = openSync(path, "r+");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function attempt<T>(place: Place, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw fsFailure(error, place.written);
+  }
+}
+
+/**
+ * Which side a failed copy or rename is about: permission problems are the source's when it cannot
+ * be read, otherwise the target's; a full, read-only or occupied target is the target's.
+ */
+function copyFailure(error: unknown, source: Place, target: Place): StepError {
+  if (error instanceof StepError) return error;
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  if (code === "ENOENT" && statOrUndefined(source.path, undefined, lstatSync) === undefined) return new StepError(`source '${source.written}' does not exist`);
+  if (code === "EACCES" || code === "EPERM") return fsFailure(error, readable(source.path) ? target.written : source.written);
+  const targetSide = ["ENOSPC", "EDQUOT", "EROFS", "EEXIST", "ENOTEMPTY", "EISDIR", "ENOTDIR", "ENOENT"].includes(code);
+  return fsFailure(error, targetSide ? target.written : source.written);
+}
+
+function writable(folder: string): boolean {
+  try {
+    accessSync(folder, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readable(path: string): boolean {
+  try {
+    closeSync(openSync(path, "r"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The real path of the longest existing part of `path`, with the rest appended. */
+function realish(path: string): string {
+  const rest: string[] = [];
+  let head = path;
+  for (;;) {
+    try {
+      return join(realpathSync(head), ...rest);
+    } catch {
+      const parent = dirname(head);
+      if (parent === head) return path;
+      rest.unshift(basename(head));
+      head = parent;
+    }
+  }
+}
+
+/** Is `inner` the folder `outer` or inside it? */
+function contains(outer: string, inner: string, windows: boolean): boolean {
+  const [a, b] = windows ? [outer.toLowerCase(), inner.toLowerCase()] : [outer, inner];
+  return b === a || b.startsWith(a.endsWith(sep) ? a : a + sep);
+}
+
+/**
+ * Lets timers and the step's abort signal through during long copies: the file calls are
+ * synchronous (fastest for many small files), so every ~20 ms the walk yields to the event loop.
+ */
+class Pace {
+  private last = performance.now();
+  constructor(private readonly signal: AbortSignal) {}
+  async tick(): Promise<void> {
+    if (this.signal.aborted) throw new StepError("stopped before it was complete");
+    if (performance.now() - this.last < 20) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.last = performance.now();
+    if (this.signal.aborted) throw new StepError("stopped before it was complete");
+  }
+}
