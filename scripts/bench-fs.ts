@@ -21,29 +21,15 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { modules } from "../src/modules/index.ts";
-import { buildHost, hostTarget, outputPath, REPO, staleReason } from "./build.ts";
+import { hostBinary, runBench, median } from "./_bench.ts";
+import { REPO } from "./build.ts";
 import { moduleContext } from "../test/helpers/module-context.ts";
 
 const FILES = 10_000;
 const RUNS = 5;
 const RATIO_TARGET = 2;
 
-async function hostBinary(): Promise<string> {
-  const binary = outputPath(hostTarget());
-  const reason = staleReason(binary);
-  if (reason === undefined) {
-    console.log(`using ${relative(REPO, binary)} (up to date)`);
-    return binary;
-  }
-  console.log(`building ${relative(REPO, binary)} (${reason})…`);
-  return buildHost();
-}
 
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** 10 × 10 folders of 100 files, sizes 1–8 KB, deterministic content. */
 function buildTree(root: string): number {
@@ -216,12 +202,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  main().then(
-    (code) => process.exit(code),
-    (error) => {
-      console.error(`bench-fs: ${(error as Error)?.message ?? String(error)}`);
-      process.exit(1);
-    },
-  );
-}
+if (import.meta.main) runBench("bench-fs", main);

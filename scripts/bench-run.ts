@@ -20,29 +20,15 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { buildHost, hostTarget, outputPath, REPO, staleReason } from "./build.ts";
+import { hostBinary, runBench, median } from "./_bench.ts";
+import { REPO } from "./build.ts";
 
 const STEPS = 200;
 const RUNS = 5;
 const STEP_OVERHEAD_TARGET_MS = 1;
 const ANSIBLE_RATIO_TARGET = 100;
 
-async function hostBinary(): Promise<string> {
-  const binary = outputPath(hostTarget());
-  const reason = staleReason(binary);
-  if (reason === undefined) {
-    console.log(`using ${relative(REPO, binary)} (up to date)`);
-    return binary;
-  }
-  console.log(`building ${relative(REPO, binary)} (${reason})…`);
-  return buildHost();
-}
 
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function documentText(): string {
   const steps = Array.from(
@@ -188,12 +174,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  main().then(
-    (code) => process.exit(code),
-    (error) => {
-      console.error(`bench-run: ${(error as Error)?.message ?? String(error)}`);
-      process.exit(1);
-    },
-  );
-}
+if (import.meta.main) runBench("bench-run", main);

@@ -17,7 +17,8 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { buildHost, compileExecutable, hostTarget, outputPath, REPO, staleReason } from "./build.ts";
+import { hostBinary, runBench } from "./_bench.ts";
+import { compileExecutable, hostTarget, REPO } from "./build.ts";
 
 const RUNS = 30;
 const WARMUP = 3;
@@ -41,16 +42,6 @@ interface Timing {
   runs: number;
 }
 
-async function hostBinary(): Promise<string> {
-  const binary = outputPath(hostTarget());
-  const reason = staleReason(binary);
-  if (reason === undefined) {
-    console.log(`using ${relative(REPO, binary)} (up to date)`);
-    return binary;
-  }
-  console.log(`building ${relative(REPO, binary)} (${reason})…`);
-  return buildHost();
-}
 
 function corpusDocuments(): { dir: string; docs: string[] } {
   const dir = resolve(REPO, process.argv[2] ?? process.env.CORPUS_DIR ?? "../shared/corpus/docs");
@@ -163,12 +154,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  main().then(
-    (code) => process.exit(code),
-    (error) => {
-      console.error(`bench-validate: ${(error as Error)?.message ?? String(error)}`);
-      process.exit(1);
-    },
-  );
-}
+if (import.meta.main) runBench("bench-validate", main);

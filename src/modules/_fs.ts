@@ -4,7 +4,7 @@
  * list operations that stop at the first failure and say what was already done, atomic writes,
  * text encodings, and errors worded for people (paths as the user wrote them).
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, readdirSync, type Dirent } from "node:fs";
+import { closeSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeSync, readdirSync, type Dirent, type Stats } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, isAbsolute, join, parse, resolve } from "node:path";
 import { StepError } from "../errors.ts";
@@ -177,6 +177,17 @@ export function decodeText(bytes: Uint8Array, codec: Codec): string {
     text += String.fromCodePoint(point);
   }
   return text;
+}
+
+/** lstat of the path itself; undefined when nothing is there (or a part of the path is a file). */
+export function entryAt(path: string, written: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw fsFailure(error, written);
+  }
 }
 
 // --- errors ---

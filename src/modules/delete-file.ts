@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { StepError } from "../errors.ts";
 import { Fields, Text } from "../model/schema-kit.ts";
 import { defineModule, literalText, type InputIssue, type ModuleContext } from "./_define.ts";
-import { absolute, endsWithSeparator, forEachOperation, fsFailure, isWindows, refuseRoot, splitWildcard, type Wildcard } from "./_fs.ts";
+import { absolute, endsWithSeparator, entryAt, forEachOperation, fsFailure, isWindows, refuseRoot, splitWildcard, type Wildcard } from "./_fs.ts";
 import { NoOutput } from "./_inputs.ts";
 
 interface DeleteFileInput {
@@ -74,16 +74,6 @@ function deleteFile(item: DeleteFileInput, ctx: ModuleContext): void {
   ctx.log.info(`deleted '${written}'`);
 }
 
-/** lstat: what is at the path itself; undefined when nothing is (or a part of the path is a file). */
-function entryAt(path: string, written: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw fsFailure(error, written);
-  }
-}
 
 function remove(path: string, written: string): void {
   try {

@@ -5,7 +5,7 @@ import { join, sep } from "node:path";
 import { StepError } from "../errors.ts";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
 import { defineModule, type ModuleContext } from "./_define.ts";
-import { absolute, forEachOperation, fsFailure, refuseRoot } from "./_fs.ts";
+import { absolute, entryAt, forEachOperation, fsFailure, refuseRoot } from "./_fs.ts";
 import { NoOutput } from "./_inputs.ts";
 
 interface DeleteFolderInput {
@@ -61,16 +61,6 @@ function deleteFolder(item: DeleteFolderInput, ctx: ModuleContext): void {
   ctx.log.info(`deleted '${written}'`);
 }
 
-/** lstat: the entry itself; undefined when nothing is there (or a part of the path is a file). */
-function entryAt(path: string, written: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw fsFailure(error, written);
-  }
-}
 
 /**
  * Compares real paths, so `..`, symlinked parents and the root reached through them are seen for
