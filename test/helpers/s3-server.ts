@@ -1,0 +1,90 @@
+/**
+ * A real S3-compatible server on 127.0.0.1 for tests: s3rver (files in a temp folder) behind a
+ * small proxy that verifies AWS Signature V4 — s3rver itself accepts any secret — so requests
+ * made by the unmodified AWS SDK are checked the way S3 checks them. Nothing leaves loopback.
+ */
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+// s3rver ships CommonJS without types.
+// @ts-expect-error no type declarations
+import S3rver from "s3rver";
+
+export const ACCESS_KEY_ID = "S3RVER";
+export const SECRET_ACCESS_KEY = "S3RVER";
+
+export interface LocalS3 {
+  /** The endpoint clients use (the verifying proxy). */
+  endpoint: string;
+  /** Requests the proxy refused for a bad signature. */
+  rejected: number;
+  close(): Promise<void>;
+}
+
+const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
+
+export async function startLocalS3(buckets: string[]): Promise<LocalS3> {
+  const directory = mkdtempSync(join(tmpdir(), "opentoe-s3-"));
+  const backend = new S3rver({ address: "127.0.0.1", port: 0, directory, silent: true, configureBuckets: buckets.map((name) => ({ name })) });
+  const { port: backendPort } = (await backend.run()) as { port: number };
+  const state = { rejected: 0 };
+  const proxy = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(request) {
+      const url = new URL(request.url);
+      if (!(await signatureValid(request, url))) {
+        state.rejected++;
+        return new Response(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>`, { status: 403, headers: { "content-type": "application/xml" } });
+      }
+      return fetch(`http://127.0.0.1:${backendPort}${url.pathname}${url.search}`, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        duplex: "half",
+        redirect: "manual",
+      });
+    },
+  });
+  return {
+    endpoint: `http://127.0.0.1:${proxy.port}`,
+    get rejected() {
+      return state.rejected;
+    },
+    async close() {
+      proxy.stop(true);
+      await new Promise<void>((resolve) => backend.close(() => resolve()));
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+async function signatureValid(request: Request, url: URL): Promise<boolean> {
+  const match = AUTH.exec(request.headers.get("authorization") ?? "");
+  if (match === null) return false;
+  const [, akid, , region, service, signedHeaders, signature] = match as unknown as string[];
+  if (akid !== ACCESS_KEY_ID) return false;
+  const headers: Record<string, string> = {};
+  for (const name of signedHeaders!.split(";")) headers[name] = request.headers.get(name) ?? "";
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of url.searchParams) query[k] = k in query ? ([] as string[]).concat(query[k]!, v) : v;
+  const amzDate = request.headers.get("x-amz-date") ?? "";
+  const signingDate = new Date(amzDate.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"));
+  const token = request.headers.get("x-amz-security-token");
+  const signer = new SignatureV4({
+    service: service!,
+    region: region!,
+    sha256: Sha256,
+    uriEscapePath: service !== "s3",
+    applyChecksum: false,
+    credentials: { accessKeyId: akid!, secretAccessKey: SECRET_ACCESS_KEY, ...(token ? { sessionToken: token } : {}) },
+  });
+  const signed = await signer.sign(
+    { method: request.method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query, headers },
+    { signingDate, unsignableHeaders: new Set(), signableHeaders: new Set(signedHeaders!.split(";")) },
+  );
+  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1];
+  return expected === signature;
+}
