@@ -4,6 +4,7 @@
  */
 import type { Diagnostic } from "../errors.ts";
 import type { Probe } from "../expr/condition.ts";
+import type { S3Port } from "../aws/s3-port.ts";
 import type { PlatformName, ShellKit } from "../modules/_define.ts";
 import type { ExecRequest, ExecResult } from "../platform/process.ts";
 import type { LoadResult } from "../document/load.ts";
@@ -15,6 +16,7 @@ export interface EngineDeps {
   probe: Probe;
   exec(request: ExecRequest): Promise<ExecResult>;
   shell: ShellKit;
+  s3: S3Port;
   /** Reads a document source (local path today; s3:// and ARNs with the AWS layer). */
   loadDocument(source: string): LoadResult | Promise<LoadResult>;
   now(): Date;

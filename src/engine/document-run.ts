@@ -103,6 +103,7 @@ export class DocumentRun {
         return this.deps.exec({ cwd: this.deps.cwd, ...request, signal, onOutput: (_stream, text) => log.output(text) });
       },
       shell: this.deps.shell,
+      s3: this.deps.s3,
       log: {
         debug: (m) => log.debug(`${usedBy}: ${m}`),
         info: (m) => log.info(`${usedBy}: ${m}`),

@@ -4,6 +4,7 @@ import { loadLocalDocument } from "../document/load.ts";
 import type { Diagnostic } from "../errors.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import type { Palette } from "../logs/terminal.ts";
+import { createS3Port } from "../aws/s3.ts";
 import { hostPlatform } from "../platform/host.ts";
 import { runProcess } from "../platform/process.ts";
 import { createProbe } from "../platform/probe.ts";
@@ -25,6 +26,7 @@ export function hostDeps(options: HostDepsOptions): EngineDeps {
     probe: createProbe(),
     exec: runProcess,
     shell,
+    s3: createS3Port(),
     loadDocument: loadLocalDocument,
     now: () => new Date(),
     newId: randomUUID,

@@ -10,6 +10,7 @@ import type { Static, TSchema } from "@sinclair/typebox";
 import type { Issue, Path } from "../errors.ts";
 import type { ExecutionRecord, RunSummary } from "../model/record.ts";
 import type { ExecRequest, ExecResult } from "../platform/process.ts";
+import type { S3Port } from "../aws/s3-port.ts";
 import { TEMPLATE_PATTERN } from "../model/schema-kit.ts";
 
 export const PLATFORMS = ["linux", "windows", "macos"] as const;
@@ -91,6 +92,8 @@ export interface ModuleContext {
   workFile(name: string): string;
   /** Runs a program; its output streams to the console and logs as it arrives. */
   exec(request: Omit<ExecRequest, "signal" | "onOutput">): Promise<ExecResult>;
+  /** Amazon S3 (or a compatible store), with the SDK's credential chain. */
+  s3: S3Port;
   /** How this platform runs scripts (platform/shell.ts). */
   shell: ShellKit;
   log: { debug(message: string): void; info(message: string): void; warn(message: string): void };

@@ -3,6 +3,8 @@ import { Type } from "@sinclair/typebox";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
 import { defineModule, literalText, type InputIssue } from "./_define.ts";
 import { NoOutput, parseS3Uri } from "./_inputs.ts";
+import { forEachOperation } from "./_fs.ts";
+import { downloadItem, type S3DownloadItem } from "./_s3-download.ts";
 
 export default defineModule({
   name: "S3Download",
@@ -27,6 +29,11 @@ export default defineModule({
       issues.push({ path: ["source"], message: "only a trailing /* wildcard is allowed in an S3 source", needle: "*" });
     }
     return issues;
+  },
+  async execute(input, ctx) {
+    const items = input as S3DownloadItem[];
+    await forEachOperation(items, (item) => item.source, (item) => downloadItem(item, ctx));
+    return { outputs: {} };
   },
 });
 

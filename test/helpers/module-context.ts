@@ -11,6 +11,7 @@ import type { ModuleContext } from "../../src/modules/_define.ts";
 import { createProbe } from "../../src/platform/probe.ts";
 import { runProcess } from "../../src/platform/process.ts";
 import * as shell from "../../src/platform/shell.ts";
+import { createS3Port } from "../../src/aws/s3.ts";
 
 let root: string | undefined;
 
@@ -35,6 +36,7 @@ export function moduleContext(overrides: Partial<ModuleContext> = {}): ModuleCon
     workFile: (name) => join(workDir, `step.${name}`),
     exec: (request) => runProcess({ ...request, signal, onOutput: (_s, text) => printed.push(text) }),
     shell,
+    s3: createS3Port(),
     log: { debug: () => {}, info: () => {}, warn: () => {} },
     evaluate: (expression) => evaluateCondition(expression, (t) => t, createProbe()),
     runDocument: () => Promise.reject(new Error("no nested documents in this test")),

@@ -1,0 +1,13 @@
+/** @module aws/s3-port: what modules may ask of S3 — the interface only, so modules import no SDK. */
+
+export interface S3Options {
+  expectedBucketOwner?: string;
+  signal?: AbortSignal;
+}
+
+export interface S3Port {
+  /** The object's bytes as a stream (never buffered whole). */
+  getObject(bucket: string, key: string, options: S3Options): Promise<AsyncIterable<Uint8Array>>;
+  /** Keys under a prefix, all pages, stopping with an error past `limit`. */
+  listKeys(bucket: string, prefix: string, limit: number, options: S3Options): Promise<string[]>;
+}
