@@ -10,4 +10,6 @@ export interface S3Port {
   getObject(bucket: string, key: string, options: S3Options): Promise<AsyncIterable<Uint8Array>>;
   /** Keys under a prefix, all pages, stopping with an error past `limit`. */
   listKeys(bucket: string, prefix: string, limit: number, options: S3Options): Promise<string[]>;
+  /** Uploads a local file (multipart when large), streaming it from disk. */
+  putFile(bucket: string, key: string, file: string, options: S3Options): Promise<void>;
 }

@@ -5,6 +5,7 @@
  * instance roles; AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / a profile's endpoint_url). With an
  * endpoint override, path-style addressing is used, which S3-compatible stores expect.
  */
+import { createReadStream } from "node:fs";
 import { StepError } from "../errors.ts";
 import type { S3Options, S3Port } from "./s3-port.ts";
 
@@ -28,6 +29,18 @@ export function createS3Port(env: NodeJS.ProcessEnv = process.env): S3Port {
         return result.Body as AsyncIterable<Uint8Array>;
       } catch (error) {
         throw s3Failure(error, "download", bucket, key);
+      }
+    },
+    async putFile(bucket, key, file, options) {
+      const { client } = await connect();
+      const { Upload } = await import("@aws-sdk/lib-storage");
+      try {
+        // lib-storage switches to multipart above one part (5 MiB) and streams the file.
+        const upload = new Upload({ client, params: { Bucket: bucket, Key: key, Body: createReadStream(file), ...owner(options) }, partSize: 8 * 1024 * 1024, queueSize: 4 });
+        options.signal?.addEventListener("abort", () => void upload.abort(), { once: true });
+        await upload.done();
+      } catch (error) {
+        throw s3Failure(error, "upload to", bucket, key);
       }
     },
     async listKeys(bucket, prefix, limit, options) {

@@ -1,8 +1,11 @@
 /** @module modules/s3-upload: S3Upload — put local files or folders into Amazon S3. */
 import { Type } from "@sinclair/typebox";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
+import { StepError } from "../errors.ts";
 import { defineModule, literalText, type InputIssue } from "./_define.ts";
 import { NoOutput, parseS3Uri } from "./_inputs.ts";
+import { forEachOperation } from "./_fs.ts";
+import { plannedUploads, type S3UploadItem } from "./_s3-upload.ts";
 
 export default defineModule({
   name: "S3Upload",
@@ -23,5 +26,24 @@ export default defineModule({
       issues.push({ path: ["destination"], message: `'${destination}' is not an S3 URI`, hint: "write s3://bucket/key or s3://bucket/prefix/" });
     }
     return issues;
+  },
+  async execute(input, ctx) {
+    const items = input as S3UploadItem[];
+    await forEachOperation(items, (item) => item.source, async (item) => {
+      const uploads = plannedUploads(item, ctx);
+      const bucket = parseS3Uri(item.destination)!.bucket;
+      const options = { ...(item.expectedBucketOwner ? { expectedBucketOwner: item.expectedBucketOwner } : {}), signal: ctx.signal };
+      for (const [done, upload] of uploads.entries()) {
+        try {
+          await ctx.s3.putFile(bucket, upload.key, upload.file, options);
+        } catch (error) {
+          // Objects already sent stay in S3 (modules.md): say how many.
+          const sent = done === 0 ? "" : ` (${done} of ${uploads.length} files were already uploaded)`;
+          throw new StepError(`${(error as Error).message}${sent}`);
+        }
+      }
+      ctx.log.info(`uploaded ${uploads.length} file(s) to s3://${bucket}/`);
+    });
+    return { outputs: {} };
   },
 });
