@@ -41,7 +41,7 @@ export default defineCommand({
       process.stderr.write(`${options.diagnostics.map((d) => renderDiagnostic(d, options.map, palette)).join("\n\n")}\n`);
       return ExitCode.failed;
     }
-    for (const [flag, given] of [["--log-s3-bucket-name", options.logS3], ["--cw-log-group", options.cloudWatch], ["--document-s3-bucket-owner", options.documentS3BucketOwner]] as const) {
+    for (const [flag, given] of [["--log-s3-bucket-name", options.logS3], ["--cw-log-group", options.cloudWatch]] as const) {
       if (given !== undefined) process.stderr.write(`awstoe: warning: ${flag} is accepted but not yet acted on in this version; logs stay in the local log folder\n`);
     }
     const interrupt = new AbortController();
@@ -56,6 +56,7 @@ export default defineCommand({
       const deps = hostDeps({
         signal: interrupt.signal,
         palette,
+        ...(options.documentS3BucketOwner === undefined ? {} : { documentS3BucketOwner: options.documentS3BucketOwner }),
         renderDiagnostics: (diagnostics, map) => diagnostics.map((d) => renderDiagnostic(d, map, palette)).join("\n\n"),
       });
       const request = { documents: options.documents, parameters: options.parameters, phases: options.phases, executionId: options.executionId, logDirectory: options.logDirectory, trace: options.trace };

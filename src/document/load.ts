@@ -12,14 +12,7 @@ export type LoadResult = { ok: true; text: string } | { ok: false; diagnostic: D
 
 /** Reads a local document. Remote sources (s3://, ARNs) are loaded by the aws layer. */
 export function loadLocalDocument(source: string): LoadResult {
-  const fail = (code: DiagnosticCode, message: string, hint?: string, line?: number, column?: number): LoadResult => ({
-    ok: false,
-    diagnostic: {
-      code, severity: "error", message, file: source, path: "",
-      ...(hint === undefined ? {} : { hint }),
-      ...(line === undefined ? {} : { line, column }),
-    },
-  });
+  const fail = failureFor(source);
   if (/^s3:\/\//i.test(source) || /^arn:/i.test(source)) {
     return fail("E_SOURCE_UNSUPPORTED", `cannot load '${source}': S3 and Image Builder ARN sources are not supported by this build yet`, "download the document and pass its local path");
   }
@@ -61,7 +54,19 @@ function readBounded(path: string): Buffer {
   }
 }
 
-type Fail = (code: DiagnosticCode, message: string, hint?: string, line?: number, column?: number) => LoadResult;
+export type Fail = (code: DiagnosticCode, message: string, hint?: string, line?: number, column?: number) => LoadResult;
+
+/** Builds failed LoadResults for one source. */
+export function failureFor(source: string): Fail {
+  return (code, message, hint, line, column) => ({
+    ok: false,
+    diagnostic: {
+      code, severity: "error", message, file: source, path: "",
+      ...(hint === undefined ? {} : { hint }),
+      ...(line === undefined ? {} : { line, column }),
+    },
+  });
+}
 
 /** Bytes → text: UTF-8 (BOM dropped) or UTF-16 with a BOM; anything else is refused with its position. */
 export function decodeDocument(bytes: Uint8Array, fail: Fail): LoadResult {

@@ -1,6 +1,6 @@
 /** @module engine/host-deps: the real side effects of this machine, as the engine's dependencies. */
 import { randomUUID } from "node:crypto";
-import { loadLocalDocument } from "../document/load.ts";
+import { documentLoader } from "./document-sources.ts";
 import type { Diagnostic } from "../errors.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import type { Palette } from "../logs/terminal.ts";
@@ -18,16 +18,19 @@ export interface HostDepsOptions {
   cwd?: string;
   interactive?: boolean;
   terminal?: EngineDeps["terminal"];
+  /** Expected owner of buckets holding s3:// documents (--document-s3-bucket-owner). */
+  documentS3BucketOwner?: string;
 }
 
 export function hostDeps(options: HostDepsOptions): EngineDeps {
+  const s3 = createS3Port();
   return {
     platform: hostPlatform(),
     probe: createProbe(),
     exec: runProcess,
     shell,
-    s3: createS3Port(),
-    loadDocument: loadLocalDocument,
+    s3,
+    loadDocument: documentLoader(s3, options.documentS3BucketOwner),
     now: () => new Date(),
     newId: randomUUID,
     signal: options.signal,
