@@ -1,6 +1,6 @@
 /** Documents read from S3 (s3://bucket/key), top level and through ExecuteDocument, on a local S3. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,11 +9,11 @@ import { hostDeps } from "../../src/engine/host-deps.ts";
 import { runExecution } from "../../src/engine/run.ts";
 import { createS3Port } from "../../src/aws/s3.ts";
 import { plainPalette } from "../../src/logs/terminal.ts";
-import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, startLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
+import { startLocalS3, testClient, useLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
 
 let s3: LocalS3;
 let dir: string;
-const saved = { ...process.env };
+let restoreEnv: () => void;
 
 const child = `schemaVersion: 1.0
 parameters:
@@ -43,13 +43,13 @@ phases:
 beforeAll(async () => {
   s3 = await startLocalS3(["docs"]);
   dir = mkdtempSync(join(tmpdir(), "opentoe-s3docs-"));
-  Object.assign(process.env, { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_REGION: "us-east-1" });
-  const client = new S3Client({ endpoint: s3.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY } });
+  restoreEnv = useLocalS3(s3); // the SDK chain as awstoe uses it: endpoint, credentials, region
+  const client = await testClient(s3);
   await client.send(new PutObjectCommand({ Bucket: "docs", Key: "child.yaml", Body: child }));
   await client.send(new PutObjectCommand({ Bucket: "docs", Key: "parent.yaml", Body: parent }));
 });
 afterAll(async () => {
-  process.env = saved;
+  restoreEnv();
   await s3.close();
   rmSync(dir, { recursive: true, force: true });
 });

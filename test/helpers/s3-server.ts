@@ -88,3 +88,18 @@ async function signatureValid(request: Request, url: URL): Promise<boolean> {
   const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1];
   return expected === signature;
 }
+
+/** Points the SDK's own chain (as awstoe uses it) at the local server; returns the undo. */
+export function useLocalS3(s3: LocalS3): () => void {
+  const saved = { ...process.env };
+  Object.assign(process.env, { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_REGION: "us-east-1" });
+  return () => {
+    process.env = saved;
+  };
+}
+
+/** A plain SDK client for arranging and inspecting the test bucket. */
+export async function testClient(s3: LocalS3) {
+  const { S3Client } = await import("@aws-sdk/client-s3");
+  return new S3Client({ endpoint: s3.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY } });
+}

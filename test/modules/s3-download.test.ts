@@ -1,30 +1,29 @@
 /** S3Download against a real S3-compatible server on 127.0.0.1 (s3rver behind a SigV4 check). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createS3Port } from "../../src/aws/s3.ts";
 import { modules } from "../../src/modules/index.ts";
 import { moduleContext } from "../helpers/module-context.ts";
-import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, startLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
+import { SECRET_ACCESS_KEY, startLocalS3, testClient, useLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
 
 let s3: LocalS3;
 let dir: string;
-const saved = { ...process.env };
+let restoreEnv: () => void;
 
 beforeAll(async () => {
   s3 = await startLocalS3(["bucket"]);
   dir = mkdtempSync(join(tmpdir(), "opentoe-s3dl-"));
-  // The SDK's own chain reads these: endpoint override, static credentials, region.
-  Object.assign(process.env, { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_REGION: "us-east-1" });
-  const client = new S3Client({ endpoint: s3.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY } });
+  restoreEnv = useLocalS3(s3); // the SDK chain as awstoe uses it: endpoint, credentials, region
+  const client = await testClient(s3);
   for (const [key, body] of [["one.txt", "first"], ["pre/a.txt", "A"], ["pre/sub/b.txt", "B"]]) {
     await client.send(new PutObjectCommand({ Bucket: "bucket", Key: key!, Body: body! }));
   }
 });
 afterAll(async () => {
-  process.env = saved;
+  restoreEnv();
   await s3.close();
   rmSync(dir, { recursive: true, force: true });
 });

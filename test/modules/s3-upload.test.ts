@@ -1,6 +1,6 @@
 /** S3Upload against a real S3-compatible server on 127.0.0.1 (s3rver behind a SigV4 check). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,18 +8,18 @@ import { join } from "node:path";
 import { createS3Port } from "../../src/aws/s3.ts";
 import { modules } from "../../src/modules/index.ts";
 import { moduleContext } from "../helpers/module-context.ts";
-import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, startLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
+import { startLocalS3, testClient, useLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
 
 let s3: LocalS3;
 let dir: string;
 let client: S3Client;
-const saved = { ...process.env };
+let restoreEnv: () => void;
 
 beforeAll(async () => {
   s3 = await startLocalS3(["up"]);
   dir = mkdtempSync(join(tmpdir(), "opentoe-s3up-"));
-  Object.assign(process.env, { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_REGION: "us-east-1" });
-  client = new S3Client({ endpoint: s3.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY } });
+  restoreEnv = useLocalS3(s3); // the SDK chain as awstoe uses it: endpoint, credentials, region
+  client = await testClient(s3);
   // src/ a.txt, b.log, sub/c.txt, sub/deep/d.txt, and a symlinked folder that must not be entered
   for (const [path, body] of [["src/a.txt", "A"], ["src/b.log", "B"], ["src/sub/c.txt", "C"], ["src/sub/deep/d.txt", "D"], ["outside/secret.txt", "S"]]) {
     mkdirSync(join(dir, path!, ".."), { recursive: true });
@@ -28,7 +28,7 @@ beforeAll(async () => {
   symlinkSync(join(dir, "outside"), join(dir, "src/linked"));
 });
 afterAll(async () => {
-  process.env = saved;
+  restoreEnv();
   await s3.close();
   rmSync(dir, { recursive: true, force: true });
 });
