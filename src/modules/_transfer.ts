@@ -37,7 +37,7 @@ import { randomBytes } from "node:crypto";
 import { basename, dirname, join, sep } from "node:path";
 import { StepError } from "../errors.ts";
 import type { ModuleContext, ModuleResult } from "./_define.ts";
-import { absolute, endsWithSeparator, forEachOperation, fsFailure, isWindows, refuseRoot, splitWildcard } from "./_fs.ts";
+import { absolute, endsWithSeparator, entryAt, forEachOperation, fsFailure, isWindows, refuseRoot, splitWildcard } from "./_fs.ts";
 
 export interface TransferInput {
   source: string;
@@ -456,7 +456,7 @@ function sourceStats(source: Place, stat: typeof statSync | typeof lstatSync): S
 }
 
 function lstatOrUndefined(place: Place): Stats | undefined {
-  return statOrUndefined(place.path, place, lstatSync);
+  return entryAt(place.path, place.written);
 }
 
 /** undefined when nothing is there; other failures (permission) are errors about `place`. */

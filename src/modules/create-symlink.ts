@@ -142,7 +142,7 @@ function isFolder(path: string): boolean {
   }
 }
 
-/** What is at `link` itself (a symlink is not followed), or undefined for nothing. */
+/** What is at `link` itself, or undefined for nothing — unlike _fs.entryAt, a file where a folder should be is an error here (the link could not be made). */
 function entryAt(link: string, written: string): Stats | undefined {
   try {
     return lstatSync(link);

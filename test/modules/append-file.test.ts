@@ -4,17 +4,14 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, re
 import { join } from "node:path";
 import { StepError } from "../../src/errors.ts";
 import { modules } from "../../src/modules/index.ts";
+import { scratch } from "../helpers/fs-tree.ts";
 import { moduleContext } from "../helpers/module-context.ts";
-import { meta, SAMPLE, SAMPLE_BYTES, SPELLINGS, tempFolder } from "../helpers/text-samples.ts";
+import { meta, SAMPLE, SAMPLE_BYTES, SPELLINGS } from "../helpers/text-samples.ts";
 
-const temp = tempFolder();
+const temp = scratch("opentoe-text-");
 afterAll(temp.remove);
-let counter = 0;
-function folder(): string {
-  const dir = join(temp.dir, `t${++counter}`);
-  mkdirSync(dir);
-  return dir;
-}
+/** A fresh folder per test, used as the run\'s working directory. */
+const folder = () => temp.folder();
 const append = (dir: string, ...items: Record<string, unknown>[]) => modules.AppendFile.execute!(items, moduleContext({ cwd: dir }));
 const bytesOf = (path: string) => [...readFileSync(path)];
 

@@ -5,18 +5,14 @@ import { join } from "node:path";
 import { StepError } from "../../src/errors.ts";
 import { ENCODINGS } from "../../src/modules/_inputs.ts";
 import { modules } from "../../src/modules/index.ts";
+import { scratch } from "../helpers/fs-tree.ts";
 import { moduleContext } from "../helpers/module-context.ts";
 import { meta, SAMPLE, SAMPLE_BYTES, SPELLINGS, tempFolder } from "../helpers/text-samples.ts";
 
-const temp = tempFolder();
+const temp = scratch("opentoe-text-");
 afterAll(temp.remove);
-let counter = 0;
-/** A fresh folder per test, used as the run's working directory. */
-function folder(): string {
-  const dir = join(temp.dir, `t${++counter}`);
-  mkdirSync(dir);
-  return dir;
-}
+/** A fresh folder per test, used as the run\'s working directory. */
+const folder = () => temp.folder();
 const create = (dir: string, ...items: Record<string, unknown>[]) => modules.CreateFile.execute!(items, moduleContext({ cwd: dir }));
 
 describe("CreateFile encodings", () => {

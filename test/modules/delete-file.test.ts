@@ -1,24 +1,20 @@
 /** DeleteFile on real temporary folders: one file, * patterns, missing paths, links, refusals, lists. */
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { modules } from "../../src/modules/index.ts";
 import type { PlatformName } from "../../src/modules/_define.ts";
+import { put, scratch } from "../helpers/fs-tree.ts";
 import { moduleContext } from "../helpers/module-context.ts";
 
-const root = mkdtempSync(join(tmpdir(), "opentoe-delete-file-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let counter = 0;
+const temp = scratch("opentoe-delete-file-");
+const root = temp.dir;
+afterAll(temp.remove);
 /** A fresh folder per test, used as the run's working directory, with the given files in it. */
 function folder(files: Record<string, string> = {}): string {
-  const dir = join(root, `t${++counter}`);
-  mkdirSync(dir);
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, ".."), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
+  const dir = temp.folder();
+  for (const [path, content] of Object.entries(files)) put(dir, path, content);
   return dir;
 }
 /** Runs DeleteFile; `logs` collects what it logged at info level. */
