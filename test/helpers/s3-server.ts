@@ -20,16 +20,31 @@ export interface LocalS3 {
   endpoint: string;
   /** Requests the proxy refused for a bad signature. */
   rejected: number;
+  /** ListObjectsV2 requests served (pages). */
+  listRequests: number;
   close(): Promise<void>;
 }
 
 const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
 
-export async function startLocalS3(buckets: string[]): Promise<LocalS3> {
+export interface LocalS3Options {
+  /**
+   * Objects per ListObjectsV2 page, whatever the client asks for (S3 decides page sizes too), so
+   * pagination can be tested with a handful of objects instead of more than 1000.
+   */
+  pageSize?: number;
+  /**
+   * Owner account of each bucket. s3rver has no accounts, so the proxy answers a request whose
+   * x-amz-expected-bucket-owner header names another account with 403 AccessDenied, as S3 does.
+   */
+  owners?: Record<string, string>;
+}
+
+export async function startLocalS3(buckets: string[], options: LocalS3Options = {}): Promise<LocalS3> {
   const directory = mkdtempSync(join(tmpdir(), "opentoe-s3-"));
   const backend = new S3rver({ address: "127.0.0.1", port: 0, directory, silent: true, configureBuckets: buckets.map((name) => ({ name })) });
   const { port: backendPort } = (await backend.run()) as { port: number };
-  const state = { rejected: 0 };
+  const state = { rejected: 0, listRequests: 0 };
   const proxy = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -38,6 +53,15 @@ export async function startLocalS3(buckets: string[]): Promise<LocalS3> {
       if (!(await signatureValid(request, url))) {
         state.rejected++;
         return new Response(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>`, { status: 403, headers: { "content-type": "application/xml" } });
+      }
+      const bucket = decodeURIComponent(url.pathname.split("/")[1] ?? "");
+      const expectedOwner = request.headers.get("x-amz-expected-bucket-owner");
+      if (expectedOwner !== null && options.owners?.[bucket] !== undefined && options.owners[bucket] !== expectedOwner) {
+        return new Response(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`, { status: 403, headers: { "content-type": "application/xml" } });
+      }
+      if (request.method === "GET" && url.searchParams.get("list-type") === "2" && !url.searchParams.has("delimiter")) {
+        state.listRequests++;
+        return listPage(backendPort, bucket, url, options.pageSize ?? 1000);
       }
       return fetch(`http://127.0.0.1:${backendPort}${url.pathname}${url.search}`, {
         method: request.method,
@@ -53,12 +77,40 @@ export async function startLocalS3(buckets: string[]): Promise<LocalS3> {
     get rejected() {
       return state.rejected;
     },
+    get listRequests() {
+      return state.listRequests;
+    },
     async close() {
       proxy.stop(true);
       await new Promise<void>((resolve) => backend.close(() => resolve()));
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * ListObjectsV2 answered by the proxy from s3rver's complete listing. s3rver pages in the order
+ * its folders come off the disk (not sorted on ext4) and names its token cipher "des", which Bun
+ * does not know — so its own pagination skips keys here. S3 lists keys in UTF-8 binary order and
+ * its continuation tokens are opaque; ours are the base64 of the last key sent.
+ */
+async function listPage(backendPort: number, bucket: string, url: URL, pageSize: number): Promise<Response> {
+  const prefix = url.searchParams.get("prefix") ?? "";
+  const token = url.searchParams.get("continuation-token");
+  const after = token === null ? (url.searchParams.get("start-after") ?? "") : Buffer.from(token, "base64").toString("utf8");
+  const max = Math.min(pageSize, Number(url.searchParams.get("max-keys") ?? 1000));
+  const full = await (await fetch(`http://127.0.0.1:${backendPort}/${encodeURIComponent(bucket)}?list-type=2&max-keys=1000&prefix=${encodeURIComponent(prefix)}`)).text();
+  if (/<IsTruncated>true<\/IsTruncated>/.test(full)) throw new Error("test S3 server: more than 1000 keys under one prefix is not supported");
+  const unescape = (text: string) => text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+  const entries = [...full.matchAll(/<Contents>[\s\S]*?<\/Contents>/g)]
+    .map((m) => ({ xml: m[0], key: unescape(/<Key>([\s\S]*?)<\/Key>/.exec(m[0])![1]!) }))
+    .filter((e) => e.key > after)
+    .sort((x, y) => Buffer.compare(Buffer.from(x.key), Buffer.from(y.key)));
+  const page = entries.slice(0, max);
+  const truncated = entries.length > page.length;
+  const next = truncated ? `<NextContinuationToken>${Buffer.from(page.at(-1)!.key).toString("base64")}</NextContinuationToken>` : "";
+  const body = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix>${prefix}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${max}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${token === null ? "" : `<ContinuationToken>${token}</ContinuationToken>`}${next}${page.map((e) => e.xml).join("")}</ListBucketResult>`;
+  return new Response(body, { headers: { "content-type": "application/xml" } });
 }
 
 async function signatureValid(request: Request, url: URL): Promise<boolean> {

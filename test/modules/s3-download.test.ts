@@ -9,16 +9,19 @@ import { modules } from "../../src/modules/index.ts";
 import { moduleContext } from "../helpers/module-context.ts";
 import { SECRET_ACCESS_KEY, startLocalS3, testClient, useLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
 
+const OWNER = "111122223333";
 let s3: LocalS3;
 let dir: string;
 let restoreEnv: () => void;
 
 beforeAll(async () => {
-  s3 = await startLocalS3(["bucket"]);
+  // Two keys a page, so every prefix download below crosses page boundaries.
+  s3 = await startLocalS3(["bucket"], { pageSize: 2, owners: { bucket: OWNER } });
   dir = mkdtempSync(join(tmpdir(), "opentoe-s3dl-"));
   restoreEnv = useLocalS3(s3); // the SDK chain as awstoe uses it: endpoint, credentials, region
   const client = await testClient(s3);
-  for (const [key, body] of [["one.txt", "first"], ["pre/a.txt", "A"], ["pre/sub/b.txt", "B"]]) {
+  const many = Array.from({ length: 7 }, (_, i) => [`many/k${i}.txt`, `body ${i}`]);
+  for (const [key, body] of [["one.txt", "first"], ["pre/a.txt", "A"], ["pre/sub/b.txt", "B"], ...many]) {
     await client.send(new PutObjectCommand({ Bucket: "bucket", Key: key!, Body: body! }));
   }
 });
@@ -48,6 +51,23 @@ describe("S3Download", () => {
     await run([{ source: "s3://bucket/pre/*", destination: "prefixed" }]);
     expect(readFileSync(join(dir, "prefixed/a.txt"), "utf8")).toBe("A");
     expect(readFileSync(join(dir, "prefixed/sub/b.txt"), "utf8")).toBe("B");
+  });
+  test("prefix/* follows continuation tokens past the first page", async () => {
+    const before = s3.listRequests;
+    await run([{ source: "s3://bucket/many/*", destination: "many" }]);
+    expect(readdirSync(join(dir, "many")).sort()).toEqual(Array.from({ length: 7 }, (_, i) => `k${i}.txt`));
+    expect(readFileSync(join(dir, "many/k6.txt"), "utf8")).toBe("body 6");
+    expect(s3.listRequests - before).toBe(4); // 7 keys at 2 a page
+  });
+  test("expectedBucketOwner: the right account downloads, another is refused and writes nothing", async () => {
+    await run([{ source: "s3://bucket/one.txt", destination: "owned.txt", expectedBucketOwner: OWNER }]);
+    expect(readFileSync(join(dir, "owned.txt"), "utf8")).toBe("first");
+    await expect(run([{ source: "s3://bucket/one.txt", destination: "foreign.txt", expectedBucketOwner: "444455556666" }])).rejects.toThrow(
+      "cannot download s3://bucket/one.txt: access denied (check the credentials' permissions and expectedBucketOwner)",
+    );
+    await expect(run([{ source: "s3://bucket/pre/*", destination: "foreign", expectedBucketOwner: "444455556666" }])).rejects.toThrow("cannot list s3://bucket/pre/: access denied");
+    expect(existsSync(join(dir, "foreign.txt"))).toBe(false);
+    expect(existsSync(join(dir, "foreign"))).toBe(false);
   });
   // Keys with "/..", "//" or backslashes cannot be stored through the test server (its URLs are
   // normalised), so the traversal rule is tested on insideFolder(), which every key goes through.

@@ -10,13 +10,14 @@ import { modules } from "../../src/modules/index.ts";
 import { moduleContext } from "../helpers/module-context.ts";
 import { startLocalS3, testClient, useLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
 
+const OWNER = "111122223333";
 let s3: LocalS3;
 let dir: string;
 let client: S3Client;
 let restoreEnv: () => void;
 
 beforeAll(async () => {
-  s3 = await startLocalS3(["up"]);
+  s3 = await startLocalS3(["up"], { owners: { up: OWNER } });
   dir = mkdtempSync(join(tmpdir(), "opentoe-s3up-"));
   restoreEnv = useLocalS3(s3); // the SDK chain as awstoe uses it: endpoint, credentials, region
   client = await testClient(s3);
@@ -78,6 +79,15 @@ describe("S3Upload", () => {
     const got = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: "up", Key: "big.bin" }))).Body!.transformToByteArray());
     expect(createHash("sha256").update(got).digest("hex")).toBe(createHash("sha256").update(big).digest("hex"));
   }, 30_000);
+  test("expectedBucketOwner: the owner's bucket takes small and multipart files; another account is refused", async () => {
+    writeFileSync(join(dir, "mid.bin"), Buffer.alloc(12 * 1024 * 1024, 7)); // two parts
+    await upload([{ source: "src/a.txt", destination: "s3://up/owned/a.txt", expectedBucketOwner: OWNER }, { source: "mid.bin", destination: "s3://up/owned/mid.bin", expectedBucketOwner: OWNER }]);
+    expect(await keys("owned/")).toEqual(["owned/a.txt", "owned/mid.bin"]);
+    for (const source of ["src/a.txt", "mid.bin"]) {
+      await expect(upload([{ source, destination: "s3://up/foreign/", expectedBucketOwner: "444455556666" }])).rejects.toThrow(/cannot upload to s3:\/\/up\/foreign\/.*: access denied/);
+    }
+    expect(await keys("foreign/")).toEqual([]);
+  });
   test("an unknown bucket is named in the failure", async () => {
     await expect(upload([{ source: "src/a.txt", destination: "s3://nope/a.txt" }])).rejects.toThrow(/cannot upload to s3:\/\/nope\/a.txt: /);
   });
