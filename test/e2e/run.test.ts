@@ -399,41 +399,6 @@ phases:
     expect(readRecord(summary.logUrl).status).toBe("failed");
   });
 
-  // UpdateOS stands for any module whose execute() is not written yet (it would change packages).
-  test("a document with a not-yet-runnable step (UpdateOS) is refused with E_ACTION_NOT_RUNNABLE; nothing runs", () => {
-    const dir = newDir("not-runnable");
-    const marker = join(dir, "marker");
-    const newFolder = join(dir, "new-folder");
-    const doc = write(
-      dir,
-      "update-os.yaml",
-      `name: MakesAFolder
-schemaVersion: 1.0
-phases:
-  - name: build
-    steps:
-      - name: Touch
-        action: ExecuteBash
-        inputs:
-          commands:
-            - touch '${marker}'
-      - name: Update
-        action: UpdateOS
-        inputs:
-          include: ['${newFolder}']
-`,
-    );
-    const run = runAwstoe(["run", "--documents", doc, "--log-directory", dir]);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain("E_ACTION_NOT_RUNNABLE");
-    expect(run.stderr).toContain(`${doc}:12:17`);
-    expect(existsSync(marker)).toBe(false);
-    expect(existsSync(newFolder)).toBe(false);
-    const summary = lastJsonObject(run.stdout);
-    expect(summary.status).toBe("failed");
-    expect(summary.executedStepCount).toBe(0);
-    expect(summary.failureMessage).toContain("UpdateOS");
-  });
 });
 
 // ---------------------------------------------------------------------------------------------
