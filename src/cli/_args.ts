@@ -6,7 +6,7 @@ export const documentsArgs = {
     type: "string",
     alias: "d",
     valueHint: "a.yaml,b.yaml",
-    description: "Comma-separated component documents (local paths)",
+    description: "Comma-separated component documents: local paths, s3://bucket/key or Image Builder component ARNs",
   },
   config: {
     type: "string",

@@ -1,11 +1,14 @@
 /**
  * @module cli/_check-documents: validate a batch of documents and render each one's report.
+ * Documents are read through the same loader as `run` (local paths, s3://, component ARNs); the
+ * AWS SDK is only loaded when a remote source is actually read.
  *
  * Measured and rejected: sharing a batch across worker threads. Inside the compiled binary a
  * worker costs more to start and stop (~100 ms) than it saves on the 121-document corpus, whose
  * validation is dominated by the YAML parser running cold (see scripts/bench-validate.ts).
  */
-import { validateSource } from "../document/validate.ts";
+import type { LoadResult } from "../document/load.ts";
+import { validateText, type ValidationResult } from "../document/validate.ts";
 import type { Diagnostic } from "../errors.ts";
 import { ansiPalette, plainPalette } from "../logs/terminal.ts";
 import type { PlatformName } from "../modules/index.ts";
@@ -23,13 +26,20 @@ export interface CheckRequest {
   sources: string[];
   platform: PlatformName;
   color: boolean;
+  /** Reads one source: engine/document-sources' loader, as `run` uses it. */
+  load(source: string): LoadResult | Promise<LoadResult>;
 }
 
-/** Results in the order of `request.sources`. */
-export function checkDocuments(request: CheckRequest): CheckedDocument[] {
+/** Results in the order of `request.sources`; sources are read one after another. */
+export async function checkDocuments(request: CheckRequest): Promise<CheckedDocument[]> {
   const palette = request.color ? ansiPalette : plainPalette;
-  return request.sources.map((source) => {
-    const result = validateSource(source, { platform: request.platform });
-    return { source, valid: result.valid, diagnostics: result.diagnostics, report: renderResult(result, palette) };
-  });
+  const checked: CheckedDocument[] = [];
+  for (const source of request.sources) {
+    const loaded = await request.load(source);
+    const result: ValidationResult = loaded.ok
+      ? validateText(loaded.text, source, { platform: request.platform })
+      : { source, valid: false, diagnostics: [loaded.diagnostic] };
+    checked.push({ source, valid: result.valid, diagnostics: result.diagnostics, report: renderResult(result, palette) });
+  }
+  return checked;
 }

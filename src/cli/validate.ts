@@ -1,8 +1,13 @@
-/** @module cli/validate: `awstoe validate` — check documents without running anything. */
+/**
+ * @module cli/validate: `awstoe validate` — check documents without running anything. Documents
+ * may be local paths, s3:// URIs or Image Builder component ARNs (read as `run` reads them).
+ */
 import { defineCommand } from "citty";
+import { createS3Port } from "../aws/s3.ts";
 import { readRunConfig } from "../document/config.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import { ExitCode, UsageError, type Diagnostic } from "../errors.ts";
+import { documentLoader } from "../engine/document-sources.ts";
 import { createLogger } from "../logs/logger.ts";
 import { colorEnabled, paletteFor } from "../logs/terminal.ts";
 import type { PlatformName } from "../modules/index.ts";
@@ -16,14 +21,17 @@ export const validateArgs = { ...documentsArgs, ...platformArgs, ...outputArgs, 
 export default defineCommand({
   meta: { name: "validate", description: "Check component documents for every problem, without running them" },
   args: validateArgs,
-  run({ args }): number {
+  async run({ args }): Promise<number> {
     const log = createLogger({ trace: args.trace === true });
     const platform = (args.platform as PlatformName | undefined) ?? hostPlatform();
     const json = args.output === "json";
     const sources = documentSources(args.documents, args.config);
     if (!Array.isArray(sources)) return reportConfigFailure(json, platform, sources);
     const started = performance.now();
-    const results = checkDocuments({ sources, platform, color: !json && colorEnabled(process.stderr) });
+    const owner = args["document-s3-bucket-owner"];
+    // The ports load the AWS SDK on first use only: local documents are validated without it.
+    const load = documentLoader(createS3Port(), owner === undefined || owner === "" ? undefined : owner);
+    const results = await checkDocuments({ sources, platform, color: !json && colorEnabled(process.stderr), load });
     log.debug(`${results.length} document(s) validated for ${platform} in ${(performance.now() - started).toFixed(1)} ms`);
     return report(json, platform, results);
   },

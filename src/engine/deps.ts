@@ -11,6 +11,18 @@ import type { LoadResult } from "../document/load.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import type { Palette } from "../logs/terminal.ts";
 
+/** How a reboot asked for by a step is carried out (cli.md §10). */
+export interface RebootPort {
+  /** standalone: restart the machine; ssm: exit 194/3010 for the agent; disabled: exit the same, no agent (tests). */
+  readonly mode: "ssm" | "standalone" | "disabled";
+  /** 194 (Linux, macOS) or 3010 (Windows): the exit code that hands a reboot over. */
+  readonly exitCode: number;
+  /** Removes the boot trigger an earlier run left for this state directory; says what it removed. */
+  clearTrigger(stateDirectory: string): Promise<string | undefined>;
+  /** Installs the boot trigger that resumes this execution and restarts the machine; says what it did. */
+  restart(executionId: string, stateDirectory: string): Promise<string>;
+}
+
 export interface EngineDeps {
   platform: PlatformName;
   probe: Probe;
@@ -18,7 +30,7 @@ export interface EngineDeps {
   shell: ShellKit;
   s3: S3Port;
   /** Reads a document source (local path today; s3:// and ARNs with the AWS layer). */
-  loadDocument(source: string): LoadResult | Promise<LoadResult>;
+  loadDocument(source: string, options?: { bucketOwner?: string }): LoadResult | Promise<LoadResult>;
   now(): Date;
   /** New execution ids for nested documents. */
   newId(): string;
@@ -34,6 +46,7 @@ export interface EngineDeps {
   renderDiagnostics(diagnostics: Diagnostic[], map: SourceMap | undefined): string;
   /** Current working directory, the base of relative document paths (README Q9). */
   cwd: string;
+  reboot: RebootPort;
   /** The terminal: people's text to stderr, the summary to stdout. */
   terminal: { stdout(text: string): void; stderr(text: string): void };
 }

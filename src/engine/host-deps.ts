@@ -4,6 +4,7 @@ import { documentLoader } from "./document-sources.ts";
 import type { Diagnostic } from "../errors.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import type { Palette } from "../logs/terminal.ts";
+import { createImageBuilderPort } from "../aws/imagebuilder.ts";
 import { createS3Port } from "../aws/s3.ts";
 import { hostPlatform } from "../platform/host.ts";
 import { runProcess } from "../platform/process.ts";
@@ -17,6 +18,8 @@ export interface HostDepsOptions {
   renderDiagnostics(diagnostics: Diagnostic[], map: SourceMap | undefined): string;
   cwd?: string;
   interactive?: boolean;
+  /** How reboots are carried out; by default a reboot is refused (tools that never reboot). */
+  reboot?: EngineDeps["reboot"];
   terminal?: EngineDeps["terminal"];
   /** Expected owner of buckets holding s3:// documents (--document-s3-bucket-owner). */
   documentS3BucketOwner?: string;
@@ -30,14 +33,25 @@ export function hostDeps(options: HostDepsOptions): EngineDeps {
     exec: runProcess,
     shell,
     s3,
-    loadDocument: documentLoader(s3, options.documentS3BucketOwner),
+    loadDocument: documentLoader(s3, options.documentS3BucketOwner, { imageBuilder: createImageBuilderPort(), signal: options.signal }),
     now: () => new Date(),
     newId: randomUUID,
     signal: options.signal,
     palette: options.palette,
     interactive: options.interactive ?? process.stderr.isTTY === true,
+    reboot: options.reboot ?? noReboot,
     renderDiagnostics: options.renderDiagnostics,
     cwd: options.cwd ?? process.cwd(),
     terminal: options.terminal ?? { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
   };
 }
+
+/** For callers that never reboot (dry runs): a reboot request fails the execution with this. */
+const noReboot: EngineDeps["reboot"] = {
+  mode: "standalone",
+  exitCode: 194,
+  clearTrigger: async () => undefined,
+  restart: async () => {
+    throw new Error("this command does not restart the machine");
+  },
+};

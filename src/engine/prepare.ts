@@ -15,11 +15,13 @@ export interface DocumentRequest {
   source: string;
   /** Parameters for this document only (config `documents[].parameters`, ExecuteDocument). */
   parameters: ReadonlyMap<string, string>;
+  /** Expected owner of its S3 bucket, when it differs from the run's (ExecuteDocument's input). */
+  bucketOwner?: string;
 }
 
 export interface ReadyDocument {
   source: string;
-  /** Normalized identity for cycle detection: absolute path, or the URI/ARN as given. */
+  /** Normalized identity for cycle detection (identityOf): absolute path, s3:// URI or ARN. */
   identity: string;
   text: string;
   doc: Record<string, unknown>;
@@ -39,7 +41,7 @@ export async function prepareDocuments(requests: readonly DocumentRequest[], glo
   for (const request of requests) {
     // Relative paths are taken from the run's working directory (README Q9), whatever the process's is.
     const location = /^(s3:\/\/|arn:)/i.test(request.source) ? request.source : resolve(deps.cwd, request.source);
-    const raw = await deps.loadDocument(location);
+    const raw = await deps.loadDocument(location, request.bucketOwner ? { bucketOwner: request.bucketOwner } : undefined);
     const loaded = raw.ok ? raw : { ...raw, diagnostic: { ...raw.diagnostic, file: request.source, message: raw.diagnostic.message.replace(location, request.source) } };
     if (!loaded.ok) {
       prepared.failures.push({ source: request.source, diagnostics: [loaded.diagnostic] });
@@ -99,8 +101,13 @@ function unrunnableSteps(doc: Record<string, unknown>, file: string, map: Source
   return found;
 }
 
-/** Local paths compare as absolute paths; s3:// URIs and ARNs as written. */
+/**
+ * Local paths compare as absolute paths; s3:// URIs as written with the scheme lower-cased (keys
+ * are case-sensitive); ARNs as written (case-sensitive too; a version ARN and one of its builds
+ * differ, so such a cycle is caught one turn later).
+ */
 export function identityOf(source: string, cwd: string): string {
-  if (/^(s3:\/\/|arn:)/i.test(source)) return source;
+  if (/^s3:\/\//i.test(source)) return `s3://${source.slice(5)}`;
+  if (/^arn:/i.test(source)) return source;
   return isAbsolute(source) ? resolve(source) : resolve(cwd, source);
 }

@@ -45,6 +45,8 @@ export interface ModuleDef<I extends TSchema = TSchema, O extends TSchema = TSch
   notOnWindows?: readonly string[];
   /** Step fields this module fixes (ExecuteDocument: no timeout, one attempt). */
   fixedStepFields?: { timeoutSeconds?: number; maxAttempts?: number };
+  /** The step's timeoutSeconds is accepted but does not apply (Reboot: its delay is not a hang). */
+  ignoresTimeout?: boolean;
   /** Cross-field rules for one input element, after it matched the schema. */
   check?: (input: Record<string, unknown>, env: CheckEnv) => InputIssue[];
   /**
@@ -102,7 +104,7 @@ export interface ModuleContext {
   /** Evaluates a comparison/logical expression whose references are already resolved. */
   evaluate(expression: Record<string, unknown>): { value: boolean; explain: string };
   /** Runs another document as a nested execution (ExecuteDocument). */
-  runDocument(request: NestedRunRequest): Promise<{ record: ExecutionRecord; summary: RunSummary }>;
+  runDocument(request: NestedRunRequest): Promise<{ record: ExecutionRecord; summary: RunSummary; reboot?: boolean }>;
 }
 
 /** The script-building half of platform/shell.ts, handed to modules through the context. */

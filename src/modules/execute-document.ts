@@ -3,10 +3,7 @@ import { Type } from "@sinclair/typebox";
 import { Fields, Text, Whole } from "../model/schema-kit.ts";
 import { defineModule, literalText, type InputIssue } from "./_define.ts";
 import { parseS3Uri } from "./_inputs.ts";
-
-/** Image Builder component ARNs: version ARN, optionally with a build number. */
-export const COMPONENT_ARN_PATTERN =
-  /^arn:[\w-]+:imagebuilder:[\w-]+:(?:\d{12}|aws):component\/[a-z0-9-_]+\/\d+\.\d+\.\d+(?:\/\d+)?$/i;
+import { COMPONENT_ARN_FORM, isArnSource, parseComponentArn } from "../model/component-arn.ts";
 
 export default defineModule({
   name: "ExecuteDocument",
@@ -40,12 +37,9 @@ export default defineModule({
     if (document?.startsWith("s3://") && parseS3Uri(document)?.key === "") {
       issues.push({ path: ["document"], message: `'${document}' names a bucket but no object key` });
     }
-    if (document?.startsWith("arn:") && !COMPONENT_ARN_PATTERN.test(document)) {
-      issues.push({
-        path: ["document"],
-        message: `'${document}' is not an Image Builder component ARN`,
-        hint: "expected arn:<partition>:imagebuilder:<region>:<account>:component/<name>/<x.y.z>[/<build>]",
-      });
+    if (document !== undefined && isArnSource(document)) {
+      const parsed = parseComponentArn(document);
+      if (!parsed.ok) issues.push({ path: ["document"], message: `'${document}' is not an Image Builder component ARN: ${parsed.problem}`, hint: `expected ${COMPONENT_ARN_FORM}` });
     }
     return issues;
   },
@@ -54,13 +48,16 @@ export default defineModule({
     const phases = (given.phases ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "");
     const parameters = new Map((given.parameters ?? []).map((p) => [p.name, p.value] as const));
     const owner = given["document-s3-bucket-owner"];
-    const { record, summary } = await ctx.runDocument({
+    const { record, summary, reboot } = await ctx.runDocument({
       document: given.document,
       phases,
       parameters,
       ...(owner ? { bucketOwner: owner } : {}),
     });
     const outputs = { ...summary, logUrl: "" };
+    // A step of the child asked for a reboot: this step runs again after the restart, and the
+    // child's finished steps are restored rather than run (engine/resume.ts).
+    if (reboot === true) return { outputs, detailedOutput: [record], reboot: { rerunStep: true } };
     const ok = summary.status === "success" || summary.status === "successWithIgnoredFailure";
     return {
       outputs,
