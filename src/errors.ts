@@ -100,6 +100,7 @@ export type ErrorCode =
   | "E_RESOLVE"
   | "E_STEP"
   | "E_LOG_DIRECTORY"
+  | "E_STATE"
   | "E_INTERNAL";
 
 /** Base of every error awstoe raises on purpose. `main.ts` maps it to an exit code. */
@@ -188,5 +189,14 @@ export class StepError extends ToeError {
 /** The log folder or one of its files cannot be created or written: the run cannot be recorded. */
 export class LogDirectoryError extends ToeError {
   readonly code = "E_LOG_DIRECTORY" as const;
+  readonly exitCode = ExitCode.failed;
+}
+
+/**
+ * The resume state cannot be used: unreadable, corrupt, or left by another execution. Never a
+ * silent fresh start, which would run finished steps again.
+ */
+export class StateError extends ToeError {
+  readonly code = "E_STATE" as const;
   readonly exitCode = ExitCode.failed;
 }

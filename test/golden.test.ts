@@ -11,6 +11,10 @@
  *   documentParameters  per-document parameters of component.yaml (config documents[].parameters)
  *   phases              phases to run (--phases)
  *   documents           extra documents after component.yaml, run in order
+ * A run that stops for a reboot (exit 194, the Reboot module) is run again, as the boot trigger
+ * would, until it finishes; `reboots` in the expected summary.json counts those restarts. The
+ * reboot itself is a stand-in (mode "disabled": the engine saves its state and returns), since
+ * nothing in the tests may restart this machine.
  * Parameter values may say <TMP> (the run's temp dir) or <SCENARIO> (the scenario folder).
  *
  * `UPDATE_GOLDEN=1 bun test test/golden.test.ts` rewrites the expected files (and writes them for a
@@ -73,6 +77,7 @@ function deps(cwd: string): EngineDeps {
   return {
     ...hostDeps({ signal: new AbortController().signal, palette: plainPalette, renderDiagnostics, cwd, interactive: false, terminal: { stdout: () => {}, stderr: () => {} } }),
     newId: () => `child-${++ids}`,
+    reboot: { mode: "disabled", exitCode: 194, clearTrigger: async () => undefined, restart: async () => "not in tests" },
   };
 }
 
@@ -92,12 +97,16 @@ async function runScenario(scenario: string): Promise<{ result: RunResult; tmp: 
   ];
   // Relative document paths (top level and ExecuteDocument) and scripts' working directory are
   // the run's cwd (deps.cwd); here that is the scenario folder.
-  const result = await runExecution(
-    { documents, parameters: toMap(options.parameters, tmp, scenario), phases: options.phases ?? [], executionId: EXECUTION_ID, logDirectory: join(tmp, "logs"), trace: false },
-    deps(scenario),
-  );
+  const request = { documents, parameters: toMap(options.parameters, tmp, scenario), phases: options.phases ?? [], executionId: EXECUTION_ID, logDirectory: join(tmp, "logs"), trace: false, stateDirectory: join(tmp, "state") };
+  let result = await runExecution(request, deps(scenario));
+  let reboots = 0;
+  while (result.reboot !== undefined && reboots < 5) {
+    reboots++;
+    result = await runExecution(request, deps(scenario));
+  }
+  expect(existsSync(join(tmp, "state"))).toBe(false); // a finished execution leaves no state behind
   return {
-    result,
+    result: { ...result, summary: { ...result.summary, ...(reboots > 0 ? { reboots } : {}) } },
     tmp,
     detailed: readFileSync(join(result.logFolder, "detailedoutput.json"), "utf8"),
     chaining: readFileSync(join(result.logFolder, "chaining.json"), "utf8"),

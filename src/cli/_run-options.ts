@@ -17,6 +17,8 @@ export interface RunOptions {
   parameters: Map<string, string>;
   phases: string[];
   executionId: string;
+  /** The id was given (flag or config) rather than made up for this run. */
+  executionIdGiven: boolean;
   logDirectory: string;
   stateDirectory: string;
   trace: boolean;
@@ -59,7 +61,8 @@ export async function runOptions(args: RunArgs, loadConfig: (source: string) => 
   const parameters = file ? new Map((file.parameters ?? []).map((p) => [p.name, p.value])) : parseParameters(text("parameters"));
   const phasesText = text("phases") ?? file?.phases;
   const phases = phasesText === undefined || phasesText.trim() === "" ? [] : list("phases", phasesText);
-  const executionId = text("execution-id") ?? file?.executionId ?? file?.executonId ?? randomUUID();
+  const givenId = text("execution-id") ?? file?.executionId ?? file?.executonId;
+  const executionId = givenId ?? randomUUID();
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(executionId)) {
     throw new UsageError(`execution id '${executionId}' cannot be used in a folder name`, { hint: "use letters, digits, '.', '_' and '-' (a UUID is the usual choice)" });
   }
@@ -78,6 +81,7 @@ export async function runOptions(args: RunArgs, loadConfig: (source: string) => 
     parameters,
     phases,
     executionId,
+    executionIdGiven: givenId !== undefined,
     logDirectory,
     stateDirectory: text("state-directory") ?? file?.stateDirectory ?? join(logDirectory, "TOE_state"),
     trace: flag("trace") || file?.trace === true,

@@ -9,6 +9,8 @@ import { ExitCode } from "../errors.ts";
 import { isSuccessful } from "../model/status.ts";
 import { paletteFor } from "../logs/terminal.ts";
 import { killAllRunning } from "../platform/process.ts";
+// REBOOTPENDING import { hostReboot } from "../engine/host-reboot.ts";
+// REBOOTPENDING import { resumeCommandFor } from "./_resume-command.ts";
 import { hostDeps } from "../engine/host-deps.ts";
 import { documentsArgs, outputArgs, traceArgs } from "./_args.ts";
 import { renderPlan } from "./_render-plan.ts";
@@ -56,6 +58,7 @@ export default defineCommand({
     try {
       const deps = hostDeps({
         signal: interrupt.signal,
+        // REBOOTPENDING reboot: hostReboot({ platform: hostPlatform(), env: process.env, exec: runProcess, resumeCommand: resumeCommandFor({ argv: process.argv, execPath: process.execPath, cwd: process.cwd() }) }),
         palette,
         ...(options.documentS3BucketOwner === undefined ? {} : { documentS3BucketOwner: options.documentS3BucketOwner }),
         renderDiagnostics: (diagnostics, map) => diagnostics.map((d) => renderDiagnostic(d, map, palette)).join("\n\n"),
@@ -68,6 +71,8 @@ export default defineCommand({
         logDirectory: options.logDirectory,
         trace: options.trace,
         ...(options.logS3 ? { logUpload: options.logS3 } : {}),
+        stateDirectory: options.stateDirectory,
+        executionIdGiven: options.executionIdGiven,
       };
       if (args["dry-run"] === true) {
         const plan = await planExecution(request, deps);
@@ -80,7 +85,8 @@ export default defineCommand({
       }
       const cw = options.cloudWatch;
       const mirror = undefined as RunRequest["mirror"]; void cw; // CWPENDING
-      const { summary } = await runExecution({ ...request, ...(mirror ? { mirror } : {}) }, deps);
+      const { summary, reboot } = await runExecution({ ...request, ...(mirror ? { mirror } : {}) }, deps);
+      if (reboot !== undefined) return reboot.exitCode;
       return isSuccessful(summary.status) && summary.status !== "ignored" ? ExitCode.ok : ExitCode.failed;
     } finally {
       process.off("SIGINT", onSignal);

@@ -6,7 +6,9 @@ import type { ChainingEntry, LogFolder } from "../logs/log-folder.ts";
 import type { RunLog } from "../logs/run-log.ts";
 import { stepKey, type Scope, type StepData } from "../expr/scope.ts";
 import { evaluateCondition } from "../expr/condition.ts";
-import type { DocumentRecord, ExecutionRecord, PhaseRecord, RunSummary } from "../model/record.ts";
+import type { DocumentRecord, ExecutionRecord, PhaseRecord, RunSummary, StepRecord } from "../model/record.ts";
+import type { StepEntry } from "../state/journal.ts";
+import type { ExecutionJournal, RebootRequest } from "./resume.ts";
 import { rollUp } from "../model/status.ts";
 import { localTimestamp } from "../model/time.ts";
 import type { ModuleContext, NestedRunRequest } from "../modules/_define.ts";
@@ -26,12 +28,18 @@ export interface ExecutionHooks {
   /** Rewrites detailedoutput.json of the top-level execution. */
   save(): void;
   /** Runs a nested document for ExecuteDocument (depth and cycles are checked there). */
-  runNested(request: NestedRunRequest, parent: DocumentRun): Promise<{ record: ExecutionRecord; summary: RunSummary }>;
+  runNested(request: NestedRunRequest, parent: DocumentRun): Promise<{ record: ExecutionRecord; summary: RunSummary; reboot?: boolean }>;
+  /** Finished steps are journaled here, and restored from it after a reboot. */
+  journal: ExecutionJournal;
 }
 
 export class DocumentRun {
   readonly chaining: ChainingEntry[] = [];
   stopped = false;
+  /** Set when a step (here or in a nested document) asked for a reboot: the run stops for it. */
+  rebootRequest: RebootRequest | undefined;
+  /** The key of the step running now (nested documents hang their keys below it). */
+  currentKey = "";
 
   constructor(
     readonly deps: EngineDeps,
@@ -45,7 +53,14 @@ export class DocumentRun {
     readonly ancestors: readonly string[],
     /** Folder prefix for step files of nested executions. */
     private readonly folderPrefix: string,
+    /** Start of this document's step keys: `d<n>`, or `<ExecuteDocument step key>>d0` when nested. */
+    private readonly keyPrefix: string,
   ) {}
+
+  /** Why this step may not reboot the machine (the reboot budget is spent), or undefined. */
+  rebootRefusal(): string | undefined {
+    return this.hooks.journal.rebootRefusal();
+  }
 
   /** Runs the selected phases in document order; stops early after an Abort-level failure. */
   async run(phases: readonly string[] | undefined): Promise<void> {
@@ -59,25 +74,53 @@ export class DocumentRun {
       this.record.phases.push(phaseRecord);
       for (const [stepIndex, step] of (phase.steps as Record<string, unknown>[]).entries()) {
         if (!isRecord(step)) continue;
+        const key = `${this.keyPrefix}/${phaseName}/${stepIndex}`;
+        const restored = this.hooks.journal.finished(key);
+        if (restored !== undefined) {
+          this.restore(restored, phaseName, phaseRecord, steps);
+          continue;
+        }
         const stepPath = ["phases", phaseIndex, "steps", stepIndex];
         if (this.deps.interactive) this.log.debug(`[${docName}] ${phaseName}/${String(step.name)}: starting ${String(step.action)}`);
         else this.log.progress(`[${docName}] ${phaseName}/${String(step.name)}: running ${String(step.action)}`);
         const started = performance.now();
-        const outcome = await runStep(this, phaseName, step, stepPath, scope());
-        steps.set(stepKey(phaseName, String(step.name)), outcome.data);
-        phaseRecord.steps.push(outcome.record);
-        if (outcome.executed) this.counters.executed++;
-        if (outcome.record.status === "failed") this.counters.failed++;
-        if (outcome.record.status === "ignored") this.counters.ignored++;
-        if (outcome.record.status === "failed" && phaseRecord.failureMessage === "") {
-          phaseRecord.failureMessage = `step '${phaseName}/${outcome.record.name}' failed: ${outcome.record.failureMessage}`;
+        const chainingBefore = this.chaining.length;
+        this.currentKey = key;
+        const outcome = await runStep(this, phaseName, step, stepPath, scope(), this.hooks.journal.decided(key));
+        if (outcome.reboot?.rerun) {
+          // Not finished: it runs again after the restart, so nothing of it is kept now.
+          this.chaining.length = chainingBefore;
+          this.rebootRequest = this.nestedReboot ?? { key, step: `${phaseName}/${outcome.record.name}`, rerun: true, ...(outcome.reboot.exitCode === undefined ? {} : { exitCode: outcome.reboot.exitCode }) };
+          this.log.progress(`[${docName}] ${phaseName}/${outcome.record.name}: asked for a reboot${outcome.reboot.exitCode === undefined ? "" : ` (exit code ${outcome.reboot.exitCode})`}; it runs again after the restart`);
+          break;
         }
+        steps.set(stepKey(phaseName, String(step.name)), outcome.data);
+        this.tally(outcome.record, outcome.executed, phaseName, phaseRecord);
+        this.hooks.journal.stepFinished({
+          key,
+          executed: outcome.executed,
+          record: outcome.record as unknown as Record<string, unknown>,
+          data: { inputs: [...outcome.data.inputs], outputs: outcome.data.outputs === undefined ? null : [...outcome.data.outputs] },
+          chaining: this.chaining.slice(chainingBefore),
+          phaseStartTime: phaseRecord.startTime,
+          documentStartTime: this.record.startTime,
+        });
         this.progress(docName, phaseName, outcome.record.name, outcome.record.status, performance.now() - started, outcome.record.failureMessage);
         this.hooks.save();
+        if (outcome.reboot) {
+          this.rebootRequest = { key, step: `${phaseName}/${outcome.record.name}`, rerun: false };
+          this.log.progress(`[${docName}] ${phaseName}/${outcome.record.name}: reboot requested; the run goes on with the next step after the restart`);
+          break;
+        }
         if (outcome.stop) {
           this.stopped = true;
           break;
         }
+      }
+      if (this.rebootRequest !== undefined) {
+        this.stopped = true;
+        this.hooks.save();
+        return; // statuses stay "running": the execution is not over
       }
       phaseRecord.status = rollUp(phaseRecord.steps.map((s) => s.status));
       phaseRecord.endTime = localTimestamp(this.deps.now());
@@ -87,6 +130,31 @@ export class DocumentRun {
     }
     this.record.status = rollUp(this.record.phases.map((p) => p.status));
     this.record.endTime = localTimestamp(this.deps.now());
+  }
+
+  /** Set by the nested runner when a step of a nested document asked for the reboot. */
+  nestedReboot: RebootRequest | undefined;
+
+  /** A step finished before a restart, put back as it was: record, chaining data, counters. */
+  private restore(entry: StepEntry, phaseName: string, phaseRecord: PhaseRecord, steps: Map<string, StepData>): void {
+    const record = entry.record as unknown as StepRecord;
+    if (phaseRecord.steps.length === 0) phaseRecord.startTime = entry.phaseStartTime;
+    this.record.startTime = entry.documentStartTime;
+    steps.set(stepKey(phaseName, record.name), { inputs: entry.data.inputs, outputs: entry.data.outputs ?? undefined });
+    this.chaining.push(...entry.chaining);
+    this.tally(record, entry.executed, phaseName, phaseRecord);
+    this.log.debug(`${phaseName}/${record.name}: finished before the restart (${record.status}); not run again`);
+  }
+
+  /** Adds a finished step to its phase record and the counters. */
+  private tally(record: StepRecord, executed: boolean, phaseName: string, phaseRecord: PhaseRecord): void {
+    phaseRecord.steps.push(record);
+    if (executed) this.counters.executed++;
+    if (record.status === "failed") this.counters.failed++;
+    if (record.status === "ignored") this.counters.ignored++;
+    if (record.status === "failed" && phaseRecord.failureMessage === "") {
+      phaseRecord.failureMessage = `step '${phaseName}/${record.name}' failed: ${record.failureMessage}`;
+    }
   }
 
   /** The context one module call gets; side effects come from the engine's deps. */

@@ -3,7 +3,7 @@
  * before anything runs, the documents in order, nested documents for ExecuteDocument, and the
  * final record and summary (cli.md §6–§7).
  */
-import { StepError } from "../errors.ts";
+import { StateError, StepError } from "../errors.ts";
 import { LogFolder, type ChainingEntry } from "../logs/log-folder.ts";
 import { RecordWriter } from "../logs/record-writer.ts";
 import { RunLog } from "../logs/run-log.ts";
@@ -17,6 +17,9 @@ import { DocumentRun, type Counters, type ExecutionHooks } from "./document-run.
 import { uploadLogFolder, type LogUploadTarget } from "./log-upload.ts";
 import { identityOf, prepareDocuments, type DocumentRequest, type Prepared, type ReadyDocument } from "./prepare.ts";
 import type { ConsoleMirror } from "../logs/console-mirror.ts";
+import { fingerprintOf } from "../state/fingerprint.ts";
+import { JournalWriter, readJournal, type Journal } from "../state/journal.ts";
+import { ExecutionJournal, MAX_REBOOTS, type RebootRequest } from "./resume.ts";
 
 /** Nested levels below the top document (modules.md ExecuteDocument: 4 documents in a chain). */
 export const MAX_NESTED_LEVELS = 3;
@@ -34,17 +37,36 @@ export interface RunRequest {
   logUpload?: LogUploadTarget;
   /** Stream console.log to CloudWatch Logs (cli.md §9); failures fail the run unless ignored. */
   mirror?: { target: ConsoleMirror; ignoreFailures: boolean };
+  /** Where the resume journal lives (cli.md §10); without one, nothing survives a reboot or crash. */
+  stateDirectory?: string;
+  /** The execution id came from the command line or config (not made up for this run). */
+  executionIdGiven?: boolean;
 }
 
 export interface RunResult {
   record: ExecutionRecord;
   summary: RunSummary;
   logFolder: string;
+  /** The execution stopped for a reboot (handed over, or the machine is restarting): exit with this. */
+  reboot?: { exitCode: number };
 }
 
 export async function runExecution(request: RunRequest, deps: EngineDeps): Promise<RunResult> {
   const started = deps.now();
-  const folder = LogFolder.create(request.logDirectory, request.executionId, started);
+  const stateDirectory = request.stateDirectory;
+  // cli.md §6: a trigger left by an earlier run goes first, whatever happens next.
+  const cleared = stateDirectory === undefined ? undefined : await deps.reboot.clearTrigger(stateDirectory);
+  const earlier = stateDirectory === undefined ? undefined : readJournal(stateDirectory);
+  if (earlier !== undefined && request.executionIdGiven === true && earlier.header.executionId !== request.executionId) {
+    throw foreignState(earlier, `it belongs to execution ${earlier.header.executionId}, not ${request.executionId}`);
+  }
+  const prepared = await prepareDocuments(request.documents, request.parameters, deps);
+  const fingerprint = prepared.failures.length > 0 ? undefined : fingerprintOf({ documents: request.documents.map((d, i) => ({ ...d, text: prepared.ready[i]!.text })), parameters: request.parameters, phases: request.phases ?? [] });
+  if (earlier !== undefined && fingerprint !== undefined && earlier.header.fingerprint !== fingerprint) {
+    throw foreignState(earlier, "this run asks for something else: the documents, their text, the parameters or the phases differ");
+  }
+  const executionId = earlier?.header.executionId ?? request.executionId;
+  const folder = earlier === undefined ? LogFolder.create(request.logDirectory, executionId, started) : LogFolder.open(earlier.header.logFolder);
   const log = new RunLog({
     applicationLog: folder.file("application.log"),
     consoleLog: folder.file("console.log"),
@@ -53,48 +75,109 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
     stderr: deps.terminal.stderr,
     stdout: deps.terminal.stdout,
   });
-  const record: ExecutionRecord = { executionId: request.executionId, status: "running", startTime: localTimestamp(started), endTime: "", failureMessage: "", documents: [] };
+  const record: ExecutionRecord = { executionId, status: "running", startTime: earlier?.header.startTime ?? localTimestamp(started), endTime: "", failureMessage: "", documents: [] };
   const counters: Counters = { executed: 0, failed: 0, ignored: 0 };
   const chaining: ChainingEntry[] = [];
+  let journal: ExecutionJournal | undefined;
   try {
-    log.info(`awstoe ${VERSION} (opentoe): execution ${request.executionId} on ${deps.platform}, log folder ${folder.path}`);
+    log.info(`awstoe ${VERSION} (opentoe): execution ${executionId} on ${deps.platform}, log folder ${folder.path}`);
+    if (cleared !== undefined) log.info(cleared);
+    if (earlier !== undefined) log.info(`resuming after ${earlier.reboots.length} reboot(s): ${earlier.steps.size} finished step(s) are restored, not run again`);
     const mirrorProblem = request.mirror ? await openMirror(request.mirror, log) : undefined;
-    const prepared = await prepareDocuments(request.documents, request.parameters, deps);
     prepared.texts.forEach((loaded, i) => folder.saveDocument(i + 1, loaded.text));
     const writer = new RecordWriter(folder, record);
     const save = () => writer.request();
     writer.flush();
-    if (mirrorProblem !== undefined) {
+    const stateProblem = mirrorProblem !== undefined || prepared.failures.length > 0 ? undefined : startJournal();
+    if (mirrorProblem !== undefined || stateProblem !== undefined) {
       record.status = "failed";
-      record.failureMessage = mirrorProblem;
+      record.failureMessage = (mirrorProblem ?? stateProblem)!;
     } else if (prepared.failures.length > 0) {
       reportInvalid(prepared, log, deps);
       record.status = "failed";
       record.failureMessage = invalidMessage(prepared);
     } else {
-      const hooks = nestedRunner(deps, log, folder, save);
-      for (const doc of prepared.ready) {
-        const run = new DocumentRun(deps, log, folder, doc, newDocumentRecord(doc, deps), counters, hooks, [doc.identity], "");
+      const hooks = nestedRunner(deps, log, folder, save, journal!);
+      for (const [index, doc] of prepared.ready.entries()) {
+        const run = new DocumentRun(deps, log, folder, doc, newDocumentRecord(doc, deps), counters, hooks, [doc.identity], "", `d${index}`);
         record.documents.push(run.record);
         await run.run(request.phases);
         chaining.push(...run.chaining);
+        if (run.rebootRequest !== undefined) {
+          const handedOver = await stopForReboot(run.rebootRequest);
+          if (handedOver !== undefined) return handedOver;
+          break;
+        }
         if (record.failureMessage === "" && run.record.failureMessage !== "") record.failureMessage = run.record.failureMessage;
         if (run.stopped) break;
       }
-      record.status = rollUp(record.documents.map((d) => d.status));
+      if (record.status === "running") record.status = rollUp(record.documents.map((d) => d.status));
     }
     if (request.mirror && mirrorProblem === undefined) await closeMirror(request.mirror, record, log);
     record.endTime = localTimestamp(deps.now());
     writer.flush();
     folder.saveChaining(chaining);
-    log.info(`execution ${request.executionId} finished: ${record.status}`);
+    journal?.finish();
+    log.info(`execution ${executionId} finished: ${record.status}`);
     const logUrl = request.logUpload ? await uploadLogs(folder.path, request.logUpload, deps, log) : folder.path;
     const summary = summaryOf(record, counters, logUrl);
     log.summary(`${JSON.stringify(summary, null, 4)}\n`);
     return { record, summary, logFolder: folder.path };
+
+    /** Journals the execution (fresh or resumed); returns why it cannot be, if so. */
+    function startJournal(): string | undefined {
+      try {
+        if (earlier !== undefined) journal = ExecutionJournal.resumed(earlier);
+        else if (stateDirectory === undefined) journal = ExecutionJournal.fresh(undefined);
+        else journal = ExecutionJournal.fresh(JournalWriter.create(stateDirectory, { executionId, fingerprint: fingerprint!, documents: request.documents.map((d) => d.source), logFolder: folder.path, startTime: record.startTime }));
+        return undefined;
+      } catch (error) {
+        const message = `${(error as Error).message}; nothing ran`;
+        log.error(message);
+        return message;
+      }
+    }
+
+    /**
+     * The journal's reboot line goes to disk first, then the record; then the machine restarts
+     * (standalone) or the reboot is handed to whoever started awstoe (exit 194/3010). A machine
+     * that cannot be restarted fails the execution here instead.
+     */
+    async function stopForReboot(reboot: RebootRequest): Promise<RunResult | undefined> {
+      journal!.rebootRequested(reboot, new Date().toISOString());
+      writer.flush();
+      folder.saveChaining(chaining);
+      const count = journal!.rebootCount;
+      let message: string;
+      if (deps.reboot.mode === "standalone") {
+        try {
+          message = await deps.reboot.restart(executionId, stateDirectory!);
+        } catch (error) {
+          record.status = "failed";
+          record.failureMessage = `step '${reboot.step}' asked for a reboot, and the machine cannot be restarted: ${(error as Error).message}`;
+          log.error(record.failureMessage);
+          return undefined;
+        }
+      } else if (deps.reboot.mode === "ssm") {
+        message = `handing the reboot to the Systems Manager agent: exiting with ${deps.reboot.exitCode}; the agent runs this command again after the restart`;
+      } else {
+        message = `reboot mode is disabled (AWSTOE_REBOOT_MODE=disabled): exiting with ${deps.reboot.exitCode} without restarting; run the same command again to continue`;
+      }
+      log.warn(`reboot ${count} of at most ${MAX_REBOOTS}: ${message}`);
+      if (request.mirror) await request.mirror.target.close();
+      journal!.suspend();
+      return { record, summary: summaryOf(record, counters, folder.path), logFolder: folder.path, reboot: { exitCode: deps.reboot.exitCode } };
+    }
   } finally {
     log.close();
   }
+}
+
+/** A journal in the state directory that this invocation cannot continue. */
+function foreignState(journal: Journal, why: string): StateError {
+  return new StateError(`the state directory holds the unfinished execution ${journal.header.executionId} (${journal.header.documents.join(", ")}), and ${why}`, {
+    hint: `run that execution's own command again to finish it, pass another --state-directory, or delete '${journal.path}' to abandon it`,
+  });
 }
 
 /** Opens the CloudWatch copy before any step; returns the reason the run cannot go on, if any. */
@@ -179,20 +262,23 @@ function invalidMessage(prepared: Prepared): string {
   const error = first.diagnostics.find((d) => d.severity === "error");
   const where = error?.line === undefined ? "" : `:${error.line}:${error.column}`;
   const more = prepared.failures.length > 1 ? ` (and ${prepared.failures.length - 1} more invalid document(s))` : "";
+  // A document that could not be read says so itself ("failed to load document '…': …").
+  if (error?.code.startsWith("E_SOURCE_") && error.message.includes(first.source)) return `${error.message}; nothing ran${more}`;
   return `document '${first.source}' is not valid, so nothing ran: ${first.source}${where}: ${error?.message ?? "invalid"}${more}`;
 }
 
 /** ExecuteDocument: a child execution in the same log folder, after depth and cycle checks. */
-function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: () => void): ExecutionHooks {
+function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: () => void, journal: ExecutionJournal): ExecutionHooks {
   const hooks: ExecutionHooks = {
     save,
+    journal,
     async runNested(request: NestedRunRequest, parent: DocumentRun) {
       if (parent.ancestors.length > MAX_NESTED_LEVELS) throw new StepError(`maximum document nesting depth (${MAX_NESTED_LEVELS}) exceeded`);
       const identity = identityOf(request.document, deps.cwd);
       if (parent.ancestors.includes(identity)) {
         throw new StepError(`cyclic document execution detected: ${[...parent.ancestors, identity].join(" → ")}`);
       }
-      const prepared = await prepareDocuments([{ source: request.document, parameters: request.parameters }], new Map(), deps);
+      const prepared = await prepareDocuments([{ source: request.document, parameters: request.parameters, ...(request.bucketOwner ? { bucketOwner: request.bucketOwner } : {}) }], new Map(), deps);
       if (prepared.failures.length > 0) {
         reportInvalid(prepared, log, deps);
         throw new StepError(invalidMessage(prepared).replace(/^document/, "nested document"));
@@ -203,9 +289,13 @@ function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: ()
       const record: ExecutionRecord = { executionId, status: "running", startTime: localTimestamp(deps.now()), endTime: "", failureMessage: "", documents: [docRecord] };
       const counters: Counters = { executed: 0, failed: 0, ignored: 0 };
       log.info(`nested execution ${executionId}: ${request.document}`);
-      const run = new DocumentRun(deps, log, folder, doc, docRecord, counters, hooks, [...parent.ancestors, identity], `nested-${executionId.slice(0, 8)}/`);
+      const run = new DocumentRun(deps, log, folder, doc, docRecord, counters, hooks, [...parent.ancestors, identity], `nested-${executionId.slice(0, 8)}/`, `${parent.currentKey}>d0`);
       await run.run(request.phases);
       parent.chaining.push(...run.chaining);
+      if (run.rebootRequest !== undefined) {
+        parent.nestedReboot = run.rebootRequest;
+        return { record, summary: summaryOf(record, counters, ""), reboot: true };
+      }
       record.status = docRecord.status;
       record.failureMessage = docRecord.failureMessage;
       record.endTime = localTimestamp(deps.now());

@@ -23,6 +23,8 @@ export interface StepOutcome {
   stop: boolean;
   /** Counted as executed (not skipped). */
   executed: boolean;
+  /** The step asked for a reboot; `rerun`: it runs again after the restart (exit 194/3010). */
+  reboot?: { rerun: boolean; exitCode?: number };
 }
 
 interface Attempt {
@@ -32,15 +34,16 @@ interface Attempt {
   inputs: Record<string, unknown>[];
   failedIterations: number[];
   detailedOutput: ExecutionRecord[] | null;
-  reboot?: { exitCode?: number };
+  reboot?: { rerun: boolean; exitCode?: number };
 }
 
-export async function runStep(run: DocumentRun, phase: string, step: Record<string, unknown>, stepPath: (string | number)[], scope: Scope): Promise<StepOutcome> {
+/** `decided`: the step's `if` said Execute before a reboot and is not evaluated again. */
+export async function runStep(run: DocumentRun, phase: string, step: Record<string, unknown>, stepPath: (string | number)[], scope: Scope, decided = false): Promise<StepOutcome> {
   const name = String(step.name);
   const action = String(step.action);
   const module = findModule(action)!; // validated before the run
   const fixed = module.fixedStepFields ?? {};
-  const timeoutSeconds = fixed.timeoutSeconds ?? (typeof step.timeoutSeconds === "number" ? step.timeoutSeconds : STEP_DEFAULTS.timeoutSeconds);
+  const timeoutSeconds = module.ignoresTimeout ? -1 : (fixed.timeoutSeconds ?? (typeof step.timeoutSeconds === "number" ? step.timeoutSeconds : STEP_DEFAULTS.timeoutSeconds));
   const maxAttempts = fixed.maxAttempts ?? (typeof step.maxAttempts === "number" ? step.maxAttempts : STEP_DEFAULTS.maxAttempts);
   const onFailure = (typeof step.onFailure === "string" ? step.onFailure : STEP_DEFAULTS.onFailure) as OnFailure;
   const started = run.deps.now();
@@ -65,8 +68,9 @@ export async function runStep(run: DocumentRun, phase: string, step: Record<stri
     }
   };
 
-  // 1. The condition, evaluated once (never on retries).
-  if (step.if !== undefined) {
+  // 1. The condition, evaluated once (never on retries, nor after a reboot).
+  if (step.if !== undefined && decided) run.log.debug(`${usedBy}: if already decided Execute before the restart`);
+  if (step.if !== undefined && !decided) {
     let decision: "Execute" | "Skip" | "Abort";
     try {
       const condition = normalizeIf(asWritten(step.if, [...stepPath, "if"], run.doc.map));
@@ -110,8 +114,13 @@ export async function runStep(run: DocumentRun, phase: string, step: Record<stri
   const last = attempt!;
   if (loop !== null) loop.failedIterations = last.failedIterations;
   if (last.reboot !== undefined) {
-    const message = `${action}: the step asked for a reboot (exit code ${last.reboot.exitCode ?? "reboot"}); reboot and resume are not available in this version, so the run stops here`;
-    return { record: finish("failed", message, last.inputs, [last.outputs], loop, last.detailedOutput), data: { inputs: last.inputs, outputs: undefined }, stop: true, executed: true };
+    // A nested document's reboot was already counted against the budget where it was asked for.
+    const refusal = run.nestedReboot === undefined ? run.rebootRefusal() : undefined;
+    if (refusal !== undefined) {
+      return failed(run, finish("failed", `${action}: ${refusal}`, last.inputs, [], loop, last.detailedOutput), { inputs: last.inputs, outputs: undefined }, onFailure, true);
+    }
+    const record = finish("success", "", last.inputs, [last.outputs], loop, last.detailedOutput);
+    return { record, data: { inputs: last.inputs, outputs: [last.outputs] }, stop: true, executed: true, reboot: last.reboot };
   }
   if (last.ok) {
     return { record: finish("success", "", last.inputs, [last.outputs], loop, last.detailedOutput), data: { inputs: last.inputs, outputs: [last.outputs] }, stop: false, executed: true };
@@ -160,7 +169,7 @@ async function runAttempt(
         const ctx = run.moduleContext(controller.signal, usedBy);
         const outcome = await untilAborted(module.execute!(prepared.value, ctx), controller.signal);
         if (outcome.detailedOutput !== undefined) detailedOutput = [...(detailedOutput ?? []), ...outcome.detailedOutput];
-        if (outcome.reboot !== undefined) return result(false, "", [], { ...(outcome.reboot.exitCode === undefined ? {} : { exitCode: outcome.reboot.exitCode }) });
+        if (outcome.reboot !== undefined) return result(false, "", [], { rerun: outcome.reboot.rerunStep, ...(outcome.reboot.exitCode === undefined ? {} : { exitCode: outcome.reboot.exitCode }) });
         if (outcome.failed !== undefined) return result(false, `${module.name}: ${where}${outcome.failed}`, loop === null ? [] : [index]);
         outputs.push(outcome.outputs as Record<string, unknown>);
       } catch (error) {

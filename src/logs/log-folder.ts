@@ -33,6 +33,16 @@ export class LogFolder {
     return new LogFolder(path);
   }
 
+  /** The folder of an execution resumed after a reboot: its files are appended to, not replaced. */
+  static open(path: string): LogFolder {
+    try {
+      mkdirSync(path, { recursive: true });
+    } catch (error) {
+      throw new LogDirectoryError(`cannot reopen the log folder '${path}' of the execution being resumed: ${(error as Error).message}`);
+    }
+    return new LogFolder(path);
+  }
+
   /** `document.yaml` for the first document, `document_<n>.yaml` for the n-th (README Q6). */
   saveDocument(position: number, text: string): void {
     this.write(position === 1 ? "document.yaml" : `document_${position}.yaml`, text);
