@@ -1,7 +1,7 @@
 /** @module cli/run: `awstoe run` — run component documents and leave a log folder behind. */
 import { defineCommand } from "citty";
 import { runExecution, type RunRequest } from "../engine/run.ts";
-// CWPENDING import { createCloudWatchMirror } from "../aws/cloudwatch.ts";
+import { createCloudWatchMirror } from "../aws/cloudwatch.ts";
 import { createS3Port } from "../aws/s3.ts";
 import { documentLoader } from "../engine/document-sources.ts";
 import type { LoadResult } from "../document/load.ts";
@@ -84,7 +84,7 @@ export default defineCommand({
         return plan.valid ? ExitCode.ok : ExitCode.failed;
       }
       const cw = options.cloudWatch;
-      const mirror = undefined as RunRequest["mirror"]; void cw; // CWPENDING
+      const mirror = cw && { target: createCloudWatchMirror({ group: cw.group, stream: cw.stream, ...(cw.region ? { region: cw.region } : {}) }), ignoreFailures: cw.ignoreFailures };
       const { summary, reboot } = await runExecution({ ...request, ...(mirror ? { mirror } : {}) }, deps);
       if (reboot !== undefined) return reboot.exitCode;
       return isSuccessful(summary.status) && summary.status !== "ignored" ? ExitCode.ok : ExitCode.failed;

@@ -193,7 +193,7 @@ async function openMirror(mirror: NonNullable<RunRequest["mirror"]>, log: RunLog
       log.warn(`${reason} (continuing without it: --cw-ignore-failures)`);
       return undefined;
     }
-    log.error(`${reason}; nothing ran (add --cw-ignore-failures to run without CloudWatch Logs)`);
+    log.error(`${reason}; nothing ran (--cw-ignore-failures runs without it)`);
     return reason;
   }
 }
