@@ -32,21 +32,25 @@ export interface RunOptions {
 let resolved: string | undefined;
 let pending: Promise<string> | undefined;
 
+/**
+ * Returns `binary`, first running `build` when it is missing or older than its sources
+ * (scripts/build.ts staleReason). Throws when the build fails or leaves it stale. Shared with
+ * test/helpers/wine.ts, which builds the Windows executable the same way.
+ */
+export async function freshBinary(binary: string, build: () => Promise<string>): Promise<string> {
+  const reason = staleReason(binary);
+  if (reason === undefined) return binary;
+  process.stderr.write(`[e2e] building ${binary} (${reason})…\n`);
+  const path = await build();
+  if (path !== binary) throw new Error(`the build wrote ${path}, expected ${binary}`);
+  if (staleReason(binary) !== undefined) throw new Error(`${binary} is still missing or stale after building it`);
+  return binary;
+}
+
 /** Absolute path of the host's compiled awstoe, built when missing or stale. */
 export function awstoeBinary(): Promise<string> {
   if (resolved !== undefined) return Promise.resolve(resolved);
-  pending ??= (async () => {
-    const binary = outputPath(hostTarget());
-    const reason = staleReason(binary);
-    if (reason !== undefined) {
-      process.stderr.write(`[e2e] building ${binary} (${reason})…\n`);
-      const path = await buildHost();
-      if (path !== binary) throw new Error(`buildHost() wrote ${path}, expected ${binary}`);
-      if (staleReason(binary) !== undefined) throw new Error(`${binary} is still missing or stale after building it`);
-    }
-    resolved = binary;
-    return binary;
-  })();
+  pending ??= freshBinary(outputPath(hostTarget()), buildHost).then((binary) => (resolved = binary));
   return pending;
 }
 
