@@ -8,9 +8,10 @@ import type { LoadResult } from "../document/load.ts";
 import { ExitCode } from "../errors.ts";
 import { isSuccessful } from "../model/status.ts";
 import { paletteFor } from "../logs/terminal.ts";
-import { killAllRunning } from "../platform/process.ts";
-// REBOOTPENDING import { hostReboot } from "../engine/host-reboot.ts";
-// REBOOTPENDING import { resumeCommandFor } from "./_resume-command.ts";
+import { killAllRunning, runProcess } from "../platform/process.ts";
+import { hostReboot } from "../engine/host-reboot.ts";
+import { resumeCommandFor } from "./_resume-command.ts";
+import { hostPlatform } from "../platform/host.ts";
 import { hostDeps } from "../engine/host-deps.ts";
 import { documentsArgs, outputArgs, traceArgs } from "./_args.ts";
 import { renderPlan } from "./_render-plan.ts";
@@ -58,7 +59,7 @@ export default defineCommand({
     try {
       const deps = hostDeps({
         signal: interrupt.signal,
-        // REBOOTPENDING reboot: hostReboot({ platform: hostPlatform(), env: process.env, exec: runProcess, resumeCommand: resumeCommandFor({ argv: process.argv, execPath: process.execPath, cwd: process.cwd() }) }),
+        reboot: hostReboot({ platform: hostPlatform(), env: process.env, exec: runProcess, resumeCommand: resumeCommandFor({ argv: process.argv, execPath: process.execPath, cwd: process.cwd(), path: process.env.PATH }) }),
         palette,
         ...(options.documentS3BucketOwner === undefined ? {} : { documentS3BucketOwner: options.documentS3BucketOwner }),
         renderDiagnostics: (diagnostics, map) => diagnostics.map((d) => renderDiagnostic(d, map, palette)).join("\n\n"),
