@@ -169,6 +169,8 @@ async function runAttempt(
         const ctx = run.moduleContext(controller.signal, usedBy);
         const outcome = await untilAborted(module.execute!(prepared.value, ctx), controller.signal);
         if (outcome.detailedOutput !== undefined) detailedOutput = [...(detailedOutput ?? []), ...outcome.detailedOutput];
+        // A step that continues with the next one after the restart keeps its outputs (chainable).
+        if (outcome.reboot !== undefined && !outcome.reboot.rerunStep) outputs.push(outcome.outputs as Record<string, unknown>);
         if (outcome.reboot !== undefined) return result(false, "", [], { rerun: outcome.reboot.rerunStep, ...(outcome.reboot.exitCode === undefined ? {} : { exitCode: outcome.reboot.exitCode }) });
         if (outcome.failed !== undefined) return result(false, `${module.name}: ${where}${outcome.failed}`, loop === null ? [] : [index]);
         outputs.push(outcome.outputs as Record<string, unknown>);

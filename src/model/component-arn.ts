@@ -7,7 +7,9 @@
  *   arn:<partition>:imagebuilder:<region>:<owner>:component/<name>/<version>[/<build>]
  * - partition: `aws` or `aws-…` (aws-cn, aws-us-gov, aws-iso-b, …);
  * - owner: a 12-digit account id, `aws`, `aws-…` (e.g. aws-marketplace) or `third-party`;
- * - name: lower-case letters, digits, `-` and `_` (ARNs carry the name lower-cased);
+ * - name: letters, digits, `-` and `_`. The service's own ARNs carry names lower-cased, but
+ *   AWS's user guide writes `component/Sample-Test/1.0.0` in its ExecuteDocument example, so
+ *   upper case is accepted here and left to the service to answer;
  * - version: `<major>.<minor>.<patch>`, where trailing parts may be the wildcard `x` (`1.0.x`,
  *   `1.x.x`, `x.x.x`) — GetComponent resolves a version ARN to its latest matching build;
  * - build: a number, only after an exact version.
@@ -40,7 +42,7 @@ export function isArnSource(source: string): boolean {
 const PARTITION = /^aws(?:-[a-z0-9]+)*$/;
 const REGION = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
 const OWNER = /^(?:\d{12}|aws(?:-[a-z-]+)?|third-party)$/;
-const NAME = /^[a-z0-9_-]+$/;
+const NAME = /^[A-Za-z0-9_-]+$/;
 const VERSION_PART = /^(?:\d+|x)$/;
 const BUILD = /^\d+$/;
 
@@ -59,7 +61,7 @@ export function parseComponentArn(text: string): ComponentArnParse {
   if (segments.length < 3 || segments.length > 4) return bad(`a component is named component/<name>/<x.y.z>[/<build>], not '${resource}'`);
   const [, name, version, build] = segments as [string, string, string, string | undefined];
   if (!NAME.test(name)) {
-    return bad(name === "" ? "the component name is empty" : `component name '${name}' may hold only lower-case letters, digits, '-' and '_'`);
+    return bad(name === "" ? "the component name is empty" : `component name '${name}' may hold only letters, digits, '-' and '_'`);
   }
   const versionProblem = problemWithVersion(version);
   if (versionProblem !== undefined) return bad(versionProblem);

@@ -15,12 +15,22 @@ export function scriptOutcome(what: string, result: ExecResult, ctx: ModuleConte
   if (result.aborted || result.timedOut) throw new StepError(`${what} was stopped before it finished`);
   const stdout = ctx.shell.trimTrailingNewlines(result.stdout);
   const rebootCode = ctx.shell.rebootExitCode(ctx.platform);
-  if (result.exitCode === rebootCode) return { outputs: { stdout }, reboot: { rerunStep: true, exitCode: rebootCode } };
+  if (result.exitCode === rebootCode || truncatedRebootCode(result.exitCode, rebootCode, ctx)) return { outputs: { stdout }, reboot: { rerunStep: true, exitCode: rebootCode } };
   if (result.exitCode !== 0) {
     const code = result.exitCode === null ? `was killed by ${result.signal ?? "a signal"}` : `exited with code ${result.exitCode}`;
     throw new StepError(`${what} ${code}${stderrTail(result.stderr)}`, { exitCode: result.exitCode ?? undefined, stderrTail: result.stderr.slice(-2000) });
   }
   return { outputs: { stdout } };
+}
+
+/**
+ * Bun's Windows runtime keeps only the low byte of a child's exit code (3010 arrives as 194;
+ * Bun issue/PR #33720). On Windows a program exiting 194 for its own reasons is rare, and 3010 is
+ * the documented reboot request, so 194 there is read as 3010. Under Node (the 386 fallback) the
+ * full code arrives and the first comparison matches.
+ */
+function truncatedRebootCode(exitCode: number | null, rebootCode: number, ctx: ModuleContext): boolean {
+  return ctx.platform === "windows" && exitCode === (rebootCode & 0xff);
 }
 
 function stderrTail(stderr: string): string {

@@ -1,6 +1,6 @@
 /** @module modules/install-msi: InstallMSI — install a Windows Installer package. */
 import { defineModule } from "./_define.ts";
-import { checkMsiInput, msiInput, msiOutput } from "./_msi.ts";
+import { checkMsiInput, msiInput, msiOutput, runMsi, type MsiInput } from "./_msi.ts";
 
 export default defineModule({
   name: "InstallMSI",
@@ -10,4 +10,5 @@ export default defineModule({
   input: msiInput("install"),
   output: msiOutput(),
   check: checkMsiInput,
+  execute: (input, ctx) => runMsi("install", input as MsiInput, ctx),
 });

@@ -17,6 +17,12 @@ export interface ExecRequest {
   captureLimit?: number;
   /** Text written to the child's stdin, then closed; default: stdin is /dev/null (ignored). */
   input?: string;
+  /**
+   * Windows only: `args` go on the command line exactly as given, joined by spaces, without the
+   * C-runtime quoting applied by default — for programs that parse their raw command line by
+   * rules of their own (msiexec). The caller owns all quoting then. Ignored elsewhere.
+   */
+  windowsVerbatimArguments?: boolean;
 }
 
 export interface ExecResult {
@@ -98,6 +104,7 @@ export function runProcess(request: ExecRequest): Promise<ExecResult> {
       // Windows: detached would open a new console window instead; taskkill /T handles the tree.
       detached: !isWindows,
       windowsHide: true,
+      windowsVerbatimArguments: request.windowsVerbatimArguments === true,
     });
   } catch (error) {
     // Node throws synchronously for some start failures (e.g. EINVAL for .bat/.cmd without a shell).

@@ -15,7 +15,8 @@
  * - Registry helpers go through Wine's own reg.exe, so tests see what a Windows program would.
  *
  * Exit codes: a Windows exit code reaches Linux modulo 256 (3010 arrives as 194, 1605 as 69).
- * Programs started *inside* Wine (awstoe's children) see the full 32-bit code.
+ * Inside Wine, cmd.exe sees its children's full 32-bit code, but awstoe (Bun) does not: Bun's
+ * Windows runtime keeps only the low byte (see src/modules/_exec.ts and _msiexec.ts).
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
