@@ -53,6 +53,10 @@ describe("well-formed component ARNs", () => {
     });
   }
 
+  test("upper-case names, as in the AWS user guide's ExecuteDocument example, are accepted", () => {
+    const parsed = parseComponentArn("arn:aws:imagebuilder:us-west-2:aws:component/Sample-Test/1.0.0");
+    expect(parsed.ok && parsed.arn.name).toBe("Sample-Test");
+  });
   test("wildcard versions keep their text and have no build", () => {
     const parsed = parseComponentArn("arn:aws:imagebuilder:us-east-1:aws:component/update-linux/2.x.x");
     expect(parsed.ok && parsed.arn.version).toBe("2.x.x");
@@ -75,7 +79,7 @@ describe("malformed ARNs name the part that is wrong", () => {
     ["arn:aws:imagebuilder:us-east-1:aws:component/a", "a component is named component/<name>/<x.y.z>[/<build>], not 'component/a'"],
     ["arn:aws:imagebuilder:us-east-1:aws:component/a/1.0.0/1/2", "a component is named component/<name>/<x.y.z>[/<build>], not 'component/a/1.0.0/1/2'"],
     ["arn:aws:imagebuilder:us-east-1:aws:component//1.0.0", "the component name is empty"],
-    ["arn:aws:imagebuilder:us-east-1:aws:component/My Thing/1.0.0", "component name 'My Thing' may hold only lower-case letters, digits, '-' and '_'"],
+    ["arn:aws:imagebuilder:us-east-1:aws:component/My Thing/1.0.0", "component name 'My Thing' may hold only letters, digits, '-' and '_'"],
     ["arn:aws:imagebuilder:us-east-1:aws:component/a/1.0", "version '1.0' is not <major>.<minor>.<patch>, e.g. 1.0.0"],
     ["arn:aws:imagebuilder:us-east-1:aws:component/a/v1.0.0", "version 'v1.0.0' is not <major>.<minor>.<patch>, e.g. 1.0.0"],
     ["arn:aws:imagebuilder:us-east-1:aws:component/a/x.1.0", "version 'x.1.0' may use the wildcard 'x' only in trailing parts (1.0.x, 1.x.x, x.x.x)"],
