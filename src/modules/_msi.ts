@@ -53,6 +53,7 @@ import {
 } from "./_msiexec.ts";
 import { downloadItem } from "./_s3-download.ts";
 import webDownload from "./web-download.ts";
+import { system32Program } from "./_system32.ts";
 
 /** Properties awstoe manages itself through the `reboot` input (modules.md §5, README Q10). */
 export const FORBIDDEN_MSI_PROPERTIES = ["REBOOT", "REBOOTPROMPT"] as const;
@@ -236,8 +237,7 @@ function stepOutcome(run: Run, result: ExecResult, ctx: ModuleContext): ModuleRe
  * starts with this path unquoted.
  */
 export function msiexecProgram(): string {
-  const root = process.env.SystemRoot ?? process.env.SYSTEMROOT ?? "C:\\Windows";
-  return `${root.replace(/[\\/]+$/, "")}\\System32\\msiexec.exe`;
+  return system32Program("msiexec.exe");
 }
 
 function rebootMode(value: string | undefined): RebootMode {

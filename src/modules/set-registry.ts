@@ -1,18 +1,28 @@
-/** @module modules/set-registry: SetRegistry — write Windows registry values. */
+/**
+ * @module modules/set-registry: SetRegistry — write Windows registry values.
+ *
+ * Each list element becomes one `reg.exe add … /f` (no shell in between, so `%VAR%` and other
+ * characters special to cmd reach the registry as written); reg creates missing keys. The value
+ * rules and the command line live in _registry.ts, shared with validation.
+ */
 import { Type } from "@sinclair/typebox";
+import { formatPath, StepError } from "../errors.ts";
+import type { ExecResult } from "../platform/process.ts";
 import { Choice, Fields, Text } from "../model/schema-kit.ts";
 import { defineModule, hasTemplate, literalText, type InputIssue } from "./_define.ts";
+import { forEachOperation } from "./_fs.ts";
 import { NoOutput } from "./_inputs.ts";
+import { planWrite, regAddArguments, regData, regKeyName, RegistryProblem, REGISTRY_TYPES, valueName, type RegistryType, type RegWrite } from "./_registry.ts";
+import { system32Program } from "./_system32.ts";
 
-export const REGISTRY_TYPES = ["BINARY", "DWORD", "QWORD", "SZ", "EXPAND_SZ", "MULTI_SZ"] as const;
+export { REGISTRY_HIVES, REGISTRY_TYPES } from "./_registry.ts";
 
-/** Hive prefixes, long and short forms (modules.md §6). */
-export const REGISTRY_HIVES = [
-  "HKEY_CLASSES_ROOT", "HKCR:", "HKEY_USERS", "HKU:", "HKEY_LOCAL_MACHINE", "HKLM:",
-  "HKEY_CURRENT_CONFIG", "HKCC:", "HKEY_CURRENT_USER", "HKCU:",
-] as const;
-
-const LIMITS: Record<string, bigint> = { DWORD: 2n ** 32n - 1n, QWORD: 2n ** 64n - 1n };
+interface SetRegistryInput {
+  path: string;
+  name: string;
+  value: unknown;
+  type: RegistryType;
+}
 
 export default defineModule({
   name: "SetRegistry",
@@ -21,7 +31,7 @@ export default defineModule({
   shape: "list",
   input: Fields({
     path: Text({ minLength: 1, description: "key path starting with a hive, e.g. HKLM:\\SOFTWARE\\MyApp" }),
-    name: Text({ description: "the value's name" }),
+    name: Text({ description: "the value's name; empty for the key's default value" }),
     value: Type.Unsafe({
       anyOf: [Text(), Type.Array(Type.Unsafe({ type: ["string", "number"] }))],
       "x-expected": "text, a number, or a list",
@@ -33,60 +43,82 @@ export default defineModule({
   check(input) {
     const issues: InputIssue[] = [];
     const path = literalText(input.path);
-    if (path !== undefined && !REGISTRY_HIVES.some((h) => path.toUpperCase().startsWith(`${h}\\`))) {
-      issues.push({
-        path: ["path"],
-        message: `'${path}' does not start with a registry hive`,
-        hint: "start with HKEY_LOCAL_MACHINE\\, HKLM:\\, HKEY_CURRENT_USER\\, HKCU:\\, HKEY_USERS\\, HKU:\\, HKEY_CLASSES_ROOT\\, HKCR:\\, HKEY_CURRENT_CONFIG\\ or HKCC:\\",
-      });
+    if (path !== undefined) issues.push(...problems(() => regKeyName(path)));
+    const name = literalText(input.name);
+    if (name !== undefined) issues.push(...problems(() => valueName(name)));
+    const type = literalText(input.type)?.toUpperCase() as RegistryType | undefined;
+    if (type !== undefined && (REGISTRY_TYPES as readonly string[]).includes(type) && input.value !== undefined && !containsTemplate(input.value)) {
+      issues.push(...problems(() => regData(type, input.value)));
     }
-    const type = literalText(input.type)?.toUpperCase();
-    if (type !== undefined) issues.push(...checkValue(type, input.value));
     return issues;
+  },
+  async execute(input, ctx) {
+    const items = input as SetRegistryInput[];
+    await forEachOperation(items, describeItem, async (item) => {
+      const write = plannedWrite(item);
+      const args = regAddArguments(write);
+      ctx.log.debug(`running ${regProgram()} ${args.join(" ")}`);
+      const result = await ctx.exec({ command: regProgram(), args });
+      refuseFailure(result, item, write);
+    });
+    return { outputs: {} };
   },
 });
 
-function checkValue(type: string, value: unknown): InputIssue[] {
-  if (hasTemplate(value)) return [];
-  const limit = LIMITS[type];
-  if (limit !== undefined) {
-    const number = wholeNumber(value);
-    if (number === undefined || number < 0n || number > limit) {
-      return [{ path: ["value"], message: `a ${type} value must be a whole number from 0 to ${limit}; found ${show(value)}` }];
-    }
+/** A rule of _registry.ts as validation issues: none, or the one it reported. */
+function problems(run: () => unknown): InputIssue[] {
+  try {
+    run();
     return [];
+  } catch (error) {
+    if (!(error instanceof RegistryProblem)) throw error;
+    return [{ path: error.field, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) }];
   }
-  if (type === "BINARY") return checkBinary(value);
-  if ((type === "SZ" || type === "EXPAND_SZ") && Array.isArray(value)) {
-    return [{ path: ["value"], message: `a ${type} value is one text, not a list`, hint: "use MULTI_SZ for a list of texts" }];
-  }
-  if (type === "MULTI_SZ" && Array.isArray(value)) {
-    const bad = value.findIndex((item) => typeof item !== "string");
-    if (bad >= 0) return [{ path: ["value", bad], message: "MULTI_SZ items must be text" }];
-  }
-  return [];
 }
 
-function checkBinary(value: unknown): InputIssue[] {
-  if (typeof value === "string") {
-    const hex = value.replace(/^0x/i, "").replace(/[\s,]/g, "");
-    if (hex.length % 2 === 0 && /^[0-9a-fA-F]*$/.test(hex)) return [];
-    return [{ path: ["value"], message: `a BINARY value must be hex bytes such as "0a1bff"; found ${show(value)}` }];
-  }
-  if (Array.isArray(value)) {
-    const bad = value.findIndex((b) => wholeNumber(b) === undefined || wholeNumber(b)! > 255n || wholeNumber(b)! < 0n);
-    if (bad < 0) return [];
-    return [{ path: ["value", bad], message: `BINARY bytes are whole numbers from 0 to 255; found ${show(value[bad])}` }];
-  }
-  return [{ path: ["value"], message: "a BINARY value is a hex string or a list of bytes" }];
+/** Values with `{{ references }}` anywhere are judged at execution, once they are known. */
+function containsTemplate(value: unknown): boolean {
+  return Array.isArray(value) ? value.some(hasTemplate) : hasTemplate(value);
 }
 
-function wholeNumber(value: unknown): bigint | undefined {
-  if (typeof value === "number") return Number.isInteger(value) ? BigInt(value) : undefined;
-  if (typeof value === "string" && /^\s*\d+\s*$/.test(value)) return BigInt(value.trim());
-  return undefined;
+/** The write for one element; a value a reference turned into something unfit fails here. */
+function plannedWrite(item: SetRegistryInput): RegWrite {
+  try {
+    return planWrite(item);
+  } catch (error) {
+    if (!(error instanceof RegistryProblem)) throw error;
+    throw new StepError(`input ${formatPath(error.field)}: ${error.message}${error.hint === undefined ? "" : ` (${error.hint})`}`);
+  }
 }
 
-function show(value: unknown): string {
-  return typeof value === "string" ? `'${value}'` : JSON.stringify(value);
+function describeItem(item: SetRegistryInput): string {
+  return `${valueLabel(item.name)} in '${item.path}'`;
+}
+
+function valueLabel(name: string): string {
+  return name === "" ? "the default value" : `value '${name}'`;
+}
+
+/** reg's exit code 0 is success; anything else is a failure quoting what reg said. */
+function refuseFailure(result: ExecResult, item: SetRegistryInput, write: RegWrite): void {
+  const what = `${valueLabel(item.name)} (${write.data.regType}) in key '${item.path}'`;
+  if (result.spawnError !== undefined) throw new StepError(`could not start reg.exe to set ${what}: ${result.spawnError}`);
+  if (result.aborted || result.timedOut) throw new StepError(`reg.exe was stopped before it had set ${what}`);
+  if (result.exitCode === 0) return;
+  const code = result.exitCode === null ? `was killed by ${result.signal ?? "a signal"}` : `exited with code ${result.exitCode}`;
+  // Windows' reg.exe reports on stderr, Wine's on stdout: quote whichever has something.
+  const said = (result.stderr.trim() || result.stdout.trim()).replace(/\s*\r?\n\s*/g, " ").slice(0, 500);
+  throw new StepError(`reg.exe could not set ${what}: it ${code}${said === "" ? "" : `: ${said}`}`, {
+    ...(result.exitCode === null ? {} : { exitCode: result.exitCode }),
+    stderrTail: result.stderr.slice(-2000),
+  });
+}
+
+/**
+ * reg.exe by absolute path: a bare `reg.exe` would be looked up in the working directory before
+ * PATH (libuv's search order on Windows), where a document's files may live. As the process is
+ * 64-bit, System32 is the real System32 (no WOW64 redirection).
+ */
+export function regProgram(): string {
+  return system32Program("reg.exe");
 }

@@ -508,7 +508,7 @@ function joinContinuations(text: string): string[] {
 }
 
 function unescapeRegString(text: string): string {
-  return text.replace(/\\(.)/g, "$1");
+  return text.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "r" ? "\r" : c));
 }
 
 function parseRegData(data: string, key: string, name: string): RegistryValue {
