@@ -163,15 +163,15 @@ describe("the document loader with component ARNs", () => {
 
   test("a malformed ARN fails before any request, naming the part that is wrong", async () => {
     const before = ib.requests.length;
-    const result = await load(`${BASE}/Hello/1.0.0/1`);
+    const result = await load(`${BASE}/Hello world/1.0.0/1`);
     expect(result).toEqual({
       ok: false,
       diagnostic: {
         code: "E_SOURCE_UNREADABLE",
         severity: "error",
-        file: `${BASE}/Hello/1.0.0/1`,
+        file: `${BASE}/Hello world/1.0.0/1`,
         path: "",
-        message: `failed to load document '${BASE}/Hello/1.0.0/1': not an Image Builder component ARN (component name 'Hello' may hold only lower-case letters, digits, '-' and '_')`,
+        message: `failed to load document '${BASE}/Hello world/1.0.0/1': not an Image Builder component ARN (component name 'Hello world' may hold only letters, digits, '-' and '_')`,
         hint: "expected arn:<partition>:imagebuilder:<region>:<account id or aws>:component/<name>/<x.y.z>[/<build>]",
       },
     });
