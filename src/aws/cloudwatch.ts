@@ -34,6 +34,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { ConsoleMirror } from "../logs/console-mirror.ts";
+import { commonCause, errorName, firstLine, statusOf, unreachableCause, type ServiceWords } from "./_cause.ts";
 
 type Sdk = typeof import("@aws-sdk/client-cloudwatch-logs");
 type Client = InstanceType<Sdk["CloudWatchLogsClient"]>;
@@ -485,23 +486,25 @@ class CloudWatchMirror implements ConsoleMirror {
     const name = errorName(error);
     const status = statusOf(error);
     const message = firstLine(error);
-    const fixed: Record<string, string> = {
+    const own: Record<string, string> = {
       ResourceNotFoundException:
         operation === "CreateLogStream"
           ? `log group '${group}' does not exist in ${region}; create it first (aws logs create-log-group --log-group-name ${group}${this.region ? ` --region ${this.region}` : ""}) or name an existing group`
           : `log group '${group}' or its stream '${stream}' no longer exists`,
-      AccessDeniedException: `access denied (the credentials need logs:${operation} on log group '${group}')`,
-      UnrecognizedClientException: "the access key id is not known to CloudWatch Logs (check the credentials)",
-      InvalidSignatureException: "the request signature was refused (check the secret access key)",
       MissingAuthenticationTokenException: "the request carried no credentials",
       ExpiredTokenException: "the session token has expired",
-      CredentialsProviderError: "no AWS credentials were found (environment, shared files, or instance role)",
       ThrottlingException: `the service kept throttling the requests (${message})`,
     };
-    let cause = fixed[name];
-    if (cause === undefined && /region is missing/i.test(message)) cause = "no AWS region is configured (pass --cw-log-region or set AWS_REGION)";
+    const words: ServiceWords = {
+      endpoint: this.endpoint(),
+      regionHint: "pass --cw-log-region or set AWS_REGION",
+      accessHint: `the credentials need logs:${operation} on log group '${group}'`,
+      unknownKey: "the access key id is not known to CloudWatch Logs (check the credentials)",
+    };
+    let cause = own[name] ?? commonCause(error, words);
     if (cause === undefined && error instanceof RequestTimeout) cause = `no answer from ${this.endpoint()} within ${seconds(this.settings.requestTimeoutMs)}`;
-    if (cause === undefined && status === undefined && verdictOf(error) === "retry") cause = `${this.endpoint()} could not be reached (${errorCode(error) ?? message})`;
+    // Any other failure without an HTTP answer that is worth retrying is a connection that failed.
+    if (cause === undefined && status === undefined && verdictOf(error) === "retry") cause = unreachableCause(error, words);
     cause ??= `${name || "error"}${status ? ` (HTTP ${status})` : ""}: ${message}`;
     const tries = this.attempts > 1 ? ` after ${this.attempts} attempts` : "";
     return `${operation} failed${tries}: ${cause}`;
@@ -530,25 +533,6 @@ function verdictOf(error: unknown): Verdict {
   return "retry";
 }
 
-function errorName(error: unknown): string {
-  const e = error as { name?: unknown; code?: unknown } | undefined;
-  return typeof e?.name === "string" && e.name !== "Error" ? e.name : typeof e?.code === "string" ? e.code : "";
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-}
-
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split("\n")[0]!.trim();
-}
-
 /** Exponential backoff with jitter: base·2^(n-1), between half and all of it, capped at 8 s. */
 function backoff(attempt: number, base: number): number {
   const full = Math.min(8000, base * 2 ** (attempt - 1));
@@ -572,9 +556,15 @@ function abortion(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
 }
 
-/** Replaces lone surrogates (which UTF-8 cannot carry) with U+FFFD. */
+/** A UTF-16 surrogate without its partner. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Replaces lone surrogates (which UTF-8 cannot carry) with U+FFFD. Not String#toWellFormed: the
+ * Node bundle (the 386 fallback, cli.md §14) must run on Node 18, which lacks it.
+ */
 function wellFormed(text: string): string {
-  return text.isWellFormed() ? text : text.toWellFormed();
+  return text.replace(LONE_SURROGATE, "\uFFFD");
 }
 
 /** Splits text into pieces of at most `maxBytes` UTF-8 bytes without cutting a character. */

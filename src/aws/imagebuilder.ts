@@ -11,6 +11,7 @@
  */
 import { Transform, type Readable } from "node:stream";
 import type { ComponentArn } from "../model/component-arn.ts";
+import { commonCause, firstLine } from "./_cause.ts";
 
 type Sdk = typeof import("@aws-sdk/client-imagebuilder");
 type Client = InstanceType<Sdk["ImagebuilderClient"]>;
@@ -133,8 +134,6 @@ export function imageBuilderFailure(error: unknown, arn: ComponentArn): string {
     case "ServiceException":
     case "ServiceUnavailableException":
       return `Image Builder failed with ${name}${status ? ` (HTTP ${status})` : ""}${attempts(e)}; try again later`;
-    case "CredentialsProviderError":
-      return "no AWS credentials were found (environment, shared files, or instance role)";
     case "InvalidSignatureException":
     case "SignatureDoesNotMatch":
       return "Image Builder refused the request signature (check the secret access key)";
@@ -143,22 +142,14 @@ export function imageBuilderFailure(error: unknown, arn: ComponentArn): string {
       return "Image Builder does not know the access key id (check the credentials)";
     case "ExpiredTokenException":
       return "the AWS session token has expired (refresh the credentials)";
-    case "AbortError":
-      return "stopped before the component was fetched";
   }
-  const detail = `${e.code ?? ""} ${e.message ?? ""}`;
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|socket|connect/i.test(detail)) {
-    return `the Image Builder endpoint for ${arn.region} could not be reached (${firstLine(e.code ?? e.message ?? "")})${attempts(e)}`;
-  }
-  if (/TimeoutError/.test(name) || /timed? ?out/i.test(detail)) return `the Image Builder endpoint for ${arn.region} did not answer in time`;
+  const shared = commonCause(error, { endpoint: `the Image Builder endpoint for ${arn.region}`, tries: attempts(e), stopped: "stopped before the component was fetched" });
+  if (shared !== undefined) return shared;
+  if (/TimeoutError/.test(name) || /timed? ?out/i.test(`${e.code ?? ""} ${e.message ?? ""}`)) return `the Image Builder endpoint for ${arn.region} did not answer in time`;
   return `${name || "error"}${status ? ` (HTTP ${status})` : ""}${serviceSays ? `: ${serviceSays}` : ""}`;
 }
 
 function attempts(e: { $metadata?: { attempts?: number } }): string {
   const n = e.$metadata?.attempts;
   return n !== undefined && n > 1 ? ` after ${n} attempts` : "";
-}
-
-function firstLine(text: string): string {
-  return text.split("\n")[0]!.trim();
 }

@@ -7,6 +7,7 @@
  */
 import { createReadStream } from "node:fs";
 import { StepError } from "../errors.ts";
+import { commonCause, firstLine, statusOf } from "./_cause.ts";
 import type { S3Options, S3Port } from "./s3-port.ts";
 
 type Sdk = typeof import("@aws-sdk/client-s3");
@@ -72,23 +73,23 @@ function owner(options: S3Options): { ExpectedBucketOwner?: string } {
 /** An SDK error as one sentence naming the object, the operation and the cause — never an SDK dump. */
 export function s3Failure(error: unknown, operation: string, bucket: string, key: string): StepError {
   if (error instanceof StepError) return error;
-  const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const where = `cannot ${operation} s3://${bucket}/${key}`;
-  const status = e.$metadata?.httpStatusCode;
-  const causes: Record<string, string> = {
+  const e = error as { name?: string; code?: string };
+  const status = statusOf(error);
+  const ownCauses: Record<string, string> = {
     NoSuchKey: "no such key",
     NotFound: "no such key",
     NoSuchBucket: `bucket '${bucket}' does not exist`,
-    AccessDenied: "access denied (check the credentials' permissions and expectedBucketOwner)",
-    SignatureDoesNotMatch: "the request signature was refused (check the secret access key)",
-    InvalidAccessKeyId: "the access key id is not known to S3",
-    CredentialsProviderError: "no AWS credentials were found (environment, shared files, or instance role)",
-    AbortError: "stopped",
   };
   const name = e.name ?? e.code ?? "";
-  let cause = causes[name];
-  if (cause === undefined && /region/i.test(e.message ?? "")) cause = "no AWS region is configured (set AWS_REGION or a profile's region)";
-  if (cause === undefined && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|socket|connect/i.test(`${e.code ?? ""} ${e.message ?? ""}`)) cause = `the S3 endpoint could not be reached (${e.code ?? e.message})`;
-  cause ??= `${name || "error"}${status ? ` (HTTP ${status})` : ""}: ${(e.message ?? String(error)).split("\n")[0]}`;
-  return new StepError(`${where}: ${cause}`);
+  const cause =
+    ownCauses[name] ??
+    commonCause(error, {
+      endpoint: "the S3 endpoint",
+      regionHint: "set AWS_REGION or a profile's region",
+      accessHint: "check the credentials' permissions and expectedBucketOwner",
+      unknownKey: "the access key id is not known to S3",
+      stopped: "stopped",
+    }) ??
+    `${name || "error"}${status ? ` (HTTP ${status})` : ""}: ${firstLine(error)}`;
+  return new StepError(`cannot ${operation} s3://${bucket}/${key}: ${cause}`);
 }

@@ -14,6 +14,7 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isolatedAwsEnv } from "../helpers/aws-env.ts";
 import { awstoeBinary, type AwstoeRun } from "../helpers/binary.ts";
 import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, startLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
 
@@ -97,38 +98,12 @@ function newCase(label: string): Case {
 }
 
 /**
- * The child's environment: every AWS_* variable of this process removed, the shared files pointed
- * at paths that do not exist, IMDS disabled and aimed at a closed port, then `extra` merged over it
+ * The child's environment: none of this process's AWS set-up (test/helpers/aws-env), this
+ * server's endpoint and region, IMDS also aimed at a closed port, then `extra` merged over it
  * (`undefined` removes a variable).
  */
 function childEnv(dir: string, extra: Record<string, string | undefined>): Record<string, string> {
-  const merged: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined };
-  for (const key of Object.keys(merged)) if (key.startsWith("AWS_")) merged[key] = undefined;
-  Object.assign(
-    merged,
-    {
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
-      AWS_REGION: "us-east-1",
-      AWS_CONFIG_FILE: join(dir, "no-such-config"),
-      AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-such-credentials"),
-      AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${closedPort}`,
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_PROFILE: undefined,
-      AWS_ACCESS_KEY_ID: undefined,
-      AWS_SECRET_ACCESS_KEY: undefined,
-      AWS_SESSION_TOKEN: undefined,
-      AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
-      AWS_ROLE_ARN: undefined,
-      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
-      AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
-      AWS_CONTAINER_AUTHORIZATION_TOKEN: undefined,
-      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: undefined,
-    },
-    extra,
-  );
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(merged)) if (value !== undefined) env[key] = value;
-  return env;
+  return isolatedAwsEnv(dir, { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_REGION: "us-east-1", AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${closedPort}`, ...extra });
 }
 
 /** Runs `awstoe run` of the case's document without blocking this process's event loop. */

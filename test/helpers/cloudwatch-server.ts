@@ -4,14 +4,14 @@
  * It speaks the service's JSON 1.1 protocol (POST /, `X-Amz-Target: Logs_20140328.<Operation>`,
  * `application/x-amz-json-1.1`, errors as `{"__type", "message"}`) for CreateLogStream and
  * PutLogEvents, so the unmodified AWS SDK talks to it through AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
- * Every request's Signature V4 is verified against the test secret. PutLogEvents refuses what the
- * real service refuses (batch bytes with the 26-byte overhead, event count, event size, empty
- * messages, order, 24-hour span) and reports too-old / too-new events in rejectedLogEventsInfo.
+ * Every request's Signature V4 is verified against the test secret (test/helpers/sigv4).
+ * PutLogEvents refuses what the real service refuses (batch bytes with the 26-byte overhead, event
+ * count, event size, empty messages, order, 24-hour span) and reports too-old / too-new events in
+ * rejectedLogEventsInfo.
  * Failures can be injected before a request is processed, so a retried request is never stored
  * twice by the server's own doing.
  */
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { parseAuthorization, signingRefusal, type SigV4Authorization } from "./sigv4.ts";
 
 export const CW_ACCESS_KEY_ID = "AKIDLOCALCLOUDWATCH";
 export const CW_SECRET_ACCESS_KEY = "local-cloudwatch-secret";
@@ -68,7 +68,6 @@ export interface LocalCloudWatch {
   close(): void;
 }
 
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
 const TARGET_PREFIX = "Logs_20140328.";
 
 class ServiceError {
@@ -93,11 +92,11 @@ export async function startLocalCloudWatch(options: { groups?: string[] } = {}):
       const body = await request.text();
       const target = request.headers.get("x-amz-target") ?? "";
       const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
-      const region = AUTH.exec(request.headers.get("authorization") ?? "")?.[3] ?? "";
-      const call: CallRecord = { operation, region, status: 200 };
+      const auth = parseAuthorization(request.headers.get("authorization"));
+      const call: CallRecord = { operation, region: auth?.region ?? "", status: 200 };
       calls.push(call);
       try {
-        await checkSignature(request, body);
+        await checkSignature(request, body, auth);
         const failure = takeFailure(operation);
         if (failure === "close-connection") {
           call.status = 0;
@@ -124,21 +123,11 @@ export async function startLocalCloudWatch(options: { groups?: string[] } = {}):
     },
   });
 
-  async function checkSignature(request: Request, body: string): Promise<void> {
-    const match = AUTH.exec(request.headers.get("authorization") ?? "");
-    if (match === null) {
-      state.badSignatures++;
-      throw new ServiceError(400, "MissingAuthenticationTokenException", "Missing Authentication Token");
-    }
-    const [, accessKey, , region, service, signedHeaders, signature] = match as unknown as string[];
-    if (accessKey !== CW_ACCESS_KEY_ID) {
-      state.badSignatures++;
-      throw new ServiceError(400, "UnrecognizedClientException", "The security token included in the request is invalid.");
-    }
-    if (service !== "logs" || (await expectedSignature(request, body, region!, signedHeaders!)) !== signature) {
-      state.badSignatures++;
-      throw new ServiceError(400, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.");
-    }
+  async function checkSignature(request: Request, body: string, auth: SigV4Authorization | undefined): Promise<void> {
+    const refusal = await signingRefusal(request, new URL(request.url), body, { accessKeyId: CW_ACCESS_KEY_ID, secret: CW_SECRET_ACCESS_KEY, service: "logs" }, auth);
+    if (refusal === undefined) return;
+    state.badSignatures++;
+    throw new ServiceError(400, refusal.type, refusal.message);
   }
 
   function takeFailure(operation: string): Failure | undefined {
@@ -279,27 +268,6 @@ function brokenResponse(): Response {
     },
   });
   return new Response(body, { status: 200, headers: { "content-type": "application/x-amz-json-1.1", "content-length": "4096" } });
-}
-
-async function expectedSignature(request: Request, body: string, region: string, signedHeaders: string): Promise<string | undefined> {
-  const url = new URL(request.url);
-  const names = signedHeaders.split(";");
-  const headers: Record<string, string> = {};
-  for (const name of names) headers[name] = request.headers.get(name) ?? "";
-  const amzDate = request.headers.get("x-amz-date") ?? "";
-  const signingDate = new Date(amzDate.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"));
-  const token = request.headers.get("x-amz-security-token");
-  const signer = new SignatureV4({
-    service: "logs",
-    region,
-    sha256: Sha256,
-    credentials: { accessKeyId: CW_ACCESS_KEY_ID, secretAccessKey: CW_SECRET_ACCESS_KEY, ...(token ? { sessionToken: token } : {}) },
-  });
-  const signed = await signer.sign(
-    { method: request.method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers, body },
-    { signingDate, unsignableHeaders: new Set(), signableHeaders: new Set(names) },
-  );
-  return /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1];
 }
 
 /** The environment the SDK's own chain needs to reach the server (as awstoe would be configured). */

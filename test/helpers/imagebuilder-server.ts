@@ -1,19 +1,20 @@
 /**
- * A local stand-in for EC2 Image Builder's GetComponent on 127.0.0.1, for tests: the unmodified
- * AWS SDK (or the compiled awstoe) is pointed at it with AWS_ENDPOINT_URL_IMAGEBUILDER. There is
- * no Image Builder emulator to run here, so this speaks the service's REST-JSON wire format as its
- * API reference documents it:
+ * @module test/helpers/imagebuilder-server: a local stand-in for EC2 Image Builder's GetComponent
+ * on 127.0.0.1, for tests: the unmodified AWS SDK (or the compiled awstoe) is pointed at it with
+ * AWS_ENDPOINT_URL_IMAGEBUILDER. There is no Image Builder emulator to run here, so this speaks
+ * the service's REST-JSON wire format as its API reference documents it:
  *
  *   GET /GetComponent?componentBuildVersionArn=<arn>  →  200 {"requestId", "component": {...},
  *                                                           "latestVersionReferences": {...}}
  *   errors: status + `x-amzn-errortype: <Name>:<namespace>` + {"message": "..."}
  *
  * Every request must carry a valid AWS Signature V4 for service `imagebuilder` (checked with the
- * SDK's own signer and the test secret); the signed region of each request is recorded. A build
- * ARN returns that build; a version ARN (also with trailing `x` wildcards) the newest matching one.
+ * SDK's own signer and the test secret, test/helpers/sigv4); the signed region of each request is
+ * recorded. A build ARN returns that build; a version ARN (also with trailing `x` wildcards) the
+ * newest matching one.
  */
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { isolatedAwsEnv } from "./aws-env.ts";
+import { parseAuthorization, signingRefusal } from "./sigv4.ts";
 
 export const IB_ACCESS_KEY_ID = "AKIDIMAGEBUILDERTEST";
 export const IB_SECRET_ACCESS_KEY = "image-builder-test-secret";
@@ -71,8 +72,6 @@ export const SERVICE_ERRORS = {
   internal: (): ServiceError => ({ status: 500, type: "ServiceException", message: "An internal error occurred." }),
 };
 
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
-
 export function startImageBuilder(): LocalImageBuilder {
   const builds: Build[] = [];
   const failures = new Map<string, ServiceError>();
@@ -95,15 +94,12 @@ export function startImageBuilder(): LocalImageBuilder {
         return fail({ status: 404, type: "UnknownOperationException", message: `no operation at ${request.method} ${url.pathname}` });
       }
       const arn = url.searchParams.get("componentBuildVersionArn") ?? "";
-      const auth = AUTH.exec(request.headers.get("authorization") ?? "");
-      const seen: SeenRequest = { arn, region: auth?.[3] ?? "", service: auth?.[4] ?? "", signatureValid: false };
+      const auth = parseAuthorization(request.headers.get("authorization"));
+      const seen: SeenRequest = { arn, region: auth?.region ?? "", service: auth?.service ?? "", signatureValid: false };
       requests.push(seen);
-      if (auth === null) return fail({ status: 403, type: "MissingAuthenticationTokenException", message: "Missing Authentication Token" });
-      if (auth[1] !== IB_ACCESS_KEY_ID) return fail({ status: 403, type: "UnrecognizedClientException", message: "The security token included in the request is invalid." });
-      seen.signatureValid = await signatureValid(request, url, auth);
-      if (!seen.signatureValid) {
-        return fail({ status: 403, type: "InvalidSignatureException", message: "The request signature we calculated does not match the signature you provided." });
-      }
+      const refusal = await signingRefusal(request, url, undefined, { accessKeyId: IB_ACCESS_KEY_ID, secret: IB_SECRET_ACCESS_KEY }, auth);
+      seen.signatureValid = refusal === undefined;
+      if (refusal !== undefined) return fail({ status: 403, ...refusal });
       const forced = failures.get(arn);
       if (forced !== undefined) return fail(forced);
       if (!SERVICE_ARN_PATTERN.test(arn)) return fail(SERVICE_ERRORS.invalidArn());
@@ -190,31 +186,6 @@ function responseFor(build: Build, requestId: string) {
   };
 }
 
-async function signatureValid(request: Request, url: URL, auth: RegExpExecArray): Promise<boolean> {
-  const [, akid, , region, service, signedHeaders, signature] = auth as unknown as string[];
-  const headers: Record<string, string> = {};
-  for (const name of signedHeaders!.split(";")) headers[name] = request.headers.get(name) ?? "";
-  const query: Record<string, string | string[]> = {};
-  for (const [k, v] of url.searchParams) query[k] = k in query ? ([] as string[]).concat(query[k]!, v) : v;
-  const amzDate = request.headers.get("x-amz-date") ?? "";
-  const signingDate = new Date(amzDate.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"));
-  const token = request.headers.get("x-amz-security-token");
-  const signer = new SignatureV4({
-    service: service!,
-    region: region!,
-    sha256: Sha256,
-    uriEscapePath: true,
-    applyChecksum: false,
-    credentials: { accessKeyId: akid!, secretAccessKey: IB_SECRET_ACCESS_KEY, ...(token ? { sessionToken: token } : {}) },
-  });
-  const signed = await signer.sign(
-    { method: request.method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query, headers },
-    { signingDate, unsignableHeaders: new Set(), signableHeaders: new Set(signedHeaders!.split(";")) },
-  );
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1];
-  return expected === signature;
-}
-
 /**
  * Environment for a child awstoe (or this process's SDK) that reaches only this server: every
  * AWS_* variable removed, shared files and instance metadata out of reach, then `extra` merged
@@ -222,22 +193,11 @@ async function signatureValid(request: Request, url: URL, auth: RegExpExecArray)
  * ARNs use, so the signed region proves the ARN's region was taken.
  */
 export function imageBuilderEnv(ib: { endpoint: string }, dir: string, extra: Record<string, string | undefined> = {}): Record<string, string> {
-  const merged: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined };
-  for (const key of Object.keys(merged)) if (key.startsWith("AWS_")) merged[key] = undefined;
-  Object.assign(
-    merged,
-    {
-      AWS_ENDPOINT_URL_IMAGEBUILDER: ib.endpoint,
-      AWS_REGION: "ap-southeast-2",
-      AWS_ACCESS_KEY_ID: IB_ACCESS_KEY_ID,
-      AWS_SECRET_ACCESS_KEY: IB_SECRET_ACCESS_KEY,
-      AWS_CONFIG_FILE: `${dir}/no-such-aws-config`,
-      AWS_SHARED_CREDENTIALS_FILE: `${dir}/no-such-aws-credentials`,
-      AWS_EC2_METADATA_DISABLED: "true",
-    },
-    extra,
-  );
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(merged)) if (value !== undefined) env[key] = value;
-  return env;
+  return isolatedAwsEnv(dir, {
+    AWS_ENDPOINT_URL_IMAGEBUILDER: ib.endpoint,
+    AWS_REGION: "ap-southeast-2",
+    AWS_ACCESS_KEY_ID: IB_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: IB_SECRET_ACCESS_KEY,
+    ...extra,
+  });
 }

@@ -1,16 +1,16 @@
 /**
- * A real S3-compatible server on 127.0.0.1 for tests: s3rver (files in a temp folder) behind a
- * small proxy that verifies AWS Signature V4 — s3rver itself accepts any secret — so requests
- * made by the unmodified AWS SDK are checked the way S3 checks them. Nothing leaves loopback.
+ * @module test/helpers/s3-server: a real S3-compatible server on 127.0.0.1 for tests: s3rver
+ * (files in a temp folder) behind a small proxy that verifies AWS Signature V4 (test/helpers/sigv4)
+ * — s3rver itself accepts any secret — so requests made by the unmodified AWS SDK are checked the
+ * way S3 checks them. Nothing leaves loopback.
  */
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 // s3rver ships CommonJS without types.
 // @ts-expect-error no type declarations
 import S3rver from "s3rver";
+import { parseAuthorization, signatureMatches } from "./sigv4.ts";
 
 export const ACCESS_KEY_ID = "S3RVER";
 export const SECRET_ACCESS_KEY = "S3RVER";
@@ -24,8 +24,6 @@ export interface LocalS3 {
   listRequests: number;
   close(): Promise<void>;
 }
-
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
 
 export interface LocalS3Options {
   /**
@@ -113,32 +111,11 @@ async function listPage(backendPort: number, bucket: string, url: URL, pageSize:
   return new Response(body, { headers: { "content-type": "application/xml" } });
 }
 
+/** A request signed with the test key and secret, the way S3 checks it (path not escaped twice). */
 async function signatureValid(request: Request, url: URL): Promise<boolean> {
-  const match = AUTH.exec(request.headers.get("authorization") ?? "");
-  if (match === null) return false;
-  const [, akid, , region, service, signedHeaders, signature] = match as unknown as string[];
-  if (akid !== ACCESS_KEY_ID) return false;
-  const headers: Record<string, string> = {};
-  for (const name of signedHeaders!.split(";")) headers[name] = request.headers.get(name) ?? "";
-  const query: Record<string, string | string[]> = {};
-  for (const [k, v] of url.searchParams) query[k] = k in query ? ([] as string[]).concat(query[k]!, v) : v;
-  const amzDate = request.headers.get("x-amz-date") ?? "";
-  const signingDate = new Date(amzDate.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"));
-  const token = request.headers.get("x-amz-security-token");
-  const signer = new SignatureV4({
-    service: service!,
-    region: region!,
-    sha256: Sha256,
-    uriEscapePath: service !== "s3",
-    applyChecksum: false,
-    credentials: { accessKeyId: akid!, secretAccessKey: SECRET_ACCESS_KEY, ...(token ? { sessionToken: token } : {}) },
-  });
-  const signed = await signer.sign(
-    { method: request.method, protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query, headers },
-    { signingDate, unsignableHeaders: new Set(), signableHeaders: new Set(signedHeaders!.split(";")) },
-  );
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1];
-  return expected === signature;
+  const auth = parseAuthorization(request.headers.get("authorization"));
+  if (auth === undefined || auth.accessKeyId !== ACCESS_KEY_ID) return false;
+  return signatureMatches(request, url, undefined, SECRET_ACCESS_KEY, auth);
 }
 
 /** Points the SDK's own chain (as awstoe uses it) at the local server; returns the undo. */
