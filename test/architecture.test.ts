@@ -53,7 +53,7 @@ describe("architecture", () => {
       for (const { path } of transpiler.scanImports(code)) {
         if (!path.startsWith(".")) {
           // Packages: only node:* built-ins and the approved dependencies.
-          expect(path, `${rel} imports ${path}`).toMatch(/^(node:|citty$|yaml$|consola$|@sinclair\/typebox|@aws-sdk\/)/);
+          expect(path, `${rel} imports ${path}`).toMatch(/^(node:|citty$|yaml$|consola$|@sinclair\/typebox|@aws-sdk\/|@smithy\/fetch-http-handler$)/);
           continue;
         }
         const target = resolve(dirname(file), path);
