@@ -1,6 +1,7 @@
 /** What the benchmark scripts share: the compiled binary they measure, medians, and a main runner. */
-import { relative } from "node:path";
-import { buildHost, hostTarget, outputPath, REPO, staleReason } from "./build.ts";
+import { existsSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { buildHost, compileExecutable, hostTarget, outputPath, REPO, staleReason } from "./build.ts";
 
 /** The host's compiled awstoe, rebuilt first when older than its sources. */
 export async function hostBinary(): Promise<string> {
@@ -29,4 +30,44 @@ export function runBench(name: string, main: () => Promise<number>): void {
       process.exit(1);
     },
   );
+}
+
+export interface Timing {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+/**
+ * Wall time of `once()` (which runs one command and returns its exit code): `warmup` untimed
+ * calls, then the median, min and max of `runs` timed ones. Throws when a call exits with a code
+ * not in `okCodes`, so a broken command is never reported as fast.
+ */
+export function timeCalls(label: string, once: () => number, runs: number, warmup: number, okCodes: readonly number[] = [0]): Timing {
+  const checked = () => {
+    const code = once();
+    if (!okCodes.includes(code)) throw new Error(`${label} exited ${code} (expected ${okCodes.join(" or ")})`);
+  };
+  for (let i = 0; i < warmup; i++) checked();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    checked();
+    samples.push(performance.now() - started);
+  }
+  return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples), runs };
+}
+
+/**
+ * A one-line `console.log` program compiled with the release flags for `target` into `dir`: the
+ * floor any Bun executable starts from, so start-up targets are ratios to it, measured in the same
+ * run. Cross targets need BUN_INSTALL_CACHE_DIR set when bun started (build.ts rerunWithRuntimeCache).
+ */
+export async function compileHelloWorld(target: Bun.Build.CompileTarget, dir: string): Promise<string> {
+  const source = join(dir, "hello.ts");
+  if (!existsSync(source)) writeFileSync(source, 'console.log("hi");\n');
+  const out = join(dir, `hello-${target}${target.includes("windows") ? ".exe" : ""}`);
+  await compileExecutable(source, target, out);
+  return out;
 }

@@ -13,6 +13,8 @@ export interface ProcessFacts {
   /** process.argv: the runtime (or the compiled binary), the script (unless compiled), then the arguments. */
   argv: readonly string[];
   execPath: string;
+  /** process.argv0: the program name as it was started. */
+  argv0?: string;
   cwd: string;
   /** PATH of this run: boot-time jobs start with a bare one (cron: /usr/bin:/bin, no shutdown). */
   path: string | undefined;
@@ -21,7 +23,8 @@ export interface ProcessFacts {
 export function resumeCommandFor(facts: ProcessFacts): (executionId: string, stateDirectory: string) => ResumeCommand {
   const script = facts.argv[1];
   // A compiled binary's script lives in Bun's embedded file system; it is the executable itself.
-  const compiled = script === undefined || script.startsWith("/$bunfs/") || /^[A-Z]:[\\/]~BUN[\\/]/i.test(script);
+  // A Node single executable (the windows/386 build) repeats argv0 in the script's place instead.
+  const compiled = script === undefined || script.startsWith("/$bunfs/") || /^[A-Z]:[\\/]~BUN[\\/]/i.test(script) || script === facts.argv0;
   const prefix = compiled ? [] : [resolve(facts.cwd, script)];
   const given = facts.argv.slice(2);
   return (executionId, stateDirectory) => ({

@@ -59,7 +59,7 @@ export default defineCommand({
     try {
       const deps = hostDeps({
         signal: interrupt.signal,
-        reboot: hostReboot({ platform: hostPlatform(), env: process.env, exec: runProcess, resumeCommand: resumeCommandFor({ argv: process.argv, execPath: process.execPath, cwd: process.cwd(), path: process.env.PATH }) }),
+        reboot: hostReboot({ platform: hostPlatform(), env: process.env, exec: runProcess, resumeCommand: resumeCommandFor({ argv: process.argv, argv0: process.argv0, execPath: process.execPath, cwd: process.cwd(), path: process.env.PATH }) }),
         palette,
         ...(options.documentS3BucketOwner === undefined ? {} : { documentS3BucketOwner: options.documentS3BucketOwner }),
         renderDiagnostics: (diagnostics, map) => diagnostics.map((d) => renderDiagnostic(d, map, palette)).join("\n\n"),
