@@ -29,7 +29,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildMsi, driveC, fromWinePath, readRegistryKey, readRegistryValue, runUnderWine, stopWine, toWinePath, windowsBinary, wineSkipReason, type WineRun } from "../helpers/wine.ts";
+import { buildMsi, driveC, singleFileProductWxs, fromWinePath, readRegistryKey, readRegistryValue, runUnderWine, stopWine, toWinePath, windowsBinary, wineSkipReason, type WineRun } from "../helpers/wine.ts";
 
 const skipReason = wineSkipReason();
 if (skipReason !== undefined) console.warn(skipReason);
@@ -44,36 +44,27 @@ const GREETING = "hello wide & 100% world";
  * A per-machine x64 product: one file in Program Files\OpenToeMsiModule, and a registry value
  * holding the GREETING property, so the test can read what msiexec received on its command line.
  */
-const WXS = `<?xml version="1.0" encoding="utf-8"?>
-<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
-  <Product Id="${PRODUCT_CODE}" Name="OpenToe MSI Module Test" Language="1033" Version="1.0.0"
-           Manufacturer="opentoe tests" UpgradeCode="{9F5A3B7D-2C4E-4F6A-B8D0-1E3F5A7C9B22}">
-    <Package InstallerVersion="200" Compressed="yes" InstallScope="perMachine" />
-    <Media Id="1" Cabinet="payload.cab" EmbedCab="yes" />
-    <Property Id="GREETING" Value="none" />
-    <Directory Id="TARGETDIR" Name="SourceDir">
-      <Directory Id="ProgramFiles64Folder">
-        <Directory Id="INSTALLDIR" Name="OpenToeMsiModule">
-          <Component Id="Hello" Guid="{3E5A7C9D-1F2B-4D3E-8A6C-0B2D4F6A8C13}" Win64="yes">
-            <File Id="HelloTxt" Name="hello.txt" Source="hello.txt" KeyPath="yes" />
-            <RegistryValue Root="HKLM" Key="Software\\OpenToeMsiModule" Name="Greeting" Type="string" Value="[GREETING]" />
-          </Component>
-        </Directory>
-      </Directory>
-    </Directory>
-    <Feature Id="Main" Level="1">
-      <ComponentRef Id="Hello" />
-    </Feature>
-  </Product>
-</Wix>
-`;
+const PRODUCT = {
+  productCode: PRODUCT_CODE,
+  upgradeCode: "{9F5A3B7D-2C4E-4F6A-B8D0-1E3F5A7C9B22}",
+  componentGuid: "{3E5A7C9D-1F2B-4D3E-8A6C-0B2D4F6A8C13}",
+  name: "OpenToe MSI Module Test",
+  version: "1.0.0",
+  folder: "OpenToeMsiModule",
+  componentExtra: '<RegistryValue Root="HKLM" Key="Software\\OpenToeMsiModule" Name="Greeting" Type="string" Value="[GREETING]" />',
+  productExtra: '<Property Id="GREETING" Value="none" />',
+};
+const WXS = singleFileProductWxs(PRODUCT);
 
 /** The same product shape with ScheduleReboot, so msiexec ends with 3010 (a restart is required). */
-const REBOOT_WXS = WXS.replace(PRODUCT_CODE, "{7D2E0F5A-9C63-4B8D-B04F-3E5C7D9F1B22}")
-  .replace("{9F5A3B7D-2C4E-4F6A-B8D0-1E3F5A7C9B22}", "{0A6B4C8E-3D5F-4A7B-C9E1-2F4A6B8D0C33}")
-  .replace("{3E5A7C9D-1F2B-4D3E-8A6C-0B2D4F6A8C13}", "{4F6B8D0E-2A3C-4E4F-9B7D-1C3E5A7B9D24}")
-  .replace('Name="OpenToeMsiModule"', 'Name="OpenToeMsiReboot"')
-  .replace("</Feature>", "</Feature>\n    <InstallExecuteSequence>\n      <ScheduleReboot After=\"InstallFinalize\" />\n    </InstallExecuteSequence>");
+const REBOOT_WXS = singleFileProductWxs({
+  ...PRODUCT,
+  productCode: "{7D2E0F5A-9C63-4B8D-B04F-3E5C7D9F1B22}",
+  upgradeCode: "{0A6B4C8E-3D5F-4A7B-C9E1-2F4A6B8D0C33}",
+  componentGuid: "{4F6B8D0E-2A3C-4E4F-9B7D-1C3E5A7B9D24}",
+  folder: "OpenToeMsiReboot",
+  productExtra: `${PRODUCT.productExtra}\n<InstallExecuteSequence>\n  <ScheduleReboot After="InstallFinalize" />\n</InstallExecuteSequence>`,
+});
 
 interface StepRecord {
   name: string;

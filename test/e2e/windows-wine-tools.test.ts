@@ -22,6 +22,7 @@ import {
   stopWine,
   toWinePath,
   winePrefix,
+  singleFileProductWxs,
   wineSkipReason,
   writeRegistryValue,
 } from "../helpers/wine.ts";
@@ -37,27 +38,14 @@ const UNKNOWN_PRODUCT = "{00000000-1111-2222-3333-444444444444}";
 const PAYLOAD = "installed by the opentoe toolchain test\n";
 
 /** A per-machine x64 product that installs one file, hello.txt, into Program Files\OpenToeTest. */
-const WXS = `<?xml version="1.0" encoding="utf-8"?>
-<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
-  <Product Id="${PRODUCT_CODE}" Name="OpenToe Toolchain Test" Language="1033" Version="1.2.3"
-           Manufacturer="opentoe tests" UpgradeCode="{8E4F2A6C-1B3D-4E5F-A7C9-0D2E4F6A8B13}">
-    <Package InstallerVersion="200" Compressed="yes" InstallScope="perMachine" />
-    <Media Id="1" Cabinet="payload.cab" EmbedCab="yes" />
-    <Directory Id="TARGETDIR" Name="SourceDir">
-      <Directory Id="ProgramFiles64Folder">
-        <Directory Id="INSTALLDIR" Name="OpenToeTest">
-          <Component Id="Hello" Guid="{2D4F6A8C-0E1B-4C3D-9F5A-7B9D1E3F5A02}" Win64="yes">
-            <File Id="HelloTxt" Name="hello.txt" Source="hello.txt" KeyPath="yes" />
-          </Component>
-        </Directory>
-      </Directory>
-    </Directory>
-    <Feature Id="Main" Level="1">
-      <ComponentRef Id="Hello" />
-    </Feature>
-  </Product>
-</Wix>
-`;
+const WXS = singleFileProductWxs({
+  productCode: PRODUCT_CODE,
+  upgradeCode: "{8E4F2A6C-1B3D-4E5F-A7C9-0D2E4F6A8B13}",
+  componentGuid: "{2D4F6A8C-0E1B-4C3D-9F5A-7B9D1E3F5A02}",
+  name: "OpenToe Toolchain Test",
+  version: "1.2.3",
+  folder: "OpenToeTest",
+});
 
 /**
  * Runs one command line from a batch file and returns the exit code Windows gives it (all 32

@@ -562,3 +562,47 @@ export function buildMsi(wxs: string, out: string, arch: "x86" | "x64" = "x64"):
   }
   return out;
 }
+
+export interface TestProduct {
+  /** Product code, `{GUID}`: fixed so tests can find and uninstall the product by it. */
+  productCode: string;
+  upgradeCode: string;
+  componentGuid: string;
+  name: string;
+  version: string;
+  /** Folder under Program Files (64-bit) that receives hello.txt. */
+  folder: string;
+  /** Extra elements inside the component (a RegistryValue, say). */
+  componentExtra?: string;
+  /** Extra elements inside the product after the feature (an InstallExecuteSequence, say). */
+  productExtra?: string;
+}
+
+/**
+ * WiX source of a per-machine x64 product that installs one file, hello.txt (put it beside the
+ * .wxs before buildMsi()), into Program Files\<folder>.
+ */
+export function singleFileProductWxs(p: TestProduct): string {
+  const indent = (text: string | undefined, spaces: number) => (text === undefined ? "" : `${text.split("\n").map((l) => `${" ".repeat(spaces)}${l}`).join("\n")}\n`);
+  return `<?xml version="1.0" encoding="utf-8"?>
+<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
+  <Product Id="${p.productCode}" Name="${p.name}" Language="1033" Version="${p.version}"
+           Manufacturer="opentoe tests" UpgradeCode="${p.upgradeCode}">
+    <Package InstallerVersion="200" Compressed="yes" InstallScope="perMachine" />
+    <Media Id="1" Cabinet="payload.cab" EmbedCab="yes" />
+    <Directory Id="TARGETDIR" Name="SourceDir">
+      <Directory Id="ProgramFiles64Folder">
+        <Directory Id="INSTALLDIR" Name="${p.folder}">
+          <Component Id="Hello" Guid="${p.componentGuid}" Win64="yes">
+            <File Id="HelloTxt" Name="hello.txt" Source="hello.txt" KeyPath="yes" />
+${indent(p.componentExtra, 12)}          </Component>
+        </Directory>
+      </Directory>
+    </Directory>
+    <Feature Id="Main" Level="1">
+      <ComponentRef Id="Hello" />
+    </Feature>
+${indent(p.productExtra, 4)}  </Product>
+</Wix>
+`;
+}
