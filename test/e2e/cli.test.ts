@@ -9,6 +9,7 @@ import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { validateArgs } from "../../src/cli/validate.ts";
 import { awstoeBinary, runAwstoe, type AwstoeRun } from "../helpers/binary.ts";
+import { expectUsageError } from "../helpers/run-output.ts";
 
 const REPO = join(import.meta.dir, "../..");
 const HELLO_LINUX = join(REPO, "examples/hello-linux.yaml");
@@ -21,16 +22,6 @@ function file(name: string, content: string | Uint8Array): string {
   const path = join(tmp, name);
   writeFileSync(path, content);
   return path;
-}
-
-/** A usage error: exit 2, nothing on stdout, exactly one stderr line starting with `awstoe: `. */
-function expectUsageError(run: AwstoeRun): string {
-  expect(run.code).toBe(2);
-  expect(run.stdout).toBe("");
-  const lines = run.stderr.split("\n").filter((l) => l !== "");
-  expect(lines).toHaveLength(1);
-  expect(lines[0]!).toStartWith("awstoe: ");
-  return lines[0]!;
 }
 
 /** A failure the user caused: exit 1, no crash, no stack trace, no hang. */

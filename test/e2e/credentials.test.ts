@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { isolatedAwsEnv } from "../helpers/aws-env.ts";
 import { awstoeBinary, type AwstoeRun } from "../helpers/binary.ts";
 import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, startLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
+import { lastJsonObject } from "../helpers/run-output.ts";
 
 const BODY = "credential chain payload\n";
 const SOURCE = "s3://bucket/key";
@@ -49,20 +50,6 @@ interface Summary {
   failureMessage: string;
   executedStepCount: number;
   failedStepCount: number;
-}
-
-/** The last JSON object on stdout (the run summary), parsed. */
-function lastJsonObject(stdout: string): Summary {
-  const lines = stdout.split("\n");
-  for (let i = lines.length - 1; i >= 0; i--) {
-    if (!lines[i]!.startsWith("{")) continue;
-    try {
-      return JSON.parse(lines.slice(i).join("\n")) as Summary;
-    } catch {
-      // keep looking upwards
-    }
-  }
-  throw new Error(`no JSON object on stdout:\n${stdout}`);
 }
 
 let count = 0;
@@ -125,7 +112,7 @@ async function runCase(c: Case, extra: Record<string, string | undefined>): Prom
 function expectSuccess(c: Case, run: AwstoeRun): void {
   const detail = `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
   expect(run.code, detail).toBe(0);
-  const summary = lastJsonObject(run.stdout);
+  const summary = lastJsonObject<Summary>(run.stdout);
   expect(summary.status, detail).toBe("success");
   expect(summary.failedStepCount).toBe(0);
   expect(readFileSync(c.destination, "utf8")).toBe(BODY);
@@ -135,7 +122,7 @@ function expectFailure(c: Case, run: AwstoeRun, cause: RegExp): Summary {
   const detail = `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
   expect(run.timedOut, detail).toBe(false);
   expect(run.code, detail).toBe(1);
-  const summary = lastJsonObject(run.stdout);
+  const summary = lastJsonObject<Summary>(run.stdout);
   expect(summary.status).toBe("failed");
   expect(summary.failureMessage).toContain(SOURCE);
   expect(summary.failureMessage).toMatch(cause);

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CORPUS_DIR, manifestRows } from "../helpers/corpus.ts";
 import { awstoeBinary, runAwstoe, type AwstoeRun } from "../helpers/binary.ts";
+import { lastJsonObject, expectUsageError } from "../helpers/run-output.ts";
 
 const REPO = join(import.meta.dir, "../..");
 const HELLO_LINUX = join(REPO, "examples/hello-linux.yaml");
@@ -79,20 +80,6 @@ function write(dir: string, name: string, content: string): string {
   return path;
 }
 
-/** The last JSON object on stdout (the run summary, cli.md §7.4), parsed. */
-function lastJsonObject(stdout: string): Summary {
-  const lines = stdout.split("\n");
-  for (let i = lines.length - 1; i >= 0; i--) {
-    if (!lines[i]!.startsWith("{")) continue;
-    try {
-      return JSON.parse(lines.slice(i).join("\n")) as Summary;
-    } catch {
-      // not the start of the last object; keep looking upwards
-    }
-  }
-  throw new Error(`no JSON object on stdout:\n${stdout}`);
-}
-
 /** The TOE_… folders directly inside a log directory. */
 function toeFolders(logDir: string): string[] {
   return existsSync(logDir) ? readdirSync(logDir).filter((n) => n.startsWith("TOE_")) : [];
@@ -100,16 +87,6 @@ function toeFolders(logDir: string): string[] {
 
 function readRecord(logUrl: string): ExecutionRecord {
   return JSON.parse(readFileSync(join(logUrl, "detailedoutput.json"), "utf8")) as ExecutionRecord;
-}
-
-/** A usage error: exit 2, nothing on stdout, exactly one stderr line starting with `awstoe: `. */
-function expectUsageError(run: AwstoeRun): string {
-  expect(run.code).toBe(2);
-  expect(run.stdout).toBe("");
-  const lines = run.stderr.split("\n").filter((l) => l !== "");
-  expect(lines).toHaveLength(1);
-  expect(lines[0]!).toStartWith("awstoe: ");
-  return lines[0]!;
 }
 
 /** Gone = no /proc entry, or a zombie waiting for its (new) parent to reap it: it runs no more. */
@@ -155,7 +132,7 @@ describe("awstoe run examples/hello-linux.yaml", () => {
     const logDir = newDir("hello");
     const run = runAwstoe(["run", "--documents", HELLO_LINUX, "--log-directory", logDir]);
     expect(run.code).toBe(0);
-    const summary = lastJsonObject(run.stdout);
+    const summary = lastJsonObject<Summary>(run.stdout);
     expect(summary.status).toBe("success");
     expect(summary.executedStepCount).toBe(2);
     expect(summary.failedStepCount).toBe(0);
@@ -213,7 +190,7 @@ describe("awstoe run examples/hello-linux.yaml", () => {
     const logDir = newDir("exec-id");
     const run = runAwstoe(["run", "--documents", HELLO_LINUX, "--log-directory", logDir, "--execution-id", "my-id-1"]);
     expect(run.code).toBe(0);
-    const summary = lastJsonObject(run.stdout);
+    const summary = lastJsonObject<Summary>(run.stdout);
     expect(summary.executionId).toBe("my-id-1");
     expect(summary.logUrl.split("/").pop()!).toMatch(/^TOE_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_UTC-0_my-id-1$/);
     expect(readRecord(summary.logUrl).executionId).toBe("my-id-1");
@@ -233,7 +210,7 @@ describe("awstoe run examples/hello-linux.yaml", () => {
     const logDir = newDir("phases");
     const run = runAwstoe(["run", "--documents", HELLO_LINUX, "--log-directory", logDir, "--phases", "validate"]);
     expect(run.code).toBe(1);
-    const summary = lastJsonObject(run.stdout);
+    const summary = lastJsonObject<Summary>(run.stdout);
     expect(summary.status).toBe("failed");
     expect(summary.executedStepCount).toBe(1);
     expect(summary.failedStepCount).toBe(1);
@@ -284,7 +261,7 @@ describe("parameters", () => {
     const doc = write(dir, "params.yaml", PARAMS_DOC);
     const run = runAwstoe(["run", "--documents", doc, "--log-directory", dir, "--parameters", "Colour=blue,Size=large,Unknown=x"]);
     expect(run.code).toBe(0);
-    const summary = lastJsonObject(run.stdout);
+    const summary = lastJsonObject<Summary>(run.stdout);
     expect(summary.status).toBe("success");
     expect(shownValues(summary.logUrl)).toEqual(["colour=blue size=large shape=round"]);
   });
@@ -294,7 +271,7 @@ describe("parameters", () => {
     const doc = write(dir, "params.yaml", PARAMS_DOC);
     const run = runAwstoe(["run", "--documents", doc, "--log-directory", dir]);
     expect(run.code).toBe(0);
-    expect(shownValues(lastJsonObject(run.stdout).logUrl)).toEqual(["colour=red size=small shape=round"]);
+    expect(shownValues(lastJsonObject<Summary>(run.stdout).logUrl)).toEqual(["colour=red size=small shape=round"]);
   });
 
   test("--config: per-document parameters > global parameters > defaults", () => {
@@ -316,7 +293,7 @@ describe("parameters", () => {
     );
     const run = runAwstoe(["run", "--config", config]);
     expect(run.code).toBe(0);
-    const summary = lastJsonObject(run.stdout);
+    const summary = lastJsonObject<Summary>(run.stdout);
     expect(summary.status).toBe("success");
     expect(summary.executionId).toBe("config-run-1");
     expect(summary.executedStepCount).toBe(2);
@@ -392,7 +369,7 @@ phases:
     expect(existsSync(marker)).toBe(false);
     expect(run.stderr).toContain(`${doc}:13:25`); // file:line:column of `banana`
     expect(run.stderr).toContain("timeoutSeconds");
-    const summary = lastJsonObject(run.stdout);
+    const summary = lastJsonObject<Summary>(run.stdout);
     expect(summary.status).toBe("failed");
     expect(summary.executedStepCount).toBe(0);
     expect(summary.failureMessage).toContain("not valid");
@@ -427,7 +404,7 @@ phases:
     expect(run.code).toBe(1);
     // 1 s limit + at most the SIGTERM→SIGKILL grace; a hang guard, not a speed target.
     expect(run.ms).toBeLessThan(8_000);
-    const summary = lastJsonObject(run.stdout);
+    const summary = lastJsonObject<Summary>(run.stdout);
     expect(summary.status).toBe("failed");
     expect(summary.failureMessage).toContain("build/Sleepy");
     expect(summary.failureMessage).toContain("timed out after 1 second");
@@ -488,7 +465,7 @@ phases:
 
         const stderr = readFileSync(stderrFile, "utf8");
         expect(stderr).toContain(`${signal} received`);
-        const summary = lastJsonObject(readFileSync(stdoutFile, "utf8"));
+        const summary = lastJsonObject<Summary>(readFileSync(stdoutFile, "utf8"));
         expect(summary.status).toBe("failed");
         const record = readRecord(summary.logUrl);
         expect(record.status).toBe("failed");
@@ -548,7 +525,7 @@ phases:
     if (gnuTime) peakKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(timeReport, "utf8"))?.[1] ?? "0");
 
     expect(code).toBe(0);
-    const summary = lastJsonObject(readFileSync(stdoutFile, "utf8"));
+    const summary = lastJsonObject<Summary>(readFileSync(stdoutFile, "utf8"));
     expect(summary.status).toBe("success");
     const consoleLog = join(summary.logUrl, "console.log");
     // All of the child's output, plus progress lines and the summary.
@@ -595,7 +572,7 @@ phases:
     const b = write(dir, "b.yaml", `# second document\n${docText("B")}`);
     const run = runAwstoe(["run", "--documents", `${a},${b}`, "--phases", "validate,build", "--log-directory", dir]);
     expect(run.code).toBe(0);
-    const summary = lastJsonObject(run.stdout);
+    const summary = lastJsonObject<Summary>(run.stdout);
     expect(summary.status).toBe("success");
     expect(summary.executedStepCount).toBe(4);
     const consoleLog = readFileSync(join(summary.logUrl, "console.log"), "utf8");
@@ -642,7 +619,7 @@ phases:
     );
     const run = runAwstoe(["run", "--documents", doc, "--log-directory", dir]);
     expect(run.code).toBe(0);
-    const summary = lastJsonObject(run.stdout);
+    const summary = lastJsonObject<Summary>(run.stdout);
     expect(summary.status).toBe("success");
     const step = readRecord(summary.logUrl).documents[0]!.phases[0]!.steps[0]!;
     expect(JSON.parse(step.outputs)).toEqual([{ stdout: "count 1\ncount 2\ncount 3" }]);
@@ -671,7 +648,7 @@ phases:
     );
     const run = runAwstoe(["run", "--documents", doc, "--log-directory", dir]);
     expect(run.code).toBe(0);
-    const step = readRecord(lastJsonObject(run.stdout).logUrl).documents[0]!.phases[0]!.steps[0]!;
+    const step = readRecord(lastJsonObject<Summary>(run.stdout).logUrl).documents[0]!.phases[0]!.steps[0]!;
     expect(JSON.parse(step.outputs)).toEqual([{ stdout: "item 0 is alpha\nitem 1 is beta" }]);
   });
 });
@@ -748,7 +725,7 @@ describe("safe corpus documents (test/e2e/safe-corpus.md)", () => {
         env: { HOME: home },
       });
       expect({ code: run.code, stderr: run.code === row.exit ? "" : run.stderr }).toEqual({ code: row.exit, stderr: "" });
-      const summary = lastJsonObject(run.stdout);
+      const summary = lastJsonObject<Summary>(run.stdout);
       expect(summary.status).toBe(row.status);
       expect(existsSync(join(summary.logUrl, "detailedoutput.json"))).toBe(true);
       expect(readRecord(summary.logUrl).status).toBe(row.status);
