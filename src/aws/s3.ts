@@ -12,11 +12,11 @@ import type { S3Options, S3Port } from "./s3-port.ts";
 
 type Sdk = typeof import("@aws-sdk/client-s3");
 
-export function createS3Port(env: NodeJS.ProcessEnv = process.env): S3Port {
+export function createS3Port(): S3Port {
   let loaded: Promise<{ sdk: Sdk; client: InstanceType<Sdk["S3Client"]>; downloads: InstanceType<Sdk["S3Client"]> }> | undefined;
   const connect = () =>
-    (loaded ??= Promise.all([import("@aws-sdk/client-s3"), import("@smithy/fetch-http-handler")]).then(([sdk, { FetchHttpHandler }]) => {
-      const forcePathStyle = Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+    (loaded ??= Promise.all([import("@aws-sdk/client-s3"), import("@smithy/fetch-http-handler")]).then(async ([sdk, { FetchHttpHandler }]) => {
+      const forcePathStyle = await endpointOverridden(sdk);
       return {
         sdk,
         client: new sdk.S3Client({ forcePathStyle }),
@@ -71,6 +71,22 @@ export function createS3Port(env: NodeJS.ProcessEnv = process.env): S3Port {
       return keys;
     },
   };
+}
+
+/**
+ * Whether the SDK's chain names an endpoint of its own for S3 — AWS_ENDPOINT_URL_S3,
+ * AWS_ENDPOINT_URL, or the profile's `endpoint_url` (also under `services`). S3-compatible stores
+ * behind such an endpoint expect path-style addresses (`host/bucket/key`), since `bucket.host`
+ * names rarely resolve for them. The SDK resolves this itself; a throwaway client asks it.
+ */
+export async function endpointOverridden(sdk: Sdk): Promise<boolean> {
+  const probe = new sdk.S3Client({});
+  try {
+    const configured = (probe.config as { serviceConfiguredEndpoint?: () => Promise<string | undefined> }).serviceConfiguredEndpoint;
+    return (await configured?.().catch(() => undefined)) !== undefined;
+  } finally {
+    probe.destroy();
+  }
 }
 
 function owner(options: S3Options): { ExpectedBucketOwner?: string } {

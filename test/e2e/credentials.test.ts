@@ -148,6 +148,17 @@ describe("awstoe run: S3Download credentials from each link of the SDK chain", (
     expectSuccess(c, await runCase(c, { AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_PROFILE: "opentoe-e2e" }));
   }, 30_000);
 
+  test("endpoint, region and keys all from a profile in the shared config file (no AWS_ENDPOINT_URL*)", async () => {
+    const c = newCase("profile-endpoint");
+    const config = join(c.dir, "config");
+    writeFileSync(
+      config,
+      ["[profile local-store]", "region = us-east-1", `endpoint_url = ${s3.endpoint}`, `aws_access_key_id = ${ACCESS_KEY_ID}`, `aws_secret_access_key = ${SECRET_ACCESS_KEY}`, ""].join("\n"),
+    );
+    // Path-style addressing must follow the profile's endpoint too: `bucket.127.0.0.1` would not resolve.
+    expectSuccess(c, await runCase(c, { AWS_CONFIG_FILE: config, AWS_PROFILE: "local-store", AWS_ENDPOINT_URL_S3: undefined, AWS_REGION: undefined }));
+  }, 30_000);
+
   test("an instance role from IMDSv2", async () => {
     const c = newCase("imds");
     const TOKEN = "imds-token-0123456789";
