@@ -103,7 +103,7 @@ pick_asset() {
   case $cpu_name in
     x86_64 | amd64) arch=x64 ;;
     aarch64 | arm64 | armv8*) arch=arm64 ;;
-    i?86 | x86) fail "no single-file awstoe for 32-bit x86 ($cpu_name); run awstoe-node.cjs from the release with Node 18 or later instead (dist/README.md)" ;;
+    i?86 | x86) fail "no single-file awstoe for 32-bit x86 ($cpu_name); run awstoe-node.cjs from the release with Node 18.3 or later instead (dist/README.md)" ;;
     *) fail "no awstoe build for the CPU '$cpu_name' on $os_name; releases exist for x86_64 and aarch64 (arm64)" ;;
   esac
   asset="$PROGRAM-$os-$arch"

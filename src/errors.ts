@@ -48,7 +48,6 @@ export type DiagnosticCode =
   | "E_LOOP"
   | "E_CONDITION"
   | "E_CHAINING"
-  | "E_ACTION_NOT_RUNNABLE"
   | "W_UNKNOWN_VARIABLE"
   | "W_LOOP_VARIABLE_OUTSIDE_LOOP"
   | "W_TEMPLATE_SYNTAX";

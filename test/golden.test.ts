@@ -77,7 +77,7 @@ function deps(cwd: string): EngineDeps {
   return {
     ...hostDeps({ signal: new AbortController().signal, palette: plainPalette, renderDiagnostics, cwd, interactive: false, terminal: { stdout: () => {}, stderr: () => {} } }),
     newId: () => `child-${++ids}`,
-    reboot: { mode: "disabled", exitCode: 194, clearTrigger: async () => undefined, restart: async () => "not in tests" },
+    reboot: { exitCode: 194, clearTrigger: async () => undefined, reboot: async () => "handed over (stand-in)" },
   };
 }
 

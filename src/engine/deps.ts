@@ -11,16 +11,17 @@ import type { LoadResult } from "../document/load.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import type { Palette } from "../logs/terminal.ts";
 
-/** How a reboot asked for by a step is carried out (cli.md §10). */
+/** How a reboot asked for by a step is carried out (cli.md §10; modes in engine/host-reboot.ts). */
 export interface RebootPort {
-  /** standalone: restart the machine; ssm: exit 194/3010 for the agent; disabled: exit the same, no agent (tests). */
-  readonly mode: "ssm" | "standalone" | "disabled";
-  /** 194 (Linux, macOS) or 3010 (Windows): the exit code that hands a reboot over. */
+  /** 194 (Linux, macOS) or 3010 (Windows): awstoe exits with it once the reboot is under way or handed over. */
   readonly exitCode: number;
   /** Removes the boot trigger an earlier run left for this state directory; says what it removed. */
   clearTrigger(stateDirectory: string): Promise<string | undefined>;
-  /** Installs the boot trigger that resumes this execution and restarts the machine; says what it did. */
-  restart(executionId: string, stateDirectory: string): Promise<string>;
+  /**
+   * Carries the reboot out — restarts the machine (installing the trigger that resumes this
+   * execution), or hands it to the caller — and says what happened. Rejects when it cannot.
+   */
+  reboot(executionId: string, stateDirectory: string): Promise<string>;
 }
 
 export interface EngineDeps {

@@ -48,10 +48,9 @@ export function hostDeps(options: HostDepsOptions): EngineDeps {
 
 /** For callers that never reboot (dry runs): a reboot request fails the execution with this. */
 const noReboot: EngineDeps["reboot"] = {
-  mode: "standalone",
   exitCode: 194,
   clearTrigger: async () => undefined,
-  restart: async () => {
+  reboot: async () => {
     throw new Error("this command does not restart the machine");
   },
 };

@@ -12,6 +12,7 @@ import type { PlatformName } from "../modules/_define.ts";
 import { chooseTriggerKind, installBootTrigger, removeBootTrigger, type ResumeCommand, type TriggerEnv } from "../platform/boot-trigger.ts";
 import type { ExecRequest, ExecResult } from "../platform/process.ts";
 import { rebootCommand, rebootNow } from "../platform/reboot-command.ts";
+import { rebootExitCode } from "../platform/shell.ts";
 import type { RebootPort } from "./deps.ts";
 
 const MODES = ["ssm", "standalone", "disabled"] as const;
@@ -29,11 +30,13 @@ export interface HostRebootOptions {
 export function hostReboot(options: HostRebootOptions): RebootPort {
   const mode = rebootMode(options.env);
   const t: TriggerEnv = { platform: options.platform, env: options.env, exec: options.exec };
+  const exitCode = rebootExitCode(options.platform);
   return {
-    mode,
-    exitCode: options.platform === "windows" ? 3010 : 194,
+    exitCode,
     clearTrigger: (stateDirectory) => removeBootTrigger(resolve(stateDirectory), t),
-    async restart(executionId, stateDirectory) {
+    async reboot(executionId, stateDirectory) {
+      if (mode === "ssm") return `handing the reboot to the Systems Manager agent: exiting with ${exitCode}; the agent runs this command again after the restart`;
+      if (mode === "disabled") return `reboot mode is disabled (AWSTOE_REBOOT_MODE=disabled): exiting with ${exitCode} without restarting; run the same command again to continue`;
       const directory = resolve(stateDirectory);
       rebootCommand(t); // no shutdown/reboot program: say so before installing anything
       const installed = await installBootTrigger(chooseTriggerKind(t), executionId, options.resumeCommand(executionId, directory), directory, t);

@@ -7,7 +7,6 @@ import { isAbsolute, resolve } from "node:path";
 import type { SourceMap } from "../document/source-map.ts";
 import { validateText } from "../document/validate.ts";
 import { formatPath, type Diagnostic } from "../errors.ts";
-import { findModule } from "../modules/index.ts";
 import type { EngineDeps } from "./deps.ts";
 import { resolveVariables, type SuppliedParameters } from "./variables.ts";
 
@@ -54,11 +53,6 @@ export async function prepareDocuments(requests: readonly DocumentRequest[], glo
       continue;
     }
     const doc = result.document as Record<string, unknown>;
-    const notRunnable = unrunnableSteps(doc, request.source, result.map);
-    if (notRunnable.length > 0) {
-      prepared.failures.push({ source: request.source, diagnostics: notRunnable, map: result.map });
-      continue;
-    }
     const supplied: SuppliedParameters = { global, document: request.parameters };
     const { values, issues } = resolveVariables(doc, supplied, result.map);
     if (issues.length > 0) {
@@ -77,28 +71,6 @@ export async function prepareDocuments(requests: readonly DocumentRequest[], glo
     prepared.ready.push({ source: request.source, identity: identityOf(request.source, deps.cwd), text: loaded.text, doc, map: result.map, variables: values });
   }
   return prepared;
-}
-
-/** Steps whose module this version can check but not yet run: refused before anything starts. */
-function unrunnableSteps(doc: Record<string, unknown>, file: string, map: SourceMap): Diagnostic[] {
-  const found: Diagnostic[] = [];
-  (doc.phases as Record<string, unknown>[]).forEach((phase, p) => {
-    (phase.steps as Record<string, unknown>[]).forEach((step, s) => {
-      const module = findModule(String(step.action));
-      if (module === undefined || module.execute !== undefined) return;
-      const path = ["phases", p, "steps", s, "action"];
-      found.push({
-        code: "E_ACTION_NOT_RUNNABLE",
-        severity: "error",
-        message: `action '${module.name}' can be validated but not yet run by this version of opentoe`,
-        hint: "nothing was run; remove the step or run the document with AWS's awstoe for now",
-        file,
-        path: formatPath(path),
-        ...map.locate(path),
-      });
-    });
-  });
-  return found;
 }
 
 /**

@@ -139,9 +139,9 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
     }
 
     /**
-     * The journal's reboot line goes to disk first, then the record; then the machine restarts
-     * (standalone) or the reboot is handed to whoever started awstoe (exit 194/3010). A machine
-     * that cannot be restarted fails the execution here instead.
+     * The journal's reboot line goes to disk first, then the record; then the port restarts the
+     * machine or hands the reboot over (exit 194/3010). A machine that cannot be restarted fails
+     * the execution here instead.
      */
     async function stopForReboot(reboot: RebootRequest): Promise<RunResult | undefined> {
       journal!.rebootRequested(reboot, new Date().toISOString());
@@ -149,19 +149,14 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
       folder.saveChaining(chaining);
       const count = journal!.rebootCount;
       let message: string;
-      if (deps.reboot.mode === "standalone") {
-        try {
-          message = await deps.reboot.restart(executionId, stateDirectory!);
-        } catch (error) {
-          record.status = "failed";
-          record.failureMessage = `step '${reboot.step}' asked for a reboot, and the machine cannot be restarted: ${(error as Error).message}`;
-          log.error(record.failureMessage);
-          return undefined;
-        }
-      } else if (deps.reboot.mode === "ssm") {
-        message = `handing the reboot to the Systems Manager agent: exiting with ${deps.reboot.exitCode}; the agent runs this command again after the restart`;
-      } else {
-        message = `reboot mode is disabled (AWSTOE_REBOOT_MODE=disabled): exiting with ${deps.reboot.exitCode} without restarting; run the same command again to continue`;
+      try {
+        message = await deps.reboot.reboot(executionId, stateDirectory!);
+      } catch (error) {
+        record.status = "failed";
+        record.failureMessage = `step '${reboot.step}' asked for a reboot, and the machine cannot be restarted: ${(error as Error).message}`;
+        failUnfinished(record, record.failureMessage, localTimestamp(deps.now()));
+        log.error(record.failureMessage);
+        return undefined;
       }
       log.warn(`reboot ${count} of at most ${MAX_REBOOTS}: ${message}`);
       if (request.mirror) await request.mirror.target.close();
@@ -170,6 +165,14 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
     }
   } finally {
     log.close();
+  }
+}
+
+/** The document and phase the reboot stopped in end failed, with the execution's reason. */
+function failUnfinished(record: ExecutionRecord, message: string, endTime: string): void {
+  for (const doc of record.documents.filter((d) => d.status === "running")) {
+    for (const phase of doc.phases.filter((p) => p.status === "running")) Object.assign(phase, { status: "failed", endTime, failureMessage: phase.failureMessage || message });
+    Object.assign(doc, { status: "failed", endTime, failureMessage: doc.failureMessage || message });
   }
 }
 

@@ -167,7 +167,7 @@ async function runAttempt(
         const prepared = prepareInputs(module, step.inputs, [...stepPath, "inputs"], run.doc.map, iterationScope, index === 0 ? used : undefined);
         inputs = prepared.list;
         const ctx = run.moduleContext(controller.signal, usedBy);
-        const outcome = await untilAborted(module.execute!(prepared.value, ctx), controller.signal);
+        const outcome = await untilAborted(module.execute(prepared.value, ctx), controller.signal);
         if (outcome.detailedOutput !== undefined) detailedOutput = [...(detailedOutput ?? []), ...outcome.detailedOutput];
         // A step that continues with the next one after the restart keeps its outputs (chainable).
         if (outcome.reboot !== undefined && !outcome.reboot.rerunStep) outputs.push(outcome.outputs as Record<string, unknown>);

@@ -53,7 +53,7 @@ export interface ModuleDef<I extends TSchema = TSchema, O extends TSchema = TSch
    * Runs the step. `input` is resolved, defaulted and type-checked (a list for `list` modules).
    * Returns the outputs (one object), or throws StepError with a message for failureMessage.
    */
-  execute?: (input: unknown, ctx: ModuleContext) => Promise<ModuleResult<Static<O>>>;
+  execute: (input: unknown, ctx: ModuleContext) => Promise<ModuleResult<Static<O>>>;
 }
 
 export interface ModuleResult<O> {

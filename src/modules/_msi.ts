@@ -326,7 +326,7 @@ async function fromWeb(source: string, flags: SignatureFlags, ctx: ModuleContext
     // Not valid percent-encoding: keep the name as written; localPackageName makes it safe.
   }
   const path = ctx.workFile(localPackageName(name));
-  await webDownload.execute!([{ source, destination: path, overwrite: true }], ctx);
+  await webDownload.execute([{ source, destination: path, overwrite: true }], ctx);
   return { path, shown: `'${path}' (downloaded from '${source}')` };
 }
 

@@ -19,7 +19,7 @@ const root = mkdtempSync(join(tmpdir(), "opentoe-resume-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let count = 0;
 
-const disabled: RebootPort = { mode: "disabled", exitCode: 194, clearTrigger: async () => undefined, restart: async () => "unused" };
+const disabled: RebootPort = { exitCode: 194, clearTrigger: async () => undefined, reboot: async () => "handed over (stand-in)" };
 function deps(cwd: string, reboot: RebootPort = disabled): EngineDeps {
   return { ...hostDeps({ signal: new AbortController().signal, palette: plainPalette, renderDiagnostics: () => "", cwd, interactive: false, terminal: { stdout: () => {}, stderr: () => {} } }), reboot };
 }
@@ -86,18 +86,21 @@ describe("resume", () => {
     expect(existsSync(join(dir, "state"))).toBe(false);
   });
 
-  test("standalone: the port installs the trigger and restarts; a machine that cannot restart fails the run", async () => {
+  test("the port carries the reboot out; a machine that cannot restart fails the run", async () => {
     const calls: string[] = [];
-    const standalone: RebootPort = { mode: "standalone", exitCode: 194, clearTrigger: async (d) => (calls.push(`clear ${d}`), undefined), restart: async (id, d) => (calls.push(`restart ${id} ${d}`), "restarting (stand-in)") };
+    const standalone: RebootPort = { exitCode: 194, clearTrigger: async (d) => (calls.push(`clear ${d}`), undefined), reboot: async (id, d) => (calls.push(`restart ${id} ${d}`), "restarting (stand-in)") };
     const { dir, request } = setup([["exit 194"]]);
     const first = await runExecution(request, deps(dir, standalone));
     expect(first.reboot).toEqual({ exitCode: 194 });
     expect(calls).toEqual([`clear ${join(dir, "state")}`, `restart exec-1 ${join(dir, "state")}`]);
-    const broken: RebootPort = { ...standalone, restart: async () => Promise.reject(new Error("cannot reboot: needs root")) };
+    const broken: RebootPort = { ...standalone, reboot: async () => Promise.reject(new Error("cannot reboot: needs root")) };
     const second = await runExecution(request, deps(dir, broken));
     expect(second.reboot).toBeUndefined();
     expect(second.summary.status).toBe("failed");
     expect(second.summary.failureMessage).toBe("step 'build/S0' asked for a reboot, and the machine cannot be restarted: cannot reboot: needs root");
+    // Nothing is left "running" in the final record.
+    expect(JSON.stringify(second.record)).not.toContain('"running"');
+    expect(second.record.documents[0]!.phases[0]!.status).toBe("failed");
     expect(existsSync(join(dir, "state"))).toBe(false);
   });
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { evaluateCondition } from "../../src/expr/condition.ts";
 import type { ModuleContext } from "../../src/modules/_define.ts";
 import { createProbe } from "../../src/platform/probe.ts";
-import { runProcess } from "../../src/platform/process.ts";
+import { runProcess, type ExecRequest, type ExecResult } from "../../src/platform/process.ts";
 import * as shell from "../../src/platform/shell.ts";
 import { createS3Port } from "../../src/aws/s3.ts";
 
@@ -44,4 +44,26 @@ export function moduleContext(overrides: Partial<ModuleContext> = {}): ModuleCon
     printed,
     ...overrides,
   };
+}
+
+/** A finished program as the exec boundary reports it: exit 0, no output, unless `fields` say otherwise. */
+export function execResult(fields: Partial<ExecResult> = {}): ExecResult {
+  return { exitCode: 0, signal: null, stdout: "", stderr: "", stdoutTruncated: false, stderrTruncated: false, timedOut: false, aborted: false, durationMs: 1, ...fields };
+}
+
+/**
+ * A Windows context whose `exec` records each request and answers with `result` instead of
+ * running anything: for programs that exist only on Windows (PowerShell, reg.exe, msiexec). Each
+ * test using it says which program it stands in for.
+ */
+export function recordingWindowsContext(result: Partial<ExecResult> | ((request: Omit<ExecRequest, "signal" | "onOutput">) => Partial<ExecResult>) = {}) {
+  const calls: Omit<ExecRequest, "signal" | "onOutput">[] = [];
+  const ctx = moduleContext({
+    platform: "windows",
+    exec: async (request) => {
+      calls.push(request);
+      return execResult(typeof result === "function" ? result(request) : result);
+    },
+  });
+  return { ctx, calls };
 }

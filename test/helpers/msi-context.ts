@@ -9,7 +9,9 @@
  */
 import type { ExecResult } from "../../src/platform/process.ts";
 import type { ModuleContext } from "../../src/modules/_define.ts";
-import { moduleContext } from "./module-context.ts";
+import { execResult, moduleContext } from "./module-context.ts";
+import { StepError } from "../../src/errors.ts";
+import { expect } from "bun:test";
 
 export type ExecCall = Parameters<ModuleContext["exec"]>[0] & { windowsVerbatimArguments?: boolean };
 
@@ -37,7 +39,7 @@ export function signatureOutput(status: string, message = "", signer?: string): 
 }
 
 export function result(fields: Partial<ExecResult> = {}): ExecResult {
-  return { exitCode: 0, signal: null, stdout: "", stderr: "", stdoutTruncated: false, stderrTruncated: false, timedOut: false, aborted: false, durationMs: 1, ...fields };
+  return execResult(fields);
 }
 
 export function msiContext(canned: Canned = {}, overrides: Partial<ModuleContext> = {}): MsiContext {
@@ -55,4 +57,15 @@ export function msiContext(canned: Canned = {}, overrides: Partial<ModuleContext
     ...overrides,
   });
   return { ctx, calls, warnings, infos, ran: () => calls.map((c) => (c.command === "powershell.exe" ? "powershell" : "msiexec")) };
+}
+
+/** The error a step fails with (the promise must reject with a StepError). */
+export async function failure(promise: Promise<unknown>): Promise<StepError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(StepError);
+    return error as StepError;
+  }
+  throw new Error("the step succeeded");
 }

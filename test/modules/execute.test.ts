@@ -4,8 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { StepError } from "../../src/errors.ts";
 import { modules } from "../../src/modules/index.ts";
-import type { ExecRequest, ExecResult } from "../../src/platform/process.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, recordingWindowsContext } from "../helpers/module-context.ts";
 
 describe("ExecuteBash", () => {
   test("runs all commands as one script and returns stdout without trailing newlines", async () => {
@@ -40,17 +39,7 @@ describe("ExecuteBinary", () => {
 describe("ExecutePowerShell", () => {
   // PowerShell cannot be installed on this machine: the exec boundary is recorded instead of run,
   // which still checks the script file and the exact command line.
-  function recording(result: Partial<ExecResult>) {
-    const calls: Omit<ExecRequest, "signal" | "onOutput">[] = [];
-    const ctx = moduleContext({
-      platform: "windows",
-      exec: async (request) => {
-        calls.push(request);
-        return { exitCode: 0, signal: null, stdout: "", stderr: "", stdoutTruncated: false, stderrTruncated: false, timedOut: false, aborted: false, durationMs: 1, ...result };
-      },
-    });
-    return { ctx, calls };
-  }
+  const recording = recordingWindowsContext;
   test("commands become a BOM-prefixed CRLF .ps1 run with -File and the non-interactive flags", async () => {
     const { ctx, calls } = recording({ stdout: "done\r\n" });
     const result = await modules.ExecutePowerShell.execute!({ commands: ["Write-Output 'é'", "Get-Date"] }, ctx);

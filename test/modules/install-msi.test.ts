@@ -18,7 +18,6 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createS3Port } from "../../src/aws/s3.ts";
-import { StepError } from "../../src/errors.ts";
 import { parseSignatureOutput, signatureScript, signatureVerdict } from "../../src/modules/_authenticode.ts";
 import { checkMsiInput, localPackageName, msiexecProgram, type MsiInput } from "../../src/modules/_msi.ts";
 import {
@@ -34,7 +33,7 @@ import {
 } from "../../src/modules/_msiexec.ts";
 import { modules } from "../../src/modules/index.ts";
 import { put, scratch } from "../helpers/fs-tree.ts";
-import { msiContext, signatureOutput, type Canned } from "../helpers/msi-context.ts";
+import { failure, msiContext, signatureOutput, type Canned } from "../helpers/msi-context.ts";
 import { startLocalS3, testClient, useLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
 import type { ModuleContext } from "../../src/modules/_define.ts";
 
@@ -60,17 +59,6 @@ function packageFolder(): { dir: string; msi: string } {
 
 function install(input: Partial<MsiInput>, ctx: ModuleContext) {
   return modules.InstallMSI.execute!(input, ctx);
-}
-
-/** The error a step fails with (the promise must reject with a StepError). */
-async function failure(promise: Promise<unknown>): Promise<StepError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StepError);
-    return error as StepError;
-  }
-  throw new Error("the step succeeded");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,11 +16,3 @@ test("30 modules, each in <kebab-name>.ts, keyed by its own name", () => {
     expect(module.summary.length).toBeGreaterThan(10);
   }
 });
-
-/** Modules whose execute() is not written yet (AWS, Windows and system modules follow). */
-const NOT_YET_RUNNABLE: string[] = [];
-
-test("modules that run today", () => {
-  const missing = Object.values(modules).filter((m) => m.execute === undefined).map((m) => m.name).sort();
-  expect(missing).toEqual(NOT_YET_RUNNABLE);
-});

@@ -14,7 +14,7 @@ import type { ModuleContext } from "../../src/modules/_define.ts";
 import { DWORD_MAX, QWORD_MAX, separatorFor } from "../../src/modules/_registry.ts";
 import { modules } from "../../src/modules/index.ts";
 import { regProgram } from "../../src/modules/set-registry.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { execResult, moduleContext } from "../helpers/module-context.ts";
 
 const SetRegistry = modules.SetRegistry!;
 
@@ -29,17 +29,7 @@ function recordingContext(answers: Answer[] = []): { ctx: ModuleContext; calls: 
     exec: async (request) => {
       calls.push({ command: request.command, args: request.args });
       const answer = answers.shift() ?? { exitCode: 0, stdout: "The operation completed successfully.\r\n" };
-      return {
-        exitCode: answer.exitCode,
-        signal: null,
-        stdout: answer.stdout ?? "",
-        stderr: answer.stderr ?? "",
-        stdoutTruncated: false,
-        stderrTruncated: false,
-        timedOut: false,
-        aborted: false,
-        durationMs: 1,
-      };
+      return execResult({ exitCode: answer.exitCode, stdout: answer.stdout ?? "", stderr: answer.stderr ?? "" });
     },
   });
   return { ctx, calls };
@@ -218,7 +208,7 @@ describe("failures", () => {
   test("reg.exe that cannot be started is a failure that says so", async () => {
     const ctx = moduleContext({
       platform: "windows",
-      exec: async () => ({ exitCode: null, signal: null, stdout: "", stderr: "", stdoutTruncated: false, stderrTruncated: false, timedOut: false, aborted: false, durationMs: 0, spawnError: "'C:\\Windows\\System32\\reg.exe' was not found" }),
+      exec: async () => execResult({ exitCode: null, spawnError: "'C:\\Windows\\System32\\reg.exe' was not found" }),
     });
     await expect(SetRegistry.execute!([{ path: KEY, name: "v", value: "x", type: "SZ" }], ctx)).rejects.toThrow(
       "could not start reg.exe to set value 'v' (REG_SZ) in key 'HKLM:\\SOFTWARE\\OpenToe': 'C:\\Windows\\System32\\reg.exe' was not found",

@@ -8,12 +8,11 @@
  * Windows build against Wine's real msiexec.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { StepError } from "../../src/errors.ts";
 import type { ModuleContext } from "../../src/modules/_define.ts";
 import type { MsiInput } from "../../src/modules/_msi.ts";
 import { modules } from "../../src/modules/index.ts";
 import { put, scratch } from "../helpers/fs-tree.ts";
-import { msiContext, signatureOutput } from "../helpers/msi-context.ts";
+import { failure, msiContext, signatureOutput } from "../helpers/msi-context.ts";
 
 const temp = scratch();
 let dir: string;
@@ -34,16 +33,6 @@ afterAll(() => {
 
 function uninstall(input: Partial<MsiInput>, ctx: ModuleContext) {
   return modules.UninstallMSI.execute!({ path: "product.msi", ...input }, ctx);
-}
-
-async function failure(promise: Promise<unknown>): Promise<StepError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StepError);
-    return error as StepError;
-  }
-  throw new Error("the step succeeded");
 }
 
 describe("UninstallMSI", () => {

@@ -12,9 +12,8 @@ import { StepError } from "../../src/errors.ts";
 import { modules } from "../../src/modules/index.ts";
 import { PACKAGE_MANAGERS, packageNameProblem, parseZypperLocks } from "../../src/modules/_package-managers.ts";
 import { psQuote, SEARCH_CRITERIA, updatePattern } from "../../src/modules/_windows-update.ts";
-import type { ExecRequest, ExecResult } from "../../src/platform/process.ts";
 import { removeStandInMachines, StandInMachine } from "../helpers/package-manager-stand-ins.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, recordingWindowsContext } from "../helpers/module-context.ts";
 
 afterAll(removeStandInMachines);
 
@@ -363,17 +362,7 @@ try { await modules.UpdateOS.execute({}, { platform: "linux" }); console.log("no
 });
 
 describe("UpdateOS on Windows", () => {
-  function recording(result: Partial<ExecResult>) {
-    const calls: Omit<ExecRequest, "signal" | "onOutput">[] = [];
-    const ctx = moduleContext({
-      platform: "windows",
-      exec: async (request) => {
-        calls.push(request);
-        return { exitCode: 0, signal: null, stdout: "", stderr: "", stdoutTruncated: false, stderrTruncated: false, timedOut: false, aborted: false, durationMs: 1, ...result };
-      },
-    });
-    return { ctx, calls };
-  }
+  const recording = recordingWindowsContext;
   const run = (input: object, ctx: ReturnType<typeof moduleContext>) => modules.UpdateOS.execute!(input, ctx);
 
   test("the script is written to the step's folder (BOM, CRLF) and run with Windows PowerShell -File", async () => {

@@ -13,6 +13,7 @@ import type { TriggerEnv } from "../../src/platform/boot-trigger.ts";
 import { findProgram } from "../../src/platform/probe.ts";
 import { runProcess, type ExecRequest, type ExecResult } from "../../src/platform/process.ts";
 import { rebootCommand, rebootNow } from "../../src/platform/reboot-command.ts";
+import { execResult } from "../helpers/module-context.ts";
 
 const posix = process.platform !== "win32";
 const root = mkdtempSync(join(tmpdir(), "opentoe-reboot-"));
@@ -100,7 +101,7 @@ describe.skipIf(!posix)("rebootNow", () => {
       uid: 1000,
       exec: async (request) => {
         seen.push(request);
-        return { exitCode: 0, signal: null, stdout: "", stderr: "", stdoutTruncated: false, stderrTruncated: false, timedOut: false, aborted: false, durationMs: 1 };
+        return execResult();
       },
     };
     await rebootNow(t);
