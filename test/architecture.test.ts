@@ -12,17 +12,19 @@ const SRC = resolve(import.meta.dir, "../src");
 const ALLOWED: Record<string, readonly string[]> = {
   errors: [],
   version: [],
-  model: ["errors"],
-  expr: ["model", "errors"],
-  platform: ["model", "errors"],
-  aws: ["model", "errors"],
-  state: ["model", "errors"],
-  logs: ["model", "errors"],
-  modules: ["model", "errors"],
-  document: ["model", "expr", "modules", "errors"],
-  engine: ["model", "expr", "modules", "document", "platform", "aws", "state", "logs", "errors", "version"],
-  cli: ["model", "expr", "modules", "document", "platform", "aws", "state", "logs", "engine", "errors", "version"],
-  main: ["cli", "errors", "version"],
+  // The durable-write and private-folder helpers: a leaf every layer may use (one way to write a file).
+  "safe-fs": [],
+  model: ["safe-fs", "errors"],
+  expr: ["safe-fs", "model", "errors"],
+  platform: ["safe-fs", "model", "errors"],
+  aws: ["safe-fs", "model", "errors"],
+  state: ["safe-fs", "model", "errors"],
+  logs: ["safe-fs", "model", "errors"],
+  modules: ["safe-fs", "model", "errors"],
+  document: ["safe-fs", "model", "expr", "modules", "errors"],
+  engine: ["safe-fs", "model", "expr", "modules", "document", "platform", "aws", "state", "logs", "errors", "version"],
+  cli: ["safe-fs", "model", "expr", "modules", "document", "platform", "aws", "state", "logs", "engine", "errors", "version"],
+  main: ["safe-fs", "cli", "errors", "version"],
 };
 
 function sourceFiles(dir: string): string[] {

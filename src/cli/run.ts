@@ -54,8 +54,10 @@ export default defineCommand({
       interrupt.abort(new Error(signal));
       killAllRunning("SIGTERM");
     };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    // SIGHUP (the terminal or SSH session closed) ends the run the same way: stop the step's
+    // process tree and write the record, rather than dying and leaving the step running.
+    const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+    for (const name of signals) process.on(name, onSignal);
     try {
       const deps = hostDeps({
         signal: interrupt.signal,
@@ -90,8 +92,7 @@ export default defineCommand({
       if (reboot !== undefined) return reboot.exitCode;
       return isSuccessful(summary.status) && summary.status !== "ignored" ? ExitCode.ok : ExitCode.failed;
     } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      for (const name of signals) process.off(name, onSignal);
     }
   },
 });

@@ -31,6 +31,11 @@ export interface ExecutionHooks {
   runNested(request: NestedRunRequest, parent: DocumentRun): Promise<{ record: ExecutionRecord; summary: RunSummary; reboot?: boolean }>;
   /** Finished steps are journaled here, and restored from it after a reboot. */
   journal: ExecutionJournal;
+  /**
+   * Ends the execution for a reason outside any step (a log or state file that cannot be written
+   * any more): the running step is stopped and no further step starts.
+   */
+  halt(reason: string): void;
 }
 
 export class DocumentRun {
@@ -74,6 +79,10 @@ export class DocumentRun {
       this.record.phases.push(phaseRecord);
       for (const [stepIndex, step] of (phase.steps as Record<string, unknown>[]).entries()) {
         if (!isRecord(step)) continue;
+        if (this.deps.signal.aborted) {
+          this.stopped = true; // interrupted or halted: no further step starts
+          break;
+        }
         const key = `${this.keyPrefix}/${phaseName}/${stepIndex}`;
         const restored = this.hooks.journal.finished(key);
         if (restored !== undefined) {
@@ -96,7 +105,7 @@ export class DocumentRun {
         }
         steps.set(stepKey(phaseName, String(step.name)), outcome.data);
         this.tally(outcome.record, outcome.executed, phaseName, phaseRecord);
-        this.hooks.journal.stepFinished({
+        this.journal(() => this.hooks.journal.stepFinished({
           key,
           executed: outcome.executed,
           record: outcome.record as unknown as Record<string, unknown>,
@@ -104,7 +113,7 @@ export class DocumentRun {
           chaining: this.chaining.slice(chainingBefore),
           phaseStartTime: phaseRecord.startTime,
           documentStartTime: this.record.startTime,
-        });
+        }));
         this.progress(docName, phaseName, outcome.record.name, outcome.record.status, performance.now() - started, outcome.record.failureMessage);
         this.hooks.save();
         if (outcome.reboot) {
@@ -130,6 +139,15 @@ export class DocumentRun {
     }
     this.record.status = rollUp(this.record.phases.map((p) => p.status));
     this.record.endTime = localTimestamp(this.deps.now());
+  }
+
+  /** A journal write; one that fails halts the execution rather than letting it go on unrecorded. */
+  private journal(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      this.hooks.halt((error as Error).message);
+    }
   }
 
   /** Set by the nested runner when a step of a nested document asked for the reboot. */
@@ -168,7 +186,8 @@ export class DocumentRun {
       workFile: (name) => this.folder.stepFile(`${this.folderPrefix}${phase}`, step, name),
       exec: (request) => {
         log.debug(`${usedBy}: running ${request.command} ${request.args.join(" ")}`);
-        return this.deps.exec({ cwd: this.deps.cwd, ...request, signal, onOutput: (_stream, text) => log.output(text) });
+        const key = this.currentKey;
+        return this.deps.exec({ cwd: this.deps.cwd, ...request, signal, onOutput: (_stream, text) => log.output(text), onSpawn: (pid) => this.journal(() => this.hooks.journal.processStarted(key, pid)) });
       },
       shell: this.deps.shell,
       s3: this.deps.s3,

@@ -9,6 +9,7 @@
  * document's steps hang below their ExecuteDocument step: `d0/build/3>d0/test/0`.
  */
 import { JournalWriter, type Journal, type RebootEntry, type StepEntry } from "../state/journal.ts";
+import { bootId, startTicks } from "../platform/process-identity.ts";
 
 /** Standalone reboots allowed per execution before the asking step fails (cli.md §10, inferred). */
 export const MAX_REBOOTS = 10;
@@ -62,6 +63,17 @@ export class ExecutionJournal {
 
   stepFinished(entry: Omit<StepEntry, "kind">): void {
     this.writer?.append({ kind: "step", ...entry });
+  }
+
+  /**
+   * A step's program started as the leader of process group `pid`: journaled, so that a run
+   * resuming after awstoe was killed can stop what the step left running before running it again.
+   */
+  processStarted(key: string, pid: number): void {
+    if (this.writer === undefined) return;
+    const boot = bootId();
+    const started = startTicks(pid);
+    this.writer.append({ kind: "process", key, pgid: pid, ...(boot === undefined ? {} : { boot }), ...(started === undefined ? {} : { started }), at: new Date().toISOString() });
   }
 
   /** Written and synced before the machine restarts or the reboot is handed over. */

@@ -4,6 +4,10 @@
  * final record and summary (cli.md §6–§7).
  */
 import { StateError, StepError } from "../errors.ts";
+import { ensurePrivateFolder, UntrustedFolderError } from "../safe-fs/private-folder.ts";
+import { identityOf as processIdentity, stillRunning, stopLeftoverGroup } from "../platform/process-identity.ts";
+import { RunLock, type LockHolder } from "../state/run-lock.ts";
+import { RunHalt } from "./halt.ts";
 import { LogFolder, type ChainingEntry } from "../logs/log-folder.ts";
 import { RecordWriter } from "../logs/record-writer.ts";
 import { RunLog } from "../logs/run-log.ts";
@@ -52,21 +56,48 @@ export interface RunResult {
 }
 
 export async function runExecution(request: RunRequest, deps: EngineDeps): Promise<RunResult> {
-  const started = deps.now();
-  const stateDirectory = request.stateDirectory;
-  // cli.md §6: a trigger left by an earlier run goes first, whatever happens next.
-  const cleared = stateDirectory === undefined ? undefined : await deps.reboot.clearTrigger(stateDirectory);
+  if (request.stateDirectory === undefined) return runLocked(request, deps, undefined);
+  // The state folder is where root keeps what it runs after a reboot: refuse one that anyone else
+  // could change before anything is read from it or run, then hold it for this run alone.
+  const stateDirectory = privateStateFolder(request.stateDirectory);
+  const lock = RunLock.acquire(stateDirectory, lockHolder(request), stillRunning);
+  try {
+    return await runLocked({ ...request, stateDirectory }, deps, stateDirectory);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirectory: string | undefined): Promise<RunResult> {
+  const started = outerDeps.now();
+  // One signal for the whole run: SIGINT/SIGTERM from outside, or a halt from inside (a log or
+  // state file that cannot be written any more) — both stop the running step and start no other.
+  const runSignal = new AbortController();
+  const forward = () => runSignal.abort(outerDeps.signal.reason);
+  outerDeps.signal.addEventListener("abort", forward, { once: true });
+  if (outerDeps.signal.aborted) forward();
+  const deps: EngineDeps = { ...outerDeps, signal: runSignal.signal };
+  let haltReason: string | undefined;
+  const halt = (reason: string) => {
+    if (haltReason !== undefined) return;
+    haltReason = reason;
+    runSignal.abort(new RunHalt(reason));
+  };
   const earlier = stateDirectory === undefined ? undefined : readJournal(stateDirectory);
+  // A trigger with no execution to resume is stale and goes at once; one that resumes an
+  // execution stays until this run has everything it needs (at boot the network may be slow).
+  let cleared = stateDirectory === undefined || earlier !== undefined ? undefined : await deps.reboot.clearTrigger(stateDirectory);
   if (earlier !== undefined && request.executionIdGiven === true && earlier.header.executionId !== request.executionId) {
     throw foreignState(earlier, `it belongs to execution ${earlier.header.executionId}, not ${request.executionId}`);
   }
-  const prepared = await prepareDocuments(request.documents, request.parameters, deps);
+  const prepared = await prepareDocuments(request.documents, request.parameters, deps, { patient: earlier !== undefined });
   const fingerprint = prepared.failures.length > 0 ? undefined : fingerprintOf({ documents: request.documents.map((d, i) => ({ ...d, text: prepared.ready[i]!.text })), parameters: request.parameters, phases: request.phases ?? [] });
   if (earlier !== undefined && fingerprint !== undefined && earlier.header.fingerprint !== fingerprint) {
     throw foreignState(earlier, "this run asks for something else: the documents, their text, the parameters or the phases differ");
   }
+  if (earlier !== undefined && stateDirectory !== undefined && prepared.failures.length === 0) cleared = await deps.reboot.clearTrigger(stateDirectory);
   const executionId = earlier?.header.executionId ?? request.executionId;
-  const folder = earlier === undefined ? LogFolder.create(request.logDirectory, executionId, started) : LogFolder.open(earlier.header.logFolder);
+  const folder = earlier === undefined ? LogFolder.create(request.logDirectory, executionId, started) : LogFolder.reopen(request.logDirectory, executionId, earlier.header.logFolder);
   const log = new RunLog({
     applicationLog: folder.file("application.log"),
     consoleLog: folder.file("console.log"),
@@ -74,21 +105,25 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
     palette: deps.palette,
     stderr: deps.terminal.stderr,
     stdout: deps.terminal.stdout,
+    onWriteFailure: (reason) => {
+      folder.releaseReserve(); // room for the final record
+      halt(`${reason} (log folder '${folder.path}')`);
+    },
   });
   const record: ExecutionRecord = { executionId, status: "running", startTime: earlier?.header.startTime ?? localTimestamp(started), endTime: "", failureMessage: "", documents: [] };
   const counters: Counters = { executed: 0, failed: 0, ignored: 0 };
   const chaining: ChainingEntry[] = [];
   let journal: ExecutionJournal | undefined;
+  const writer = new RecordWriter(folder, record, undefined, (error) => halt((error as Error).message));
   try {
     log.info(`awstoe ${VERSION} (opentoe): execution ${executionId} on ${deps.platform}, log folder ${folder.path}`);
     if (cleared !== undefined) log.info(cleared);
     if (earlier !== undefined) log.info(`resuming after ${earlier.reboots.length} reboot(s): ${earlier.steps.size} finished step(s) are restored, not run again`);
     const mirrorProblem = request.mirror ? await openMirror(request.mirror, log) : undefined;
     prepared.texts.forEach((loaded, i) => folder.saveDocument(i + 1, loaded.text));
-    const writer = new RecordWriter(folder, record);
     const save = () => writer.request();
     writer.flush();
-    const stateProblem = mirrorProblem !== undefined || prepared.failures.length > 0 ? undefined : startJournal();
+    const stateProblem = mirrorProblem !== undefined || prepared.failures.length > 0 ? undefined : (startJournal() ?? (earlier === undefined ? undefined : await stopLeftovers(earlier, log)));
     if (mirrorProblem !== undefined || stateProblem !== undefined) {
       record.status = "failed";
       record.failureMessage = (mirrorProblem ?? stateProblem)!;
@@ -96,14 +131,16 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
       reportInvalid(prepared, log, deps);
       record.status = "failed";
       record.failureMessage = invalidMessage(prepared);
+      if (earlier !== undefined) log.warn(`the execution being resumed keeps its state and boot trigger, so it is tried again at the next boot or when the same command runs again`);
     } else {
-      const hooks = nestedRunner(deps, log, folder, save, journal!);
+      const hooks = nestedRunner(deps, log, folder, save, journal!, halt);
       for (const [index, doc] of prepared.ready.entries()) {
+        if (deps.signal.aborted) break;
         const run = new DocumentRun(deps, log, folder, doc, newDocumentRecord(doc, deps), counters, hooks, [doc.identity], "", `d${index}`);
         record.documents.push(run.record);
         await run.run(request.phases);
         chaining.push(...run.chaining);
-        if (run.rebootRequest !== undefined) {
+        if (run.rebootRequest !== undefined && haltReason === undefined) {
           const handedOver = await stopForReboot(run.rebootRequest);
           if (handedOver !== undefined) return handedOver;
           break;
@@ -113,59 +150,115 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
       }
       if (record.status === "running") record.status = rollUp(record.documents.map((d) => d.status));
     }
+    if (haltReason !== undefined) {
+      failUnfinished(record, haltReason, localTimestamp(deps.now()));
+      record.status = "failed";
+      record.failureMessage = `the execution was stopped: ${haltReason}`;
+      log.error(record.failureMessage);
+    }
     if (request.mirror && mirrorProblem === undefined) await closeMirror(request.mirror, record, log);
     record.endTime = localTimestamp(deps.now());
     writer.flush();
     folder.saveChaining(chaining);
-    journal?.finish();
+    // A halted run keeps its journal: the same command resumes it once the disk has room again.
+    if (haltReason === undefined) journal?.finish();
+    else journal?.suspend();
     log.info(`execution ${executionId} finished: ${record.status}`);
     const logUrl = request.logUpload ? await uploadLogs(folder.path, request.logUpload, deps, log) : folder.path;
     const summary = summaryOf(record, counters, logUrl);
     log.summary(`${JSON.stringify(summary, null, 4)}\n`);
     return { record, summary, logFolder: folder.path };
+  } finally {
+    outerDeps.signal.removeEventListener("abort", forward);
+    log.close();
+    folder.close();
+  }
 
-    /** Journals the execution (fresh or resumed); returns why it cannot be, if so. */
-    function startJournal(): string | undefined {
-      try {
-        if (earlier !== undefined) journal = ExecutionJournal.resumed(earlier);
-        else if (stateDirectory === undefined) journal = ExecutionJournal.fresh(undefined);
-        else journal = ExecutionJournal.fresh(JournalWriter.create(stateDirectory, { executionId, fingerprint: fingerprint!, documents: request.documents.map((d) => d.source), logFolder: folder.path, startTime: record.startTime }));
-        return undefined;
-      } catch (error) {
-        const message = `${(error as Error).message}; nothing ran`;
+  /** Journals the execution (fresh or resumed); returns why it cannot be, if so. */
+  function startJournal(): string | undefined {
+    try {
+      if (earlier !== undefined) journal = ExecutionJournal.resumed(earlier);
+      else if (stateDirectory === undefined) journal = ExecutionJournal.fresh(undefined);
+      else journal = ExecutionJournal.fresh(JournalWriter.create(stateDirectory, { executionId, fingerprint: fingerprint!, documents: request.documents.map((d) => d.source), logFolder: folder.path, startTime: record.startTime }));
+      return undefined;
+    } catch (error) {
+      const message = `${(error as Error).message}; nothing ran`;
+      log.error(message);
+      return message;
+    }
+  }
+
+  /**
+   * The journal's reboot line goes to disk first, then the record; then the port restarts the
+   * machine or hands the reboot over (exit 194/3010). A machine that cannot be restarted fails
+   * the execution here instead.
+   */
+  async function stopForReboot(reboot: RebootRequest): Promise<RunResult | undefined> {
+    try {
+      journal!.rebootRequested(reboot, new Date().toISOString());
+    } catch (error) {
+      record.status = "failed";
+      record.failureMessage = `step '${reboot.step}' asked for a reboot, and the execution cannot be saved for it: ${(error as Error).message}`;
+      failUnfinished(record, record.failureMessage, localTimestamp(deps.now()));
+      log.error(record.failureMessage);
+      return undefined;
+    }
+    writer.flush();
+    folder.saveChaining(chaining);
+    const count = journal!.rebootCount;
+    let message: string;
+    try {
+      message = await deps.reboot.reboot(executionId, stateDirectory!);
+    } catch (error) {
+      record.status = "failed";
+      record.failureMessage = `step '${reboot.step}' asked for a reboot, and the machine cannot be restarted: ${(error as Error).message}`;
+      failUnfinished(record, record.failureMessage, localTimestamp(deps.now()));
+      log.error(record.failureMessage);
+      return undefined;
+    }
+    log.warn(`reboot ${count} of at most ${MAX_REBOOTS}: ${message}`);
+    if (request.mirror) await request.mirror.target.close();
+    journal!.suspend();
+    return { record, summary: summaryOf(record, counters, folder.path), logFolder: folder.path, reboot: { exitCode: deps.reboot.exitCode } };
+  }
+}
+
+/** The state folder, made private or refused (nothing has run yet). */
+function privateStateFolder(path: string): string {
+  try {
+    return ensurePrivateFolder(path);
+  } catch (error) {
+    const why = error instanceof UntrustedFolderError ? error.message : (error as Error).message;
+    throw new StateError(`refusing the state folder '${path}': ${why}; nothing ran`, {
+      hint: "awstoe keeps what it runs after a reboot there, so only root (or the user running awstoe) may be able to change it or any folder above it; pass --state-directory with a folder such as /var/lib/awstoe",
+    });
+  }
+}
+
+function lockHolder(request: RunRequest): LockHolder {
+  const me = processIdentity(process.pid);
+  return { ...me, since: new Date().toISOString(), executionId: request.executionId, command: `awstoe run --documents ${request.documents.map((d) => d.source).join(",")}` };
+}
+
+/**
+ * awstoe was killed while a step ran (kill -9, a closed terminal): what that step started may still
+ * run. It is stopped before anything runs again, so the step never runs twice at once. Returns why
+ * the run cannot go on, if so.
+ */
+async function stopLeftovers(earlier: Journal, log: RunLog): Promise<string | undefined> {
+  for (const [key, entries] of earlier.processes) {
+    for (const entry of entries) {
+      const result = await stopLeftoverGroup(entry);
+      if (result === "stopped") log.warn(`stopped process group ${entry.pgid} that step ${key} had started before awstoe was killed`);
+      if (result === "still-running") {
+        const message = `process group ${entry.pgid}, started by step ${key} before awstoe was killed, is still running after SIGKILL; nothing ran`;
         log.error(message);
         return message;
       }
+      if (result === "unknown") log.warn(`cannot tell whether process group ${entry.pgid} of step ${key} still runs on this platform; the step runs again`);
     }
-
-    /**
-     * The journal's reboot line goes to disk first, then the record; then the port restarts the
-     * machine or hands the reboot over (exit 194/3010). A machine that cannot be restarted fails
-     * the execution here instead.
-     */
-    async function stopForReboot(reboot: RebootRequest): Promise<RunResult | undefined> {
-      journal!.rebootRequested(reboot, new Date().toISOString());
-      writer.flush();
-      folder.saveChaining(chaining);
-      const count = journal!.rebootCount;
-      let message: string;
-      try {
-        message = await deps.reboot.reboot(executionId, stateDirectory!);
-      } catch (error) {
-        record.status = "failed";
-        record.failureMessage = `step '${reboot.step}' asked for a reboot, and the machine cannot be restarted: ${(error as Error).message}`;
-        failUnfinished(record, record.failureMessage, localTimestamp(deps.now()));
-        log.error(record.failureMessage);
-        return undefined;
-      }
-      log.warn(`reboot ${count} of at most ${MAX_REBOOTS}: ${message}`);
-      if (request.mirror) await request.mirror.target.close();
-      journal!.suspend();
-      return { record, summary: summaryOf(record, counters, folder.path), logFolder: folder.path, reboot: { exitCode: deps.reboot.exitCode } };
-    }
-  } finally {
-    log.close();
   }
+  return undefined;
 }
 
 /** The document and phase the reboot stopped in end failed, with the execution's reason. */
@@ -271,10 +364,11 @@ function invalidMessage(prepared: Prepared): string {
 }
 
 /** ExecuteDocument: a child execution in the same log folder, after depth and cycle checks. */
-function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: () => void, journal: ExecutionJournal): ExecutionHooks {
+function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: () => void, journal: ExecutionJournal, halt: (reason: string) => void): ExecutionHooks {
   const hooks: ExecutionHooks = {
     save,
     journal,
+    halt,
     async runNested(request: NestedRunRequest, parent: DocumentRun) {
       if (parent.ancestors.length > MAX_NESTED_LEVELS) throw new StepError(`maximum document nesting depth (${MAX_NESTED_LEVELS}) exceeded`);
       const identity = identityOf(request.document, deps.cwd);

@@ -3,6 +3,7 @@
  * loop expansion, attempts under the time limit, and the outcome as a record plus what chaining
  * may read. Step failures are data here; nothing but bugs escapes as an exception.
  */
+import { isHalt } from "./halt.ts";
 import { isRecord } from "../document/check-schema.ts";
 import { evaluateCondition, normalizeIf } from "../expr/condition.ts";
 import { expandLoop } from "../expr/loop.ts";
@@ -148,7 +149,7 @@ async function runAttempt(
   usedBy: string,
 ): Promise<Attempt> {
   const controller = new AbortController();
-  const stopOnInterrupt = () => controller.abort(new Error("interrupted"));
+  const stopOnInterrupt = () => controller.abort(isHalt(run.deps.signal.reason) ? run.deps.signal.reason : new Error("interrupted"));
   run.deps.signal.addEventListener("abort", stopOnInterrupt, { once: true });
   if (run.deps.signal.aborted) stopOnInterrupt();
   const timer = timeoutSeconds === -1 ? undefined : setTimeout(() => controller.abort(new Error("timeout")), timeoutSeconds * 1000);
@@ -218,6 +219,7 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 function stoppedMessage(signal: AbortSignal, timeoutSeconds: number, looping: boolean, index: number): string {
+  if (isHalt(signal.reason)) return `stopped: ${signal.reason.message}`;
   const reason = signal.reason instanceof Error ? signal.reason.message : "";
   if (reason === "timeout") {
     return looping

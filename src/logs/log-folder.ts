@@ -1,13 +1,22 @@
 /**
- * @module logs/log-folder: the run's log folder `TOE_<UTC time>_UTC-0_<executionId>` (cli.md §7)
- * and the files in it that are written whole: document copies, detailedoutput.json, chaining.json.
+ * @module logs/log-folder: the run's log folder `TOE_<UTC time>_UTC-0_<executionId>` (docs: the
+ * log folder) and the files in it that are written whole: document copies, detailedoutput.json,
+ * chaining.json.
+ *
+ * The folder holds parameter values and step output, so it is private: the folder 0700, every file
+ * 0600, written through safe-fs's durable write. It is made new (never an existing folder or a
+ * link someone placed at its name) and, on resume, found again from the log directory and the
+ * execution id — never at a path taken from the state file alone.
+ *
+ * A small reserve file keeps room for the last record: when a step's output fills the disk, the
+ * reserve is given up so the final detailedoutput.json can still be written.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { chmodSync, lstatSync, mkdirSync, rmSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { LogDirectoryError } from "../errors.ts";
 import type { ExecutionRecord } from "../model/record.ts";
 import { folderTimestamp } from "../model/time.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { PRIVATE_FOLDER_MODE, writeFileDurably } from "../safe-fs/durable.ts";
 
 export interface ChainingEntry {
   expression: string;
@@ -15,46 +24,88 @@ export interface ChainingEntry {
   resolved: boolean;
 }
 
+/** Bytes set aside for the final record (a record of thousands of steps fits). */
+export const RESERVE_BYTES = 512 * 1024;
+const RESERVE_FILE = ".opentoe-space-reserve";
+
 export class LogFolder {
   private readonly folders = new Set<string>();
+  private reserved = false;
 
   private constructor(readonly path: string) {}
 
   /** Creates `<logDirectory>/TOE_…` (and the log directory itself when missing). */
   static create(logDirectory: string, executionId: string, started: Date): LogFolder {
-    const path = resolve(logDirectory, `TOE_${folderTimestamp(started)}_UTC-0_${executionId}`);
+    const path = LogFolder.pathFor(logDirectory, executionId, folderTimestamp(started));
     try {
-      mkdirSync(path, { recursive: true });
+      mkdirSync(dirname(path), { recursive: true });
+      mkdirSync(path, { mode: PRIVATE_FOLDER_MODE });
     } catch (error) {
-      throw new LogDirectoryError(`cannot create the log folder '${path}': ${(error as Error).message}`, {
-        hint: "choose a writable folder with --log-directory",
+      const taken = (error as NodeJS.ErrnoException).code === "EEXIST";
+      throw new LogDirectoryError(`cannot create the log folder '${path}': ${taken ? "something already has that name" : (error as Error).message}`, {
+        hint: taken ? "run again (the folder name has the time in seconds) or pass another --execution-id" : "choose a writable folder with --log-directory",
       });
     }
-    return new LogFolder(path);
+    const folder = new LogFolder(LogFolder.checked(path));
+    folder.reserve();
+    return folder;
   }
 
-  /** The folder of an execution resumed after a reboot: its files are appended to, not replaced. */
-  static open(path: string): LogFolder {
-    try {
-      mkdirSync(path, { recursive: true });
-    } catch (error) {
-      throw new LogDirectoryError(`cannot reopen the log folder '${path}' of the execution being resumed: ${(error as Error).message}`);
+  /**
+   * The folder of an execution being resumed: `<logDirectory>/<name>`, where the name recorded in
+   * the state file must be this execution's (`TOE_…_UTC-0_<executionId>`) and the folder a real
+   * folder of ours. Its files are appended to, not replaced.
+   */
+  static reopen(logDirectory: string, executionId: string, recorded: string): LogFolder {
+    const name = basename(recorded);
+    const stamp = /^TOE_(\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d)_UTC-0_/.exec(name)?.[1];
+    const expected = stamp === undefined ? undefined : LogFolder.pathFor(logDirectory, executionId, stamp);
+    if (expected === undefined || expected !== resolve(recorded)) {
+      throw new LogDirectoryError(`the state file names the log folder '${recorded}', which is not the folder of execution ${executionId} in the log directory '${resolve(logDirectory)}'`, {
+        hint: "resume with the same --log-directory as the run that started the execution, or delete the state file to start again",
+      });
     }
-    return new LogFolder(path);
+    try {
+      mkdirSync(expected, { mode: PRIVATE_FOLDER_MODE });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw new LogDirectoryError(`cannot reopen the log folder '${expected}' of the execution being resumed: ${(error as Error).message}`);
+      }
+    }
+    const folder = new LogFolder(LogFolder.checked(expected));
+    folder.reserve();
+    return folder;
   }
 
-  /** `document.yaml` for the first document, `document_<n>.yaml` for the n-th (README Q6). */
+  private static pathFor(logDirectory: string, executionId: string, stamp: string): string {
+    return resolve(logDirectory, `TOE_${stamp}_UTC-0_${executionId}`);
+  }
+
+  /** A real folder of the running user (not a link planted at its name); narrowed to 0700. */
+  private static checked(path: string): string {
+    const stats = lstatSync(path);
+    const uid = process.geteuid?.();
+    if (!stats.isDirectory() || (uid !== undefined && stats.uid !== uid)) {
+      throw new LogDirectoryError(`the log folder '${path}' is ${stats.isSymbolicLink() ? "a symbolic link" : !stats.isDirectory() ? "not a folder" : "owned by another user"}; awstoe writes its logs only into a folder it made`, {
+        hint: "remove it, or choose another --log-directory",
+      });
+    }
+    if (process.platform !== "win32" && (stats.mode & 0o077) !== 0) chmodSync(path, PRIVATE_FOLDER_MODE);
+    return path;
+  }
+
+  /** `document.yaml` for the first document, `document_<n>.yaml` for the n-th. */
   saveDocument(position: number, text: string): void {
     this.write(position === 1 ? "document.yaml" : `document_${position}.yaml`, text);
   }
 
   /** Rewritten after every step (atomically), so a crash or reboot leaves a truthful record. */
   saveRecord(record: ExecutionRecord): void {
-    this.writeAtomic("detailedoutput.json", `${JSON.stringify(record, null, 4)}\n`);
+    this.write("detailedoutput.json", `${JSON.stringify(record, null, 4)}\n`);
   }
 
   saveChaining(entries: readonly ChainingEntry[]): void {
-    this.writeAtomic("chaining.json", `${JSON.stringify({ references: entries }, null, 4)}\n`);
+    this.write("chaining.json", `${JSON.stringify({ references: entries }, null, 4)}\n`);
   }
 
   /**
@@ -64,7 +115,7 @@ export class LogFolder {
   stepFile(phase: string, step: string, name: string): string {
     const folder = join(this.path, "steps", safeName(phase));
     if (!this.folders.has(folder)) {
-      mkdirSync(folder, { recursive: true });
+      mkdirSync(folder, { recursive: true, mode: PRIVATE_FOLDER_MODE });
       this.folders.add(folder);
     }
     return join(folder, `${safeName(step)}.${name}`);
@@ -74,21 +125,50 @@ export class LogFolder {
     return join(this.path, name);
   }
 
-  private write(name: string, text: string): void {
+  /** Gives the reserve back to the file system (a full disk), so the final record fits. */
+  releaseReserve(): void {
+    if (!this.reserved) return;
+    this.reserved = false;
+    rmSync(join(this.path, RESERVE_FILE), { force: true });
+  }
+
+  /** The run is over: the reserve goes. */
+  close(): void {
+    this.releaseReserve();
+  }
+
+  private reserve(): void {
     try {
-      writeFileSync(join(this.path, name), text);
-    } catch (error) {
-      throw new LogDirectoryError(`cannot write ${name} in '${this.path}': ${(error as Error).message}`);
+      writeFileDurably(join(this.path, RESERVE_FILE), Buffer.alloc(RESERVE_BYTES), { flush: false });
+      this.reserved = true;
+    } catch {
+      // Too little space even for the reserve: the run goes on, and a full disk is reported when it comes.
     }
   }
 
-  private writeAtomic(name: string, text: string): void {
+  /** One whole file; on a full disk the reserve is given up once and the write tried again. */
+  private write(name: string, text: string): void {
+    const path = join(this.path, name);
     try {
-      writeFileAtomic(join(this.path, name), text);
+      writeFileDurably(path, text);
     } catch (error) {
-      throw new LogDirectoryError(`cannot write ${name} in '${this.path}': ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code === "ENOSPC" && this.reserved) {
+        this.releaseReserve();
+        return this.write(name, text);
+      }
+      throw new LogDirectoryError(`cannot write ${name} in '${this.path}': ${describeWriteError(error)}`, { hint: "free space or choose another --log-directory" });
     }
   }
+}
+
+/** A write failure in the words a person needs (the codes that mean "the disk", first). */
+export function describeWriteError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === "ENOSPC") return "no space left on the device";
+  if (code === "EDQUOT") return "the disk quota is used up";
+  if (code === "EROFS") return "the file system is read-only";
+  if (code === "EIO") return "an input/output error of the device";
+  return (error as Error)?.message ?? String(error);
 }
 
 /** Phase and step names are free text; keep folder names portable. */

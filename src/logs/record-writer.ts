@@ -21,17 +21,29 @@ export class RecordWriter {
     private readonly folder: LogFolder,
     private readonly record: ExecutionRecord,
     private readonly clock: () => number = () => performance.now(),
+    /** A write that failed on the timer (nobody to throw to): told here instead. */
+    private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
   /** The record changed: write now, or soon if a write just happened. */
   request(): void {
     const since = this.clock() - this.lastWrite;
     if (since >= MIN_INTERVAL_MS) {
-      this.flush();
+      try {
+        this.flush();
+      } catch (error) {
+        this.onError(error);
+      }
       return;
     }
     if (this.timer !== undefined) return;
-    this.timer = setTimeout(() => this.flush(), MIN_INTERVAL_MS - since);
+    this.timer = setTimeout(() => {
+      try {
+        this.flush();
+      } catch (error) {
+        this.onError(error);
+      }
+    }, MIN_INTERVAL_MS - since);
     // A pending rewrite must not keep the process alive; the end of the run flushes anyway.
     (this.timer as { unref?: () => void }).unref?.();
   }

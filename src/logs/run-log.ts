@@ -5,9 +5,14 @@
  * - console.log: everything shown on the terminal, including child output, byte for byte.
  * - the terminal: progress lines, child output, warnings and errors on stderr (stdout carries
  *   only the final JSON summary); with --trace the application.log messages too.
- * Files are written synchronously so their order matches what happened, even on a crash.
+ * Files are written synchronously so their order matches what happened, even on a crash. Both are
+ * private (0600) and opened without following links. A file that cannot be written (a full disk)
+ * is not written again; the run is told once through `onWriteFailure`, and ends the step and the
+ * run with that reason instead of crashing.
  */
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, openSync } from "node:fs";
+import { PRIVATE_FILE_MODE, writeAll } from "../safe-fs/durable.ts";
+import { describeWriteError } from "./log-folder.ts";
 import type { Palette } from "./terminal.ts";
 
 export type Level = "DEBUG" | "INFO" | "WARN" | "ERROR";
@@ -20,19 +25,24 @@ export interface RunLogOptions {
   /** Terminal sinks (process.stderr/stdout); injectable for tests. */
   stderr?: (text: string) => void;
   stdout?: (text: string) => void;
+  /** Told once, with a sentence, when a log file cannot be written any more. */
+  onWriteFailure?: (reason: string) => void;
 }
 
+const APPEND_PRIVATE = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0);
+
 export class RunLog {
-  private readonly app: number;
-  private readonly console: number;
+  private app: number | undefined;
+  private console: number | undefined;
+  private failed = false;
   private closed = false;
   private readonly toStderr: (text: string) => void;
   private readonly toStdout: (text: string) => void;
   private mirror: ((text: string) => void) | undefined;
 
   constructor(private readonly options: RunLogOptions) {
-    this.app = openSync(options.applicationLog, "a");
-    this.console = openSync(options.consoleLog, "a");
+    this.app = openSync(options.applicationLog, APPEND_PRIVATE, PRIVATE_FILE_MODE);
+    this.console = openSync(options.consoleLog, APPEND_PRIVATE, PRIVATE_FILE_MODE);
     this.toStderr = options.stderr ?? ((text) => process.stderr.write(text));
     this.toStdout = options.stdout ?? ((text) => process.stdout.write(text));
   }
@@ -69,7 +79,7 @@ export class RunLog {
   summary(text: string): void {
     if (this.closed) return;
     this.toStdout(text);
-    writeSync(this.console, text);
+    this.console = this.append(this.console, text, "console.log");
   }
 
   /** Also hands every console.log text to `copy` (a CloudWatch stream); undefined stops it. */
@@ -80,8 +90,8 @@ export class RunLog {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.app);
-    closeSync(this.console);
+    if (this.app !== undefined) closeSync(this.app);
+    if (this.console !== undefined) closeSync(this.console);
   }
 
   private message(level: Level, message: string): void {
@@ -96,12 +106,34 @@ export class RunLog {
   private toTerminal(coloured: string, plain: string): void {
     if (this.closed) return;
     this.toStderr(coloured);
-    writeSync(this.console, plain);
+    this.console = this.append(this.console, plain, "console.log");
     this.mirror?.(plain);
   }
 
   private appLine(level: Level, message: string): void {
     if (this.closed) return;
-    writeSync(this.app, `${new Date().toISOString()} ${level} ${message.replace(/\n/g, "\n    ")}\n`);
+    this.app = this.append(this.app, `${new Date().toISOString()} ${level} ${message.replace(/\n/g, "\n    ")}\n`, "application.log");
+  }
+
+  /** Appends to one log file; returns the descriptor, or undefined once the file has failed. */
+  private append(fd: number | undefined, text: string, name: string): number | undefined {
+    if (fd === undefined) return undefined;
+    try {
+      writeAll(fd, Buffer.from(text, "utf8"));
+      return fd;
+    } catch (error) {
+      try {
+        closeSync(fd);
+      } catch {
+        // the write's failure is what matters
+      }
+      const reason = `cannot write ${name}: ${describeWriteError(error)}`;
+      this.toStderr(`error: ${reason}\n`);
+      if (!this.failed) {
+        this.failed = true;
+        this.options.onWriteFailure?.(reason);
+      }
+      return undefined;
+    }
   }
 }

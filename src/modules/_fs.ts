@@ -4,9 +4,9 @@
  * list operations that stop at the first failure and say what was already done, atomic writes,
  * text encodings, and errors worded for people (paths as the user wrote them).
  */
-import { closeSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeSync, readdirSync, type Dirent, type Stats } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { basename, dirname, isAbsolute, join, parse, resolve } from "node:path";
+import { lstatSync, readdirSync, type Dirent, type Stats } from "node:fs";
+import { isAbsolute, parse, resolve } from "node:path";
+import { writeFileDurably } from "../safe-fs/durable.ts";
 import { StepError } from "../errors.ts";
 import type { ModuleContext } from "./_define.ts";
 
@@ -91,36 +91,12 @@ export async function forEachOperation<T>(items: readonly T[], label: (item: T) 
 
 /**
  * Replaces `path` with `bytes` so that a crash, a kill or a full disk leaves the old content or the
- * new, never a mix: write a temporary file beside it, flush it to disk, rename it over the target.
+ * new, never a mix, and never a write through a link planted at a guessable name: the durable
+ * write of safe-fs. `mode` is filtered by the umask, as for any new file (modules set exact
+ * permissions afterwards when the document asks for them).
  */
-export function writeAtomically(path: string, bytes: Uint8Array, mode?: number): void {
-  // A random name opened exclusively ("wx"): a symlink planted at a guessable name in a shared
-  // folder such as /tmp must never redirect root's write.
-  let temporary = "";
-  let fd = -1;
-  for (let tries = 0; fd < 0; tries++) {
-    temporary = join(dirname(path), `.${basename(path)}.opentoe-${randomBytes(8).toString("hex")}.tmp`);
-    try {
-      fd = openSync(temporary, "wx", mode);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || tries > 5) throw error;
-    }
-  }
-  try {
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(temporary, path);
-  } catch (error) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+export function writeAtomically(path: string, bytes: Uint8Array, mode = 0o666): void {
+  writeFileDurably(path, bytes, { mode: mode & ~process.umask() });
 }
 
 // --- encodings ---

@@ -1,7 +1,7 @@
 /** @module modules/create-symlink: CreateSymlink — make symbolic links (Linux, macOS). */
 import { Type } from "@sinclair/typebox";
 import { lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, type Stats } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createBeside } from "../safe-fs/durable.ts";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import { StepError } from "../errors.ts";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
@@ -168,15 +168,11 @@ function currentTarget(link: string): string {
  * than reuse a name someone planted.
  */
 function replaceLink(link: string, target: string, written: string): void {
-  let temporary = "";
-  for (let tries = 0; ; tries++) {
-    temporary = join(dirname(link), `.${basename(link)}.opentoe-${randomBytes(8).toString("hex")}.tmp`);
-    try {
-      symlinkSync(target, temporary);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || tries > 5) throw fsFailure(error, written);
-    }
+  let temporary: string;
+  try {
+    temporary = createBeside(link, (name) => symlinkSync(target, name)).path;
+  } catch (error) {
+    throw fsFailure(error, written);
   }
   try {
     renameSync(temporary, link);

@@ -9,8 +9,9 @@
  * launchd plists can be moved with AWSTOE_SYSTEMD_UNIT_DIR / AWSTOE_LAUNCHD_DIR (for tests and
  * unusual layouts), so tests never touch the real boot configuration.
  */
-import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { writeFileDurably } from "../safe-fs/durable.ts";
+import { checkTrustedFile, ensurePrivateFolder, UntrustedFolderError } from "../safe-fs/private-folder.ts";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { StateError, StepError, UsageError } from "../errors.ts";
 import type { PlatformName } from "../modules/_define.ts";
@@ -104,6 +105,7 @@ export async function installBootTrigger(kind: TriggerKind, executionId: string,
   const scriptPath = join(folder, kind === "schtasks" ? "resume.cmd" : "resume.sh");
   const scriptText = kind === "schtasks" ? cmdResumeScript(executionId, command) : shResumeScript(executionId, command);
   const plan = planTrigger(kind, executionId, scriptPath, t);
+  refuseReplaceable(folder, command, t);
 
   await removeBootTrigger(folder, t);
   writeWithCause(scriptPath, scriptText, 0o600, "write the resume script");
@@ -136,6 +138,23 @@ export async function removeBootTrigger(stateDirectory: string, t: TriggerEnv): 
   const existed = await unregister(record, t);
   forgetFiles(folder, record);
   return `removed the boot trigger of execution ${record.executionId}: ${describe(record)}${existed ? "" : " (it was already gone)"}`;
+}
+
+/**
+ * What runs as root at boot — the resume script in the state folder and the awstoe program it
+ * starts — must be out of other users' reach: a private state folder, and a program that only
+ * root (or the running user) can replace, in folders only they can change.
+ */
+function refuseReplaceable(stateFolder: string, command: ResumeCommand, t: TriggerEnv): void {
+  if (t.platform === "windows" || process.platform === "win32") return; // ACLs: not described by these rules
+  const uid = t.uid ?? process.geteuid?.() ?? 0;
+  try {
+    ensurePrivateFolder(stateFolder, { uid });
+    checkTrustedFile(command.executable, uid);
+  } catch (error) {
+    const why = error instanceof UntrustedFolderError ? error.message : reason(error);
+    throw new StepError(`cannot register a boot trigger that resumes the execution: ${why}; keep the awstoe program and --state-directory in folders that only root can change (for example /usr/local/bin and /var/lib/awstoe)`);
+  }
 }
 
 function planTrigger(kind: TriggerKind, executionId: string, script: string, t: TriggerEnv): TriggerPlan {
@@ -578,7 +597,7 @@ export function failure(purpose: string, command: string, result: ExecResult): S
 function writeWithCause(path: string, text: string, mode: number, purpose: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true });
-    writeDurably(path, text, mode);
+    writeFileDurably(path, text, { mode });
   } catch (error) {
     throw new StepError(`cannot ${purpose} ${path}: ${reason(error)}.`);
   }
@@ -589,51 +608,6 @@ function removeWithCause(path: string, purpose: string): void {
     rmSync(path, { force: true });
   } catch (error) {
     throw new StepError(`cannot ${purpose} ${path}: ${reason(error)}.`);
-  }
-}
-
-/**
- * Replaces `path` so that it survives a power cut or a reboot right after: a random temporary
- * name opened exclusively (a planted symlink must not redirect root's write), fsync, rename,
- * fsync of the folder so the rename itself is on disk.
- */
-export function writeDurably(path: string, text: string, mode: number): void {
-  let temporary = "";
-  let fd = -1;
-  for (let tries = 0; fd < 0; tries++) {
-    temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-    try {
-      fd = openSync(temporary, "wx", mode);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || tries > 5) throw error;
-    }
-  }
-  try {
-    const bytes = Buffer.from(text, "utf8");
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(temporary, path);
-  } catch (error) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(temporary, { force: true });
-    throw error;
-  }
-  fsyncDirectory(dirname(path));
-}
-
-function fsyncDirectory(dir: string): void {
-  if (process.platform === "win32") return; // folders cannot be opened for fsync there; NTFS journals renames
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } catch (error) {
-    // Some filesystems (network, FUSE) do not support fsync on a folder; the file itself is synced.
-    if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -12,9 +12,11 @@
  * not check out is a StateError — never a silent fresh start that would repeat finished steps.
  */
 import { createHash } from "node:crypto";
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, rmdirSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, rmSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { StateError } from "../errors.ts";
+import { appendWhole, writeFileDurably } from "../safe-fs/durable.ts";
+import { ensurePrivateFolder } from "../safe-fs/private-folder.ts";
 
 export const STATE_FILE = "opentoe-execution.state";
 const FORMAT = "opentoe-state";
@@ -54,13 +56,31 @@ export interface RebootEntry {
   at: string;
 }
 
-export type StateEntry = StepEntry | RebootEntry;
+/**
+ * A step's program started: its process group, so that a run resuming after awstoe itself was
+ * killed (kill -9, SIGHUP of a terminal) can stop what that step left running before the step
+ * runs again. `boot` and `started` tell the same process from a later one with a reused id.
+ */
+export interface ProcessEntry {
+  kind: "process";
+  key: string;
+  pgid: number;
+  /** The kernel's boot id when it started (undefined where it cannot be read). */
+  boot?: string;
+  /** Start time of the group leader in clock ticks since boot (Linux /proc), if known. */
+  started?: number;
+  at: string;
+}
+
+export type StateEntry = StepEntry | RebootEntry | ProcessEntry;
 
 export interface Journal {
   path: string;
   header: StateHeader;
   steps: Map<string, StepEntry>;
   reboots: RebootEntry[];
+  /** Process groups started by steps, last first per key; those of finished steps are dropped. */
+  processes: Map<string, ProcessEntry[]>;
   /** Bytes of whole, checked lines; anything after them is a torn tail to cut off. */
   validLength: number;
   /** Set when a torn last line was dropped. */
@@ -80,7 +100,7 @@ export function readJournal(directory: string): Journal | undefined {
   }
   const lines = text.split("\n");
   const complete = lines.slice(0, -1); // the part after the last newline is never a whole line
-  const journal: Journal = { path, header: undefined as unknown as StateHeader, steps: new Map(), reboots: [], validLength: 0, tornTail: lines.at(-1) !== "" };
+  const journal: Journal = { path, header: undefined as unknown as StateHeader, steps: new Map(), reboots: [], processes: new Map(), validLength: 0, tornTail: lines.at(-1) !== "" };
   for (const [index, line] of complete.entries()) {
     const value = decodeLine(line);
     const last = index === complete.length - 1 && journal.tornTail === false;
@@ -108,49 +128,59 @@ export class JournalWriter {
   private constructor(
     readonly path: string,
     private fd: number | undefined,
+    /** Bytes in the file: an append that fails half-way is cut back to this. */
+    private size: number,
   ) {}
 
-  /** A new journal holding only the header, put in place whole (temp file, fsync, rename). */
+  /**
+   * A new journal holding only the header, put in place whole (safe-fs durable write), in a
+   * private state folder (made, or checked, here too: the engine refuses an unsafe one earlier).
+   */
   static create(directory: string, header: Omit<StateHeader, "format" | "version">): JournalWriter {
     const path = join(directory, STATE_FILE);
     try {
-      mkdirSync(directory, { recursive: true });
-      const temporary = `${path}.${process.pid}.tmp`;
-      const fd = openSync(temporary, "w");
-      try {
-        writeSync(fd, encodeLine({ format: FORMAT, version: VERSION, ...header }));
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(temporary, path);
-      syncFolder(directory);
-      return new JournalWriter(path, openSync(path, "a"));
+      ensurePrivateFolder(directory);
+      writeFileDurably(path, encodeLine({ format: FORMAT, version: VERSION, ...header }));
+      return JournalWriter.openForAppend(path);
     } catch (error) {
-      throw new StateError(`cannot keep resume state in '${directory}': ${(error as Error).message}`, { hint: "choose a writable folder that survives reboots with --state-directory" });
+      throw new StateError(`cannot keep resume state in '${directory}': ${describe(error)}`, { hint: "choose a writable folder that survives reboots with --state-directory" });
     }
   }
 
   /** Reopens a journal to go on after a reboot or crash, cutting off a torn last line first. */
   static resume(journal: Journal): JournalWriter {
     try {
-      const fd = openSync(journal.path, "r+");
+      const writer = JournalWriter.openForAppend(journal.path);
       if (journal.tornTail) {
-        ftruncateSync(fd, journal.validLength);
-        fsyncSync(fd);
+        ftruncateSync(writer.fd!, journal.validLength);
+        fsyncSync(writer.fd!);
+        writer.size = journal.validLength;
       }
-      closeSync(fd);
-      return new JournalWriter(journal.path, openSync(journal.path, "a"));
+      return writer;
     } catch (error) {
-      throw unusable(journal.path, `it cannot be written (${(error as Error).message})`);
+      throw unusable(journal.path, `it cannot be written (${describe(error)})`);
     }
   }
 
-  /** One line in one write() call; `durable` also waits until it is on disk. */
+  /** O_NOFOLLOW: the journal is a plain file of ours, never something a link points at. */
+  private static openForAppend(path: string): JournalWriter {
+    const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0));
+    return new JournalWriter(path, fd, fstatSync(fd).size);
+  }
+
+  /**
+   * One line, all or nothing: a line that cannot be written whole (a full disk) is cut off again
+   * and the error thrown as a StateError, so the journal never holds a glued or torn line that
+   * would make every later resume fail. `durable` also waits until it is on disk.
+   */
   append(entry: StateEntry, durable = false): void {
     if (this.fd === undefined) return;
-    writeSync(this.fd, encodeLine(entry));
-    if (durable) fsyncSync(this.fd);
+    try {
+      this.size = appendWhole(this.fd, Buffer.from(encodeLine(entry), "utf8"), this.size);
+      if (durable) fsyncSync(this.fd);
+    } catch (error) {
+      throw new StateError(`cannot record the progress of the execution in '${this.path}': ${describe(error)}`, { hint: "free space on that file system (or choose another --state-directory) and run the same command again; finished steps are kept" });
+    }
   }
 
   /** The execution is over: the journal goes, and its folder too when nothing else is in it. */
@@ -168,6 +198,14 @@ export class JournalWriter {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+function describe(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === "ENOSPC") return "no space left on the device";
+  if (code === "ELOOP") return "it is a symbolic link";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  return (error as Error)?.message ?? String(error);
 }
 
 function encodeLine(value: object): string {
@@ -206,8 +244,13 @@ function addEntry(journal: Journal, path: string, line: number, value: unknown):
   if (typeof entry?.key !== "string") throw unusable(path, `line ${line} names no step`);
   if (entry.kind === "step" && typeof entry.record === "object" && entry.record !== null && typeof entry.data === "object" && Array.isArray(entry.chaining)) {
     journal.steps.set(entry.key, entry as StepEntry);
+    journal.processes.delete(entry.key); // a finished step's programs were waited for
   } else if (entry.kind === "reboot" && typeof entry.rerun === "boolean") {
     journal.reboots.push(entry as RebootEntry);
+  } else if (entry.kind === "process" && typeof entry.pgid === "number" && Number.isInteger(entry.pgid) && entry.pgid > 1) {
+    const list = journal.processes.get(entry.key) ?? [];
+    list.push(entry as ProcessEntry);
+    journal.processes.set(entry.key, list);
   } else {
     throw unusable(path, `line ${line} is not a step or reboot record`);
   }
@@ -217,15 +260,4 @@ function unusable(path: string, why: string, hint?: string): StateError {
   return new StateError(`cannot resume from the state file '${path}': ${why}`, {
     hint: hint ?? `if that execution should not be resumed, delete the file and run again (its finished steps will run again)`,
   });
-}
-
-/** Makes a rename in `directory` itself durable (POSIX); Windows cannot open folders, and needs not. */
-function syncFolder(directory: string): void {
-  if (process.platform === "win32") return;
-  const fd = openSync(directory, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

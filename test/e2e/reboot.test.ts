@@ -113,7 +113,7 @@ describe("reboot mode disabled (and ssm): save, exit 194, resume on the next run
     writeFileSync(file, readFileSync(file, "utf8").replace('"executionId":"', '"executionId":"x'));
     const corrupt = run(dir);
     expect(corrupt.code).toBe(1);
-    expect(corrupt.stderr).toContain("cannot resume from the state file 'logs/TOE_state/opentoe-execution.state': its first line is damaged");
+    expect(corrupt.stderr).toContain(`cannot resume from the state file '${file}': its first line is damaged`);
     expect(ledger(dir)).toEqual(["start S0"]);
   });
 });

@@ -117,7 +117,8 @@ function scene(platform: TriggerEnv["platform"] = "linux", extraEnv: Record<stri
 }
 
 const ID = "3f2a9c1e-77b0-4c1d-9e55-0123456789ab";
-const COMMAND: ResumeCommand = { executable: "/usr/local/bin/awstoe", args: ["run", "--documents", "build.yaml", "--execution-id", ID], cwd: "/srv/build" };
+// A program that exists and only root can replace: the trigger refuses anything else.
+const COMMAND: ResumeCommand = { executable: "/bin/sh", args: ["run", "--documents", "build.yaml", "--execution-id", ID], cwd: "/srv/build" };
 const mode = (path: string) => statSync(path).mode & 0o777;
 const record = (state: string) => JSON.parse(readFileSync(join(state, "boot-trigger.json"), "utf8"));
 

@@ -1,0 +1,232 @@
+/**
+ * @module safe-fs/durable: the one way awstoe puts a file in place.
+ *
+ * awstoe runs as root in folders other users can often write to (/tmp, a shared log directory),
+ * so every write that replaces or creates a file follows one sequence:
+ *
+ *   1. a temporary name beside the target with 64 random bits in it, created exclusively
+ *      (O_CREAT|O_EXCL, which never follows a symlink): a name planted by someone else is
+ *      never written through, another name is drawn;
+ *   2. every byte written (write() may write less than asked on a nearly full disk; a write that
+ *      makes no progress is reported as ENOSPC instead of looping);
+ *   3. fsync of the file, close, rename over the target, fsync of the folder, so the rename
+ *      survives a power cut as well.
+ *
+ * Folder fsync policy: file systems that cannot sync a folder (some network and FUSE file
+ * systems answer EINVAL, ENOTSUP or EBADF) are accepted, since the file itself is on disk;
+ * Windows cannot open folders at all and journals renames itself. Any other error is thrown.
+ *
+ * Errors are the file system's own (NodeJS.ErrnoException): callers word them for the person,
+ * because only they know what the file was for.
+ */
+import { randomBytes } from "node:crypto";
+import { closeSync, fchmodSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { link, open, rename, rm, type FileHandle } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/** How often a taken random name is redrawn before giving up (64 random bits: never, in practice). */
+const NAME_TRIES = 8;
+
+/** Files awstoe writes for itself (records, state, logs) are readable by their owner only. */
+export const PRIVATE_FILE_MODE = 0o600;
+/** Folders awstoe makes for itself (log folder, state folder) likewise. */
+export const PRIVATE_FOLDER_MODE = 0o700;
+
+/** A hidden random name beside `target` (same folder, so the final rename stays on one file system). */
+export function temporaryNameBeside(target: string): string {
+  // 100 bytes of the name leave room for the suffix within the 255-byte limit of most file systems.
+  const name = basename(target).slice(0, 100);
+  return join(dirname(target), `.${name}.opentoe-${randomBytes(8).toString("hex")}.tmp`);
+}
+
+/**
+ * Makes a new entry at a random name beside `target` with `create`, which must fail with EEXIST
+ * on an existing name (an exclusive open, mkdir, symlink, exclusive copy); returns the name and
+ * what `create` returned.
+ */
+export function createBeside<T>(target: string, create: (temporary: string) => T): { path: string; value: T } {
+  for (let tries = 1; ; tries++) {
+    const path = temporaryNameBeside(target);
+    try {
+      return { path, value: create(path) };
+    } catch (error) {
+      if (code(error) !== "EEXIST" || tries >= NAME_TRIES) throw error;
+    }
+  }
+}
+
+/** Writes all of `bytes` at the descriptor's position; a write that makes no progress is ENOSPC. */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.length) {
+    const n = writeSync(fd, bytes, written, bytes.length - written);
+    if (n <= 0) throw noSpace();
+    written += n;
+  }
+}
+
+/** writeAll for a promise-based file handle (streamed downloads). */
+export async function writeAllAsync(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, written, bytes.length - written);
+    if (bytesWritten <= 0) throw noSpace();
+    written += bytesWritten;
+  }
+}
+
+/**
+ * Appends `bytes` to a descriptor opened for appending whose file is `sizeBefore` bytes long, all
+ * or nothing: when any part fails (a full disk after part of the line was written), the file is
+ * cut back to `sizeBefore` and the error is thrown. Returns the new size.
+ */
+export function appendWhole(fd: number, bytes: Uint8Array, sizeBefore: number): number {
+  try {
+    writeAll(fd, bytes);
+  } catch (error) {
+    try {
+      ftruncateSync(fd, sizeBefore);
+    } catch {
+      // the write's own error is the one to report
+    }
+    throw error;
+  }
+  return sizeBefore + bytes.length;
+}
+
+/** Flushes a folder's entries (a rename in it) to disk, under the policy in the module comment. */
+export function syncFolder(folder: string): void {
+  if (process.platform === "win32") return;
+  const fd = openSync(folder, "r");
+  try {
+    fsyncSync(fd);
+  } catch (error) {
+    if (!FOLDER_SYNC_UNSUPPORTED.has(code(error) ?? "")) throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+const FOLDER_SYNC_UNSUPPORTED = new Set(["EINVAL", "ENOTSUP", "EOPNOTSUPP", "EBADF"]);
+
+export interface DurableWriteOptions {
+  /**
+   * The file's mode, exactly (not filtered by the umask); "new" gives what any new file gets
+   * (0666 less the umask), for files written on a document's behalf. Default PRIVATE_FILE_MODE.
+   */
+  mode?: number | "new";
+  /**
+   * false skips both fsyncs, for throwaway files (a step's generated script, rewritten whenever
+   * the step runs again) whose only need is the exclusive name and the whole-or-nothing rename.
+   */
+  flush?: boolean;
+}
+
+/**
+ * Replaces (or creates) `path` with `data`: a crash, a kill, a power cut or a full disk leaves the
+ * old content or the new one, never a mix, and never a write through a planted link.
+ */
+export function writeFileDurably(path: string, data: string | Uint8Array, options: DurableWriteOptions = {}): void {
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  const mode = options.mode ?? PRIVATE_FILE_MODE;
+  const flush = options.flush !== false;
+  const { path: temporary, value: fd } = createBeside(path, (name) => openSync(name, "wx", mode === "new" ? 0o666 : mode));
+  let open_ = true;
+  try {
+    if (mode !== "new" && process.platform !== "win32") fchmodSync(fd, mode);
+    writeAll(fd, bytes);
+    if (flush) fsyncSync(fd);
+    closeSync(fd);
+    open_ = false;
+    renameSync(temporary, path);
+  } catch (error) {
+    if (open_) closeQuietly(fd);
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  if (flush) syncFolder(dirname(path));
+}
+
+/** A file being written under a temporary name, to be committed into place or discarded. */
+export interface TemporaryFile {
+  readonly path: string;
+  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Flushes, closes and moves the file to `target`. `replace: false` never replaces an existing
+   * file, even one that appeared meanwhile (hard link, then unlink: EEXIST reaches the caller).
+   * On failure the temporary file is removed and the error thrown.
+   */
+  commit(target: string, replace: boolean): Promise<void>;
+  /** Closes and removes the file; safe to call more than once and after a failed commit. */
+  discard(): Promise<void>;
+}
+
+/**
+ * The streaming form of writeFileDurably: a new, empty temporary file beside `target`, with
+ * `mode` exactly, or without one the mode any new file gets (0666 less the umask).
+ */
+export async function temporaryFileBeside(target: string, mode?: number): Promise<TemporaryFile> {
+  let handle: FileHandle | undefined;
+  let path = "";
+  for (let tries = 1; handle === undefined; tries++) {
+    path = temporaryNameBeside(target);
+    try {
+      handle = await open(path, "wx", mode ?? 0o666);
+    } catch (error) {
+      if (code(error) !== "EEXIST" || tries >= NAME_TRIES) throw error;
+    }
+  }
+  // The creation mode is filtered by the umask; an explicit mode (an existing file's) is meant as is.
+  if (mode !== undefined && process.platform !== "win32") await handle.chmod(mode);
+  let current: FileHandle | undefined = handle;
+  const close = async () => {
+    const h = current;
+    current = undefined;
+    await h?.close();
+  };
+  const discard = async () => {
+    try {
+      await close();
+    } catch {
+      // the file is being removed anyway
+    }
+    await rm(path, { force: true });
+  };
+  return {
+    path,
+    discard,
+    write: (chunk) => writeAllAsync(current!, chunk),
+    async commit(target, replace) {
+      try {
+        await current!.sync();
+        await close();
+        if (replace) await rename(path, target);
+        else {
+          await link(path, target);
+          await rm(path, { force: true });
+        }
+        syncFolder(dirname(target));
+      } catch (error) {
+        await discard();
+        throw error;
+      }
+    },
+  };
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
+function noSpace(): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error("ENOSPC: no space left on device, write");
+  error.code = "ENOSPC";
+  return error;
+}
+
+function code(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
