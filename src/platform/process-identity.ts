@@ -6,7 +6,7 @@
  * boot id matches and, where Linux tells it, the process's start time matches too. Elsewhere (no
  * /proc) nothing can be told apart, and callers treat the process as unknown: never signalled.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 export interface ProcessIdentity {
   pid: number;
@@ -80,14 +80,27 @@ export function stillRunning(recorded: ProcessIdentity): "alive" | "gone" | "unk
   return started === recorded.started ? "alive" : "gone";
 }
 
-/** Whether a process group with this id has any member now. */
+/**
+ * Whether a process group with this id has a living member now. On Linux members that have exited
+ * but wait to be reaped (zombies: their parent has not collected them yet) do not count — they run
+ * nothing, yet kill(-pgid, 0) still finds them.
+ */
 export function groupExists(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return true; // no /proc: the signal's answer is all there is
+  }
+  return pids.some((pid) => {
+    const fields = statFields(Number(pid));
+    return fields !== undefined && Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X";
+  });
 }
 
 /**

@@ -8,7 +8,7 @@
  * holder is gone (killed, crashed, or the machine rebooted) is stale and taken over, so a crash
  * cannot leave a state folder locked for ever. Node has no flock(), which would do this for us.
  */
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmdirSync, rmSync } from "node:fs";
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { StateError } from "../errors.ts";
 import { createBeside, writeAll } from "../safe-fs/durable.ts";
@@ -63,7 +63,16 @@ export class RunLock {
 
 /** Writes the holder under a random name and links it to `path`; false when `path` exists. */
 function placeLock(path: string, me: LockHolder): boolean {
-  const { path: temporary, value: fd } = createBeside(path, (name) => openSync(name, "wx", 0o600));
+  const { path: temporary, value: fd } = createBeside(path, (name) => {
+    try {
+      return openSync(name, "wx", 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      // A run that just ended removed the emptied folder: make it again, private.
+      mkdirSync(dirname(path), { mode: 0o700 });
+      return openSync(name, "wx", 0o600);
+    }
+  });
   try {
     writeAll(fd, Buffer.from(`${JSON.stringify(me)}\n`, "utf8"));
     fsyncSync(fd);

@@ -1,6 +1,6 @@
 /** The resume journal on real files: round trip, torn tails, damage, foreign formats, removal. */
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StateError } from "../../src/errors.ts";
@@ -138,5 +138,33 @@ describe("state journal", () => {
     const blocker = join(root, "blocker");
     writeFileSync(blocker, "a file, not a folder");
     expect(() => JournalWriter.create(join(blocker, "state"), header)).toThrow(/cannot keep resume state in/);
+  });
+});
+
+describe("state journal: process groups", () => {
+  test("process lines are kept per unfinished step; a finished step's are dropped", () => {
+    const dir = fresh();
+    const writer = JournalWriter.create(dir, header);
+    writer.append({ kind: "process", key: "d0/build/0", pgid: 4242, boot: "b", started: 7, at: "t" });
+    writer.append({ kind: "step", ...step("d0/build/0") });
+    writer.append({ kind: "process", key: "d0/build/1", pgid: 4343, boot: "b", started: 9, at: "t" });
+    writer.close();
+    const journal = readJournal(dir)!;
+    expect([...journal.processes.keys()]).toEqual(["d0/build/1"]);
+    expect(journal.processes.get("d0/build/1")![0]!.pgid).toBe(4343);
+  });
+
+  test("the journal and its folder are private; the journal is never opened through a link", () => {
+    const dir = fresh();
+    JournalWriter.create(dir, header).close();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, STATE_FILE)).mode & 0o777).toBe(0o600);
+    const victim = join(dir, "..", "victim");
+    writeFileSync(victim, "precious");
+    const journal = readJournal(dir)!;
+    rmSync(journal.path);
+    symlinkSync(victim, journal.path);
+    expect(() => JournalWriter.resume({ ...journal, tornTail: false })).toThrow(StateError);
+    expect(readFileSync(victim, "utf8")).toBe("precious");
   });
 });

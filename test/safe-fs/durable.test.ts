@@ -1,0 +1,147 @@
+/**
+ * The one durable-write helper on real files: exact modes, exclusive random names, whole-or-nothing
+ * appends, and what a full disk does (a tmpfs of a few KiB mounted by the test, as root).
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { appendWhole, createBeside, PRIVATE_FILE_MODE, temporaryFileBeside, temporaryNameBeside, writeFileDurably } from "../../src/safe-fs/durable.ts";
+import { TEMPORARY_NAME } from "../helpers/fs-tree.ts";
+import { mountTinyDisk } from "../helpers/tiny-disk.ts";
+
+const root = mkdtempSync(join(tmpdir(), "opentoe-durable-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let count = 0;
+const folder = () => {
+  const dir = join(root, `d${++count}`);
+  mkdirSync(dir);
+  return dir;
+};
+const mode = (path: string) => lstatSync(path).mode & 0o7777;
+
+describe("writeFileDurably", () => {
+  test("creates the file private (0600) by default, whatever the umask", () => {
+    const dir = folder();
+    const old = process.umask(0);
+    try {
+      writeFileDurably(join(dir, "record.json"), "{}\n");
+    } finally {
+      process.umask(old);
+    }
+    expect(mode(join(dir, "record.json"))).toBe(PRIVATE_FILE_MODE);
+    expect(readFileSync(join(dir, "record.json"), "utf8")).toBe("{}\n");
+    expect(readdirSync(dir)).toEqual(["record.json"]); // no temporary left behind
+  });
+
+  test("an exact mode is exact; 'new' is 0666 less the umask", () => {
+    const dir = folder();
+    writeFileDurably(join(dir, "a"), "x", { mode: 0o4750 });
+    expect(mode(join(dir, "a"))).toBe(0o4750);
+    writeFileDurably(join(dir, "b"), "x", { mode: "new" });
+    const umask = process.umask();
+    expect(mode(join(dir, "b"))).toBe(0o666 & ~umask);
+  });
+
+  test("replaces a symlink at the target instead of writing through it", () => {
+    const dir = folder();
+    const victim = join(dir, "victim");
+    writeFileSync(victim, "precious");
+    symlinkSync(victim, join(dir, "detailedoutput.json"));
+    writeFileDurably(join(dir, "detailedoutput.json"), "new");
+    expect(readFileSync(victim, "utf8")).toBe("precious");
+    expect(lstatSync(join(dir, "detailedoutput.json")).isSymbolicLink()).toBe(false);
+  });
+
+  test("temporary names are random, hidden, beside the target, and never reuse a planted name", () => {
+    const names = new Set(Array.from({ length: 200 }, () => temporaryNameBeside("/x/detailedoutput.json")));
+    expect(names.size).toBe(200);
+    for (const name of names) expect(name.split("/").pop()).toMatch(TEMPORARY_NAME);
+    const dir = folder();
+    let calls = 0;
+    // The first name "is taken" (EEXIST, as for a planted link): another is drawn.
+    const made = createBeside(join(dir, "f"), (name) => {
+      calls++;
+      if (calls === 1) {
+        const error: NodeJS.ErrnoException = new Error("exists");
+        error.code = "EEXIST";
+        throw error;
+      }
+      return name;
+    });
+    expect(calls).toBe(2);
+    expect(made.value).toBe(made.path);
+  });
+
+  test("a planted link at the temporary name would be refused by the exclusive open", () => {
+    const dir = folder();
+    const victim = join(dir, "victim");
+    writeFileSync(victim, "precious");
+    const planted = temporaryNameBeside(join(dir, "f"));
+    symlinkSync(victim, planted);
+    expect(() => openSync(planted, "wx")).toThrow(/EEXIST/); // what createBeside relies on
+    writeFileDurably(join(dir, "f"), "data");
+    expect(readFileSync(victim, "utf8")).toBe("precious");
+  });
+
+  test("the streaming form commits whole files and discards on request", async () => {
+    const dir = folder();
+    const temporary = await temporaryFileBeside(join(dir, "download.bin"));
+    await temporary.write(Buffer.from("part one, "));
+    await temporary.write(Buffer.from("part two"));
+    await temporary.commit(join(dir, "download.bin"), true);
+    expect(readFileSync(join(dir, "download.bin"), "utf8")).toBe("part one, part two");
+    const other = await temporaryFileBeside(join(dir, "other.bin"));
+    await other.write(Buffer.from("half"));
+    await other.discard();
+    expect(readdirSync(dir)).toEqual(["download.bin"]);
+  });
+});
+
+describe("appendWhole", () => {
+  test("appends and returns the new size", () => {
+    const file = join(folder(), "journal");
+    writeFileSync(file, "line 1\n");
+    const fd = openSync(file, "a");
+    try {
+      expect(appendWhole(fd, Buffer.from("line 2\n"), 7)).toBe(14);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(file, "utf8")).toBe("line 1\nline 2\n");
+  });
+});
+
+describe("a full disk (tmpfs mounted by the test)", () => {
+  const disk = mountTinyDisk("durable", 64 * 1024);
+  afterAll(() => disk.unmount());
+
+  test.skipIf(!disk.mounted)("an append that does not fit leaves the file exactly as it was", () => {
+    const file = join(disk.path, "journal");
+    writeFileSync(file, "header\n");
+    // Fill all but a little of the disk, so the next line fits only in part.
+    execFileSync("sh", ["-c", `dd if=/dev/zero of=${join(disk.path, "filler")} bs=1k count=1000 2>/dev/null || true`]);
+    const fd = openSync(file, "a");
+    let thrown: NodeJS.ErrnoException | undefined;
+    try {
+      appendWhole(fd, Buffer.alloc(256 * 1024, "x"), fstatSync(fd).size);
+    } catch (error) {
+      thrown = error as NodeJS.ErrnoException;
+    } finally {
+      closeSync(fd);
+    }
+    expect(thrown?.code).toBe("ENOSPC");
+    expect(readFileSync(file, "utf8")).toBe("header\n");
+    rmSync(join(disk.path, "filler"));
+  });
+
+  test.skipIf(!disk.mounted)("a whole-file write that does not fit keeps the old content and leaves no temporary", () => {
+    const file = join(disk.path, "record.json");
+    writeFileDurably(file, "old");
+    expect(() => writeFileDurably(file, Buffer.alloc(512 * 1024, "y"))).toThrow(/ENOSPC|no space/);
+    expect(readFileSync(file, "utf8")).toBe("old");
+    expect(readdirSync(disk.path).filter((n) => TEMPORARY_NAME.test(n))).toEqual([]);
+    expect(existsSync(file)).toBe(true);
+  });
+});
