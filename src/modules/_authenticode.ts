@@ -8,8 +8,8 @@
  * ignoreAuthenticodeSignatureErrors. A check that cannot run or says nothing readable refuses
  * too: not knowing is not a signature the flags have accepted.
  */
-import { writeFileSync } from "node:fs";
 import { StepError } from "../errors.ts";
+import { writeFileDurably } from "../safe-fs/durable.ts";
 import type { ModuleContext } from "./_define.ts";
 
 export interface SignatureFlags {
@@ -101,7 +101,7 @@ export async function verifySignature(ctx: ModuleContext, packagePath: string, s
     return;
   }
   const script = ctx.workFile("authenticode.ps1");
-  writeFileSync(script, ctx.shell.powershellScript(signatureScript(packagePath)));
+  writeFileDurably(script, ctx.shell.powershellScript(signatureScript(packagePath)), { mode: 0o700, flush: false });
   const { command, args } = ctx.shell.powershellInvocation(script);
   const result = await ctx.exec({ command, args });
   const cannot = `cannot check the Authenticode signature of ${shown}`;

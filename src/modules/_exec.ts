@@ -9,18 +9,32 @@ const QUOTED_STDERR_LINES = 3;
 /**
  * Exit 0 → success with `stdout`; the platform's reboot code (194/3010) → a reboot request that
  * reruns the step; anything else → failure quoting the exit code and the end of stderr.
+ *
+ * A program that exited while processes it started still held its output (`leftRunning`: a
+ * background job, a service) is judged by its own exit code like any other; those processes are
+ * left running. That is said three ways: a warning (application.log, terminal, console.log), a
+ * `backgroundProcesses` note beside `stdout` in the step's recorded outputs (not a declared
+ * output: documents cannot chain to it), or a clause in the failure message.
  */
 export function scriptOutcome(what: string, result: ExecResult, ctx: ModuleContext): ModuleResult<{ stdout: string }> {
   if (result.spawnError !== undefined) throw new StepError(result.spawnError);
   if (result.aborted || result.timedOut) throw new StepError(`${what} was stopped before it finished`);
+  const leftRunning = result.leftRunning === true;
+  if (leftRunning) {
+    ctx.log.warn(
+      `processes started by ${what} kept running after it exited, with its output still open; they were left running and their further output is not captured (redirect a background job's output, e.g. 'command >file 2>&1 &', to avoid this)`,
+    );
+  }
   const stdout = ctx.shell.trimTrailingNewlines(result.stdout);
+  const outputs = leftRunning ? { stdout, backgroundProcesses: `kept running after ${what} exited, with its output still open` } : { stdout };
   const rebootCode = ctx.shell.rebootExitCode(ctx.platform);
-  if (result.exitCode === rebootCode || truncatedRebootCode(result.exitCode, rebootCode, ctx)) return { outputs: { stdout }, reboot: { rerunStep: true, exitCode: rebootCode } };
+  if (result.exitCode === rebootCode || truncatedRebootCode(result.exitCode, rebootCode, ctx)) return { outputs, reboot: { rerunStep: true, exitCode: rebootCode } };
   if (result.exitCode !== 0) {
     const code = result.exitCode === null ? `was killed by ${result.signal ?? "a signal"}` : `exited with code ${result.exitCode}`;
-    throw new StepError(`${what} ${code}${stderrTail(result.stderr)}`, { exitCode: result.exitCode ?? undefined, stderrTail: result.stderr.slice(-2000) });
+    const left = leftRunning ? " (processes it started kept running, with its output still open)" : "";
+    throw new StepError(`${what} ${code}${stderrTail(result.stderr)}${left}`, { exitCode: result.exitCode ?? undefined, stderrTail: result.stderr.slice(-2000) });
   }
-  return { outputs: { stdout } };
+  return { outputs };
 }
 
 /**

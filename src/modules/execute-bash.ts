@@ -1,6 +1,6 @@
 /** @module modules/execute-bash: ExecuteBash — run shell commands with bash. */
 import { Fields, Text, TextList } from "../model/schema-kit.ts";
-import { writeFileSync } from "node:fs";
+import { writeFileDurably } from "../safe-fs/durable.ts";
 import { defineModule } from "./_define.ts";
 import { scriptOutcome } from "./_exec.ts";
 
@@ -14,7 +14,9 @@ export default defineModule({
   async execute(input, ctx) {
     const { commands } = input as { commands: string[] };
     const script = ctx.workFile("input.sh");
-    writeFileSync(script, ctx.shell.bashScript(commands), { mode: 0o700 });
+    // flush: false — the script is rewritten whenever the step runs; the exclusive temporary name and
+    // the rename are what matter (no write through a link planted at its name).
+    writeFileDurably(script, ctx.shell.bashScript(commands), { mode: 0o700, flush: false });
     const { command, args } = ctx.shell.bashInvocation(script);
     return scriptOutcome("the script", await ctx.exec({ command, args }), ctx);
   },

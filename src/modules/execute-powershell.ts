@@ -1,7 +1,7 @@
 /** @module modules/execute-powershell: ExecutePowerShell — run commands or a .ps1 file (Windows). */
 import { Type } from "@sinclair/typebox";
 import { Fields, Text, TextList } from "../model/schema-kit.ts";
-import { writeFileSync } from "node:fs";
+import { writeFileDurably } from "../safe-fs/durable.ts";
 import { defineModule, literalText, type InputIssue } from "./_define.ts";
 import { scriptOutcome } from "./_exec.ts";
 
@@ -37,7 +37,7 @@ export default defineModule({
     let script = file;
     if (script === undefined) {
       script = ctx.workFile("input.ps1");
-      writeFileSync(script, ctx.shell.powershellScript(commands ?? []));
+      writeFileDurably(script, ctx.shell.powershellScript(commands ?? []), { mode: 0o700, flush: false });
     }
     const { command, args } = ctx.shell.powershellInvocation(script);
     return scriptOutcome("the PowerShell script", await ctx.exec({ command, args }), ctx);

@@ -9,9 +9,10 @@
  */
 import { Type } from "@sinclair/typebox";
 import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { StepError } from "../errors.ts";
+import { writeFileDurably } from "../safe-fs/durable.ts";
 import { Fields, TextList } from "../model/schema-kit.ts";
 import type { ExecResult } from "../platform/process.ts";
 import { defineModule, literalText, type InputIssue, type ModuleContext, type ModuleResult } from "./_define.ts";
@@ -346,7 +347,7 @@ function stderrTail(stderr: string): string {
 /** Writes the Windows Update script to the step's folder and runs it; true when a restart is needed. */
 async function updateWindows(include: string[], exclude: string[], ctx: ModuleContext): Promise<boolean> {
   const script = ctx.workFile("update-os.ps1");
-  writeFileSync(script, ctx.shell.powershellScript(windowsUpdateScript(include, exclude)));
+  writeFileDurably(script, ctx.shell.powershellScript(windowsUpdateScript(include, exclude)), { mode: 0o700, flush: false });
   const { command, args } = ctx.shell.powershellInvocation(script);
   const result = await ctx.exec({ command, args });
   const what = "the Windows Update script";

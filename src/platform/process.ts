@@ -1,4 +1,14 @@
-/** @module platform/process: run one program, stream its output, keep bounded tails, kill its whole tree on timeout/abort. */
+/**
+ * @module platform/process: run one program, stream its output, keep bounded tails, kill its whole
+ * tree on timeout/abort.
+ *
+ * A run ends when the program has exited and its output pipes are closed. Something the program
+ * started and left behind (`service &`, a daemon that kept stdout) can hold the pipes open long
+ * after it exited: then the run ends DRAIN_AFTER_EXIT_MS after the exit, with the program's own
+ * exit code and `leftRunning`, and those processes are left running, unsignalled (they may be a
+ * service the step meant to start). Only a program still running when its time limit passes or
+ * the run is aborted gets its process group killed.
+ */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { statSync } from "node:fs";
 
@@ -23,6 +33,11 @@ export interface ExecRequest {
    * rules of their own (msiexec). The caller owns all quoting then. Ignored elsewhere.
    */
   windowsVerbatimArguments?: boolean;
+  /**
+   * Called once the program has started, with its pid — on POSIX also the id of the new process
+   * group it leads — so the engine can journal it and stop a group a crashed awstoe left behind.
+   */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface ExecResult {
@@ -37,6 +52,13 @@ export interface ExecResult {
   aborted: boolean;
   /** Set when the program could not be started (ENOENT, EACCES, ENOEXEC …): a readable reason. */
   spawnError?: string;
+  /**
+   * The program exited on its own, but its output was still open DRAIN_AFTER_EXIT_MS later:
+   * processes it started hold the pipes and were left running. awstoe stopped reading then, so
+   * their later output is lost (a write to it gets EPIPE, or SIGPIPE, which ends a program that
+   * does not handle it). Absent in results not made by runProcess.
+   */
+  leftRunning?: boolean;
   durationMs: number;
 }
 
@@ -48,6 +70,14 @@ export const KILL_GRACE_MS = 2000;
  * left the group (setsid, daemonizing) can hold our pipes open forever; we must not hang on it.
  */
 export const CLOSE_AFTER_KILL_MS = 500;
+/**
+ * After the program exits on its own, how long its output pipes may stay open before the run ends
+ * anyway (see the module comment). Output the program wrote before exiting is already in the
+ * pipes (at most a pipe buffer, 64 KiB on Linux) and is read within milliseconds; half a second
+ * leaves room for a loaded machine and for a last line from what it left running, while a step
+ * that leaves a job behind still ends promptly. Programs that close their pipes never wait for it.
+ */
+export const DRAIN_AFTER_EXIT_MS = 500;
 
 /** setTimeout overflows above 2^31-1 ms (it then fires after 1 ms), so longer limits are chained. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -88,6 +118,7 @@ export function runProcess(request: ExecRequest): Promise<ExecResult> {
     ...tails(out, err),
     timedOut: false,
     aborted: false,
+    leftRunning: false,
     durationMs: performance.now() - started,
     ...fields,
   });
@@ -117,6 +148,9 @@ export function runProcess(request: ExecRequest): Promise<ExecResult> {
     let timedOut = false;
     let aborted = false;
     let terminating = false;
+    /** The program exited on its own and its pipes are being drained (see DRAIN_AFTER_EXIT_MS). */
+    let draining = false;
+    let leftRunning = false;
     const timers: ReturnType<typeof setTimeout>[] = [];
     const decoders = request.onOutput ? { stdout: new TextDecoder("utf-8", { ignoreBOM: true }), stderr: new TextDecoder("utf-8", { ignoreBOM: true }) } : undefined;
 
@@ -157,6 +191,25 @@ export function runProcess(request: ExecRequest): Promise<ExecResult> {
 
     const tree: RunningTree = { terminate };
     running.add(tree);
+    if (child.pid !== undefined) request.onSpawn?.(child.pid);
+
+    /** The drain ended with the pipes still open: what holds them is left running, and we stop reading. */
+    const leaveRunning = (): void => {
+      leftRunning = true;
+      finish();
+    };
+
+    /**
+     * A timeout or abort: kills the program's group — unless the program already exited on its
+     * own, then what it left behind is not ours to stop and the drain just ends now.
+     */
+    const stop = (why: "timeout" | "abort"): void => {
+      if (finished) return;
+      if (draining) return leaveRunning();
+      if (why === "timeout") timedOut = true;
+      else aborted = true;
+      terminate("SIGTERM");
+    };
 
     const finish = (spawnError?: string): void => {
       if (finished) return;
@@ -164,7 +217,8 @@ export function runProcess(request: ExecRequest): Promise<ExecResult> {
       running.delete(tree);
       for (const timer of timers) clearTimeout(timer);
       request.signal?.removeEventListener("abort", onAbort);
-      // Forced resolve: stop reading so held-open pipes do not keep awstoe alive.
+      // Forced resolve (after a kill, or a drain that ran out): stop reading, so pipes held open by
+      // processes outside our reach do not keep awstoe alive.
       child.stdout?.destroy();
       child.stderr?.destroy();
       child.stdin?.destroy();
@@ -180,15 +234,13 @@ export function runProcess(request: ExecRequest): Promise<ExecResult> {
           signal: exited?.signal ?? null,
           timedOut,
           aborted,
+          leftRunning,
           ...(spawnError === undefined ? {} : { spawnError }),
         }),
       );
     };
 
-    const onAbort = (): void => {
-      aborted = true;
-      terminate("SIGTERM");
-    };
+    const onAbort = (): void => stop("abort");
     request.signal?.addEventListener("abort", onAbort, { once: true });
 
     if (request.timeoutMs !== undefined && Number.isFinite(request.timeoutMs) && request.timeoutMs >= 0) {
@@ -197,8 +249,7 @@ export function runProcess(request: ExecRequest): Promise<ExecResult> {
         timers.push(
           setTimeout(() => {
             if (remaining > step) return arm(remaining - step);
-            timedOut = true;
-            terminate("SIGTERM");
+            stop("timeout");
           }, step),
         );
       };
@@ -227,6 +278,13 @@ export function runProcess(request: ExecRequest): Promise<ExecResult> {
     });
     child.on("exit", (code, signal) => {
       exited = { code, signal };
+      // Killing: the kill path's own timers end the run (SIGKILL still reaches the rest of the group).
+      if (terminating || finished) return;
+      // Exited on its own: wait briefly for the pipes to close; if something left behind holds
+      // them, end the run without it. It is no longer ours: killAllRunning must not reach it.
+      draining = true;
+      running.delete(tree);
+      timers.push(setTimeout(leaveRunning, DRAIN_AFTER_EXIT_MS));
     });
     // 'close' comes after the exit AND after both pipes reached EOF: all output has been delivered.
     child.on("close", (code, signal) => {

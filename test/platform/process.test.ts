@@ -177,12 +177,14 @@ describe.skipIf(!posix)("runProcess", () => {
     expect(await diesWithin(await pidFrom(file), 1000)).toBe(true);
   });
 
-  test("a timeout also kills grandchildren holding the pipes after the direct child exited", async () => {
+  // A child that exits ON ITS OWN while a background job holds the pipes is not a timeout: it ends
+  // after the drain and the job is left running (process-background.test.ts).
+  test("a timeout kills grandchildren too, and reports the exit code of a child that exits on the signal", async () => {
     const file = join(tmp, "orphan.pid");
     const started = Date.now();
-    const result = await bash(`sleep 300 & echo $! > '${file}'; echo bye; exit 3`, { timeoutMs: 500 });
+    const result = await bash(`trap 'echo bye; exit 3' TERM; sleep 300 & echo $! > '${file}'; wait`, { timeoutMs: 500 });
     expect(Date.now() - started).toBeLessThan(4000);
-    expect(result).toMatchObject({ timedOut: true, exitCode: 3, stdout: "bye\n" });
+    expect(result).toMatchObject({ timedOut: true, exitCode: 3, stdout: "bye\n", leftRunning: false });
     expect(await diesWithin(await pidFrom(file), 1000)).toBe(true);
   });
 
