@@ -119,3 +119,56 @@ describe("resume", () => {
     expect(existsSync(join(dir, "state"))).toBe(false);
   });
 });
+
+describe("resume at boot and after a kill", () => {
+  /** A standalone-like port that records when the boot trigger is cleared. */
+  const recording = () => {
+    const cleared: string[] = [];
+    const port: RebootPort = { exitCode: 194, clearTrigger: async (folder) => (cleared.push(folder), "removed the trigger (stand-in)"), reboot: async () => "handed over (stand-in)" };
+    return { cleared, port };
+  };
+
+  test("the boot trigger stays until the resumed run has loaded its documents", async () => {
+    const { dir, request } = setup([["echo one >> ledger"], ["test -f flag && exit 0; touch flag; exit 194"]]);
+    await runExecution(request, deps(dir));
+    const { cleared, port } = recording();
+    // At boot the document cannot be read yet (its file system, or the network, is not there).
+    const unreadable: EngineDeps = { ...deps(dir, port), loadDocument: () => ({ ok: false, diagnostic: { code: "E_SOURCE_UNREADABLE", severity: "error", message: "failed to load document 'doc.yaml': not there yet", file: "doc.yaml", path: "" } }) };
+    const early = await runExecution(request, unreadable);
+    expect(early.summary.status).toBe("failed");
+    expect(cleared).toEqual([]); // the trigger is kept: the next boot tries again
+    expect(existsSync(join(dir, "state", STATE_FILE))).toBe(true);
+    const later = await runExecution(request, deps(dir, port));
+    expect(later.summary.status).toBe("success");
+    expect(cleared).toEqual([join(dir, "state")]);
+    expect(readFileSync(join(dir, "ledger"), "utf8")).toBe("one\n");
+  });
+
+  test("a run with nothing to resume clears a stale trigger at once", async () => {
+    const { dir, request } = setup([["true"]]);
+    const { cleared, port } = recording();
+    await runExecution(request, deps(dir, port));
+    expect(cleared).toEqual([join(dir, "state")]);
+  });
+
+  test("a step's process group from a killed run is stopped before anything runs again", async () => {
+    const { dir, request } = setup([["test -f flag && exit 0; touch flag; sleep 30 >/dev/null 2>&1 & echo $! > bg.pid; exit 194"], ["true"]]);
+    // The first run leaves a background job of step S0 running (as a killed awstoe would leave its step).
+    await runExecution(request, deps(dir));
+    const pid = Number(readFileSync(join(dir, "bg.pid"), "utf8").trim());
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+      } catch {
+        return false;
+      }
+    };
+    expect(alive()).toBe(true);
+    // A journal that still lists the group as unfinished: S0's reboot line says it runs again.
+    const resumed = await runExecution(request, deps(dir));
+    expect(resumed.summary.status).toBe("success");
+    expect(alive()).toBe(false);
+    expect(readFileSync(join(resumed.logFolder, "application.log"), "utf8")).toMatch(/stopped process group \d+ that step d0\/build\/0 had started/);
+  });
+});
