@@ -1,9 +1,10 @@
 /** ReadFile on real temporary folders: decoding per encoding, byte order marks, printing, lists. */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StepError } from "../../src/errors.ts";
 import { modules } from "../../src/modules/index.ts";
+import { MAX_READ_BYTES } from "../../src/modules/read-file.ts";
 import { scratch } from "../helpers/fs-tree.ts";
 import { moduleContext } from "../helpers/module-context.ts";
 import { BOM_BYTES, ENCODED, SAMPLE, SAMPLE_BYTES, SPELLINGS } from "../helpers/text-samples.ts";
@@ -119,5 +120,44 @@ describe("ReadFile lists", () => {
     const run = read(dir, { path: "a" }, { path: "b/missing.txt" }, { path: "c", printFileContent: true });
     await expect(run).rejects.toThrow(StepError);
     await expect(run).rejects.toThrow("operation 2 of 3 (b/missing.txt): 'b/missing.txt' does not exist; operation 1 had completed");
+  });
+});
+
+describe("ReadFile size limit", () => {
+  // Sparse files: their size is what counts, no disk is used and nothing is read.
+  test("a 2 GiB file is refused before reading, naming the file, its size and the limit", async () => {
+    const dir = folder();
+    writeFileSync(join(dir, "big.txt"), "");
+    truncateSync(join(dir, "big.txt"), 2 * 1024 ** 3);
+    const rssBefore = process.memoryUsage().rss;
+    const run = read(dir, { path: "big.txt" });
+    await expect(run).rejects.toThrow(StepError);
+    await expect(run).rejects.toThrow("'big.txt' is 2 GiB (2147483648 bytes); ReadFile reads at most 16 MiB (16777216 bytes)");
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(MAX_READ_BYTES);
+  });
+
+  test("exactly the limit is read; one byte more is refused", async () => {
+    const dir = folder();
+    writeFileSync(join(dir, "edge"), "");
+    truncateSync(join(dir, "edge"), MAX_READ_BYTES);
+    expect((await read(dir, { path: "edge" })).content.length).toBe(MAX_READ_BYTES);
+    truncateSync(join(dir, "edge"), MAX_READ_BYTES + 1);
+    await expect(read(dir, { path: "edge" })).rejects.toThrow(`'edge' is 16.0 MiB (${MAX_READ_BYTES + 1} bytes)`);
+  });
+
+  test("the limit is for the step's files together", async () => {
+    const dir = folder();
+    for (const name of ["a", "b"]) {
+      writeFileSync(join(dir, name), "");
+      truncateSync(join(dir, name), 10 * 1024 * 1024);
+    }
+    await expect(read(dir, { path: "a" }, { path: "b" })).rejects.toThrow(
+      "operation 2 of 2 (b): 'b' is 10 MiB (10485760 bytes); ReadFile reads at most 16 MiB (16777216 bytes) per step, its files together; 6 MiB were left for it",
+    );
+  });
+
+  test("a file that reports no size (/proc) is still read, within the limit", async () => {
+    const { content } = await read(folder(), { path: "/proc/self/status" });
+    expect(content).toContain("VmRSS:");
   });
 });
