@@ -19,8 +19,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return await runCli(argv, (text) => process.stdout.write(`${text}\n`));
   } catch (error) {
     if (isToeError(error)) {
-      const hint = error.hint === undefined ? "" : ` — ${error.hint}`;
-      process.stderr.write(`awstoe: ${error.message}${hint}\n`);
+      // One line, with what the user typed escaped (cli/index.ts errorLine).
+      const { errorLine } = await import("./cli/index.ts");
+      process.stderr.write(`${errorLine(error)}\n`);
       return error.exitCode;
     }
     // Anything else is a bug in awstoe: say so plainly, with the trace for the report.

@@ -3,11 +3,13 @@
  * options with a suggestion, shows help, and returns the command's exit code to main.ts.
  */
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
-import { ExitCode, UsageError } from "../errors.ts";
+import { ExitCode, UsageError, type ToeError } from "../errors.ts";
 import { colorEnabled } from "../logs/terminal.ts";
 import { closest } from "../model/suggest.ts";
 import { VERSION, versionLine } from "../version.ts";
-import { checkArguments, wantsHelp } from "./_strict.ts";
+import { nonUtf8Arguments } from "./_raw-argv.ts";
+import { printable } from "./_render.ts";
+import { checkArguments, notUtf8Error, wantsHelp } from "./_strict.ts";
 
 /** Sub-commands, loaded only when used so start-up stays fast. */
 const commands: Record<string, () => Promise<CommandDef<ArgsDef>>> = {
@@ -43,6 +45,8 @@ export async function runCli(rawArgs: readonly string[], write: (text: string) =
     out(versionLine());
     return ExitCode.ok;
   }
+  const notUtf8 = nonUtf8Arguments(rawArgs);
+  if (notUtf8.has(0)) throw notUtf8Error(`command '${notUtf8.get(0)}'`);
   if (first.startsWith("-")) {
     throw new UsageError(`unknown option '${first}'`, { hint: "run 'awstoe --help'; options go after a command, e.g. awstoe validate --documents x.yaml" });
   }
@@ -52,9 +56,20 @@ export async function runCli(rawArgs: readonly string[], write: (text: string) =
     out(await renderUsage(command, root as CommandDef<ArgsDef>));
     return ExitCode.ok;
   }
-  checkArguments(rest, args, `awstoe ${first}`);
-  const { result } = await runCommand(command, { rawArgs: [...rest] });
+  const inRest = new Map([...notUtf8].map(([i, shown]) => [i - 1, shown]));
+  const normalized = checkArguments(rest, args, `awstoe ${first}`, inRest);
+  const { result } = await runCommand(command, { rawArgs: normalized });
   return typeof result === "number" ? result : ExitCode.ok;
+}
+
+/**
+ * The one line main.ts prints for an error of ours: `awstoe: <message> — <hint>`, with control
+ * characters escaped, since messages repeat what the user typed (a NUL or an escape sequence in a
+ * path must not reach the terminal raw).
+ */
+export function errorLine(error: ToeError): string {
+  const hint = error.hint === undefined ? "" : ` — ${error.hint}`;
+  return `awstoe: ${printable(`${error.message}${hint}`)}`;
 }
 
 async function loadCommand(name: string): Promise<CommandDef<ArgsDef>> {

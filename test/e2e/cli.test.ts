@@ -3,7 +3,7 @@
  * test/helpers/binary.ts). Every run has NO_COLOR=1 unless a test says otherwise.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, ftruncateSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, ftruncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
@@ -16,6 +16,7 @@ const HELLO_LINUX = join(REPO, "examples/hello-linux.yaml");
 const HELLO_WINDOWS = join(REPO, "examples/hello-windows.yaml");
 
 let tmp: string;
+let binary: string;
 
 /** Writes a file in the test's temp folder and returns its path. */
 function file(name: string, content: string | Uint8Array): string {
@@ -49,7 +50,7 @@ phases:
 `;
 
 beforeAll(async () => {
-  await awstoeBinary();
+  binary = await awstoeBinary();
   tmp = mkdtempSync(join(tmpdir(), "opentoe-e2e-"));
 });
 
@@ -126,6 +127,98 @@ describe("usage errors (exit 2, one line)", () => {
     expect(line).toContain("--documents");
   });
 });
+
+describe("option syntax is Go's flag package's", () => {
+  // awstoe is a Go program: `-s=/path` is the folder /path (getopt would read `=/path`), one or
+  // two dashes are the same, and a flag takes `=true|false`.
+  test("-x=value and -long-name value mean what they mean to awstoe", () => {
+    const cwd = mkdtempSync(join(tmp, "eq-cwd-"));
+    const logs = join(tmp, "eq-logs");
+    const run = runAwstoe(["run", `-d=${HELLO_LINUX}`, `-l=${logs}`, `-s=${join(tmp, "eq-state")}`, "-o=json", "-trace=false"], { cwd });
+    expect(run.stderr).not.toContain("awstoe: ");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).status).toBe("success");
+    expect(readdirSync(logs).some((name) => name.startsWith("TOE_"))).toBe(true);
+    expect(readdirSync(cwd)).toEqual([]); // no folder named '=' or '=…' in the working folder
+    const long = runAwstoe(["validate", "-documents", HELLO_LINUX, "-platform=linux"]);
+    expect(long.code).toBe(0);
+    expect(long.stderr).toContain("valid");
+  });
+
+  test("a flag with a value Go would not take is a usage error", () => {
+    expect(expectUsageError(runAwstoe(["validate", "-d", HELLO_LINUX, "-t=yes"]))).toContain("'--trace' takes true or false");
+  });
+});
+
+describe("arguments that are not UTF-8 (Linux: read from /proc/self/cmdline)", () => {
+  const LATIN1 = Buffer.concat([Buffer.from("caf"), Buffer.from([0xe9]), Buffer.from(".yaml")]);
+
+  test.each([
+    ["validate --documents <path>", (p: Uint8Array) => ["validate", "--documents", p], "--documents"],
+    ["validate -d=<path>", (p: Uint8Array) => ["validate", Buffer.concat([Buffer.from("-d="), p])], "--documents"],
+    ["run -s <dir>", (p: Uint8Array) => ["run", "-d", HELLO_LINUX, "-s", p], "--state-directory"],
+    ["run --log-directory=<dir>", (p: Uint8Array) => ["run", "-d", HELLO_LINUX, Buffer.concat([Buffer.from("--log-directory="), p])], "--log-directory"],
+  ])("%s is refused, naming the option and showing the bytes", (_, args, option) => {
+    const path = Buffer.concat([Buffer.from(`${tmp}/`), LATIN1]);
+    writeFileSync(path, readFileSync(HELLO_LINUX)); // the file exists: it is not reported missing
+    const cwd = mkdtempSync(join(tmp, "utf8-cwd-"));
+    const line = expectUsageError(runWithBytes(args(path) as (string | Uint8Array)[], cwd));
+    expect(line).toContain(`option '${option}' has a value that is not valid UTF-8: '${tmp}/caf\\xe9.yaml'`);
+    expect(line).toContain("awstoe needs UTF-8 paths");
+    expect(line).toContain("rename the file or folder");
+    expect(line).not.toContain("\ufffd");
+    expect(readdirSync(cwd)).toEqual([]); // nothing was run, no log folder made
+  });
+
+  test("UTF-8 paths outside ASCII are fine", () => {
+    const path = join(tmp, "café-ü-日本.yaml");
+    copyFileSync(HELLO_LINUX, path);
+    const run = runWithBytes(["validate", "-d", Buffer.from(path), "--platform", "linux"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(path);
+  });
+});
+
+describe("control characters in what the user typed are escaped in messages", () => {
+  test("a usage error stays one line, without raw escapes", () => {
+    const line = expectUsageError(runAwstoe(["validate", "-d", HELLO_LINUX, "--output", "js\non\u001b[31m"]));
+    expect(line).toContain("does not take 'js\\non\\x1b[31m'");
+  });
+
+  test("a document path in diagnostics", () => {
+    const run = runAwstoe(["validate", "--documents", "bad\u0007\u001b]0;title\u0007\nname.yaml", "--platform", "linux"]);
+    expectCleanFailure(run);
+    expect(run.stderr).toContain("bad\\x07\\x1b]0;title\\x07\\nname.yaml");
+    expect(run.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+  });
+
+  test("a NUL in a --config value (the command line cannot carry one)", () => {
+    const config = file("nul-config.json", JSON.stringify({ documents: [{ path: "a\u0000b.yaml" }] }));
+    const run = runAwstoe(["validate", "--config", config, "--platform", "linux"]);
+    expectCleanFailure(run);
+    expect(run.stderr).toContain("a\\x00b.yaml");
+    expect(run.stderr).not.toContain("\u0000");
+    const id = file("nul-id-config.json", JSON.stringify({ documents: [{ path: HELLO_LINUX }], executionId: "x\u0000\u001b[2Jy" }));
+    const line = expectUsageError(runAwstoe(["run", "--config", id, "--dry-run"]));
+    expect(line).toContain("execution id 'x\\x00\\x1b[2Jy'");
+  });
+});
+
+/**
+ * Runs the compiled awstoe with arguments given as bytes: Bun's spawn encodes string arguments
+ * as UTF-8 (and Buffers the same, lossily), so the bytes are made by printf in a shell (a dash
+ * too, as \055, so that no format starts with one).
+ */
+function runWithBytes(args: (string | Uint8Array)[], cwd = REPO): AwstoeRun {
+  const word = (arg: string | Uint8Array) => {
+    const bytes = typeof arg === "string" ? Buffer.from(arg) : Buffer.from(arg);
+    const octal = [...bytes].map((b) => (/[A-Za-z0-9/._=]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, "0")}`)).join("");
+    return `"$(printf '${octal}')"`;
+  };
+  const started = performance.now();
+  const run = Bun.spawnSync(["sh", "-c", `exec "$0" ${args.map(word).join(" ")}`, binary], { cwd, env: { ...process.env, NO_COLOR: "1" }, timeout: 30_000 });
+  return { code: run.exitCode ?? -1, stdout: run.stdout.toString(), stderr: run.stderr.toString(), ms: performance.now() - started, timedOut: run.exitedDueToTimeout === true };
+}
 
 describe("awstoe validate", () => {
   test("a good document is valid", () => {
