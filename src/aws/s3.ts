@@ -55,6 +55,7 @@ export function createS3Port(): S3Port {
       const { sdk, client } = await connect();
       const keys: string[] = [];
       let token: string | undefined;
+      const tokens = new Set<string>();
       try {
         do {
           const page = await client.send(
@@ -64,6 +65,13 @@ export function createS3Port(): S3Port {
           for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
           if (keys.length > limit) throw new StepError(`s3://${bucket}/${prefix} holds more than ${limit} objects; download fewer at a time`);
           token = page.IsTruncated ? page.NextContinuationToken : undefined;
+          // A broken or hostile server could page forever (a repeated token, or pages without
+          // keys that never end): every token must be new, and a truncated page must carry one.
+          if (page.IsTruncated && !token) throw new StepError(`cannot list s3://${bucket}/${prefix}: the server said the listing goes on but sent no continuation token`);
+          if (token !== undefined && tokens.has(token)) {
+            throw new StepError(`cannot list s3://${bucket}/${prefix}: the server sent the continuation token '${token.slice(0, 80)}' again after ${tokens.size + 1} pages, so the listing would never end`);
+          }
+          if (token !== undefined) tokens.add(token);
         } while (token !== undefined);
       } catch (error) {
         throw s3Failure(error, "list", bucket, prefix);

@@ -1,14 +1,24 @@
 /**
  * @module modules/_s3-download: S3Download's work — one object to a file, or every object under
  * `prefix/*` into a folder, each streamed through a temporary file and renamed into place.
- * An object key that would land outside the destination folder is refused, never written.
+ *
+ * A prefix download is planned before anything is written: every key must name a path inside the
+ * destination folder (no `..`, no absolute or drive-letter keys), and no key may need another's
+ * file to be a folder (`a.txt` and `a.txt/b`). A key ending in `/` is a folder (what the S3
+ * console's "Create folder" makes): the prefix's own marker is skipped, any other one just creates
+ * its folder. While writing, every path component below the destination is checked with lstat: a
+ * symbolic link there (planted, or left by an earlier download) is refused, never written through,
+ * and missing folders are made one at a time and checked the same way. (Node has no openat(), so
+ * a link swapped in between the check and the write by someone who can already write inside the
+ * destination is not caught; the destination is the document's choice, and the temporary file
+ * itself is created exclusively, which never follows a link.)
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readlinkSync, statSync, type Stats } from "node:fs";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { StepError } from "../errors.ts";
 import type { ModuleContext } from "./_define.ts";
-import { temporaryBeside } from "./_download.ts";
-import { absolute } from "./_fs.ts";
+import { temporaryFileBeside } from "../safe-fs/durable.ts";
+import { absolute, fsFailure } from "./_fs.ts";
 import { parseS3Uri } from "./_inputs.ts";
 
 /** Objects one prefix download may fetch (modules.md §3: 1000, inferred). */
@@ -34,22 +44,129 @@ export async function downloadItem(item: S3DownloadItem, ctx: ModuleContext): Pr
   const prefix = uri.key.slice(0, -1);
   const keys = await ctx.s3.listKeys(uri.bucket, prefix, MAX_PREFIX_OBJECTS, options);
   if (keys.length === 0) throw new StepError(`no objects under s3://${uri.bucket}/${prefix}`);
+  const plan = planPrefix(target, prefix, keys);
   mkdirSync(target, { recursive: true });
   let done = 0;
-  for (const key of keys) {
-    const file = insideFolder(target, key.slice(prefix.length), key);
+  for (const entry of plan) {
     try {
-      if (key.endsWith("/")) mkdirSync(file, { recursive: true });
+      if (entry.folder) makeFolders(target, entry.parts, entry.key, item.destination);
       else {
-        mkdirSync(dirname(file), { recursive: true });
-        await fetchTo(ctx, uri.bucket, key, file, { ...item, destination: relative(ctx.cwd, file) }, options);
+        makeFolders(target, entry.parts.slice(0, -1), entry.key, item.destination);
+        refuseLink(target, entry.parts, entry.key, item.destination);
+        await fetchTo(ctx, uri.bucket, entry.key, entry.path, { ...item, destination: relative(ctx.cwd, entry.path) }, options);
+        done++;
       }
     } catch (error) {
-      throw new StepError(`${(error as Error).message} (${done} of ${keys.length} objects under the prefix were already downloaded)`);
+      const files = plan.filter((e) => !e.folder).length;
+      throw new StepError(`${(error as Error).message} (${done} of ${files} objects under the prefix were already downloaded)`);
     }
-    done++;
   }
-  ctx.log.info(`downloaded ${done} object(s) from s3://${uri.bucket}/${prefix}`);
+  const skipped = keys.length - plan.length;
+  ctx.log.info(`downloaded ${done} object(s) from s3://${uri.bucket}/${prefix}${skipped > 0 ? ` (the prefix's own folder marker skipped)` : ""}`);
+}
+
+/** One key of a prefix download: the file (or folder) it becomes, as path parts below the destination. */
+interface PlannedKey {
+  key: string;
+  parts: string[];
+  path: string;
+  /** The key ends with `/`: a folder marker, which makes a folder and downloads nothing. */
+  folder: boolean;
+}
+
+/**
+ * Every key's place below `folder`, checked before anything is written: keys that would leave the
+ * folder are refused, the prefix's own folder marker is dropped, and a key whose path runs through
+ * another key's file (`a.txt` and `a.txt/b`, or a file `a` and a folder marker `a/`) is an error
+ * naming both.
+ */
+export function planPrefix(folder: string, prefix: string, keys: readonly string[]): PlannedKey[] {
+  const plan: PlannedKey[] = [];
+  for (const key of keys) {
+    const rest = key.slice(prefix.length);
+    const isFolder = key.endsWith("/");
+    if (isFolder && rest.split(/[\\/]/).every((p) => p === "")) continue; // the prefix's own marker
+    const path = insideFolder(folder, rest, key);
+    plan.push({ key, parts: relative(folder, path).split(sep), path, folder: isFolder });
+  }
+  const files = new Map<string, string>();
+  for (const entry of plan) {
+    if (entry.folder) continue;
+    const name = entry.parts.join("/");
+    const other = files.get(name);
+    if (other !== undefined) throw new StepError(`objects '${other}' and '${entry.key}' would both be written to '${name}'; nothing was downloaded`);
+    files.set(name, entry.key);
+  }
+  for (const entry of plan) {
+    const folders = entry.folder ? entry.parts.length : entry.parts.length - 1;
+    for (let n = 1; n <= folders; n++) {
+      const name = entry.parts.slice(0, n).join("/");
+      const file = files.get(name);
+      if (file !== undefined) {
+        throw new StepError(
+          `objects '${file}' and '${entry.key}' cannot both be downloaded: '${name}' would have to be a file for the first and a folder for the second; nothing was downloaded`,
+        );
+      }
+    }
+  }
+  return plan;
+}
+
+/**
+ * Makes the folders `parts` below `root` one at a time, refusing any that is (or is replaced by)
+ * a symbolic link or is not a folder.
+ */
+function makeFolders(root: string, parts: readonly string[], key: string, destination: string): void {
+  let current = root;
+  for (const part of parts) {
+    current = join(current, part);
+    let stats = lstatOrUndefined(current, destination);
+    if (stats === undefined) {
+      try {
+        mkdirSync(current);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw fsFailure(error, shown(destination, root, current));
+      }
+      stats = lstatOrUndefined(current, destination);
+    }
+    if (stats?.isSymbolicLink()) throw linkRefused(key, root, current, destination);
+    if (stats === undefined || !stats.isDirectory()) {
+      throw new StepError(`cannot download '${key}': '${shown(destination, root, current)}' is a file, not a folder`);
+    }
+  }
+}
+
+/** Refuses a symbolic link at the file's own name (the folders above it were checked already). */
+function refuseLink(root: string, parts: readonly string[], key: string, destination: string): void {
+  const path = join(root, ...parts);
+  if (lstatOrUndefined(path, destination)?.isSymbolicLink()) throw linkRefused(key, root, path, destination);
+}
+
+function lstatOrUndefined(path: string, destination: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw fsFailure(error, destination);
+  }
+}
+
+function linkRefused(key: string, root: string, link: string, destination: string): StepError {
+  let to = "";
+  try {
+    to = ` (to '${readlinkSync(link)}')`;
+  } catch {
+    // gone meanwhile: the message still names the path
+  }
+  return new StepError(
+    `refusing object key '${key}': '${shown(destination, root, link)}' inside the destination folder is a symbolic link${to}; S3Download does not write through links`,
+  );
+}
+
+/** A path below the destination folder as the document wrote the destination. */
+function shown(destination: string, root: string, path: string): string {
+  const below = relative(root, path);
+  return below === "" ? destination : join(destination, below);
 }
 
 /** The local path for a key below the prefix; refuses `..`, absolute keys and drive letters. */
@@ -71,7 +188,7 @@ async function fetchTo(ctx: ModuleContext, bucket: string, key: string, target: 
     }
   }
   const body = await ctx.s3.getObject(bucket, key, options);
-  const temporary = await temporaryBeside(target);
+  const temporary = await temporaryFileBeside(target);
   try {
     for await (const chunk of body) await temporary.write(chunk);
     await temporary.commit(target, item.overwrite);
