@@ -3,12 +3,12 @@
  * names and must match the row's validity label — except the reviewed disagreements listed in
  * label-review.md, which must match our verdict there (and must still disagree).
  */
-import { describe, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { validateSource } from "../../src/document/validate.ts";
 import type { PlatformName } from "../../src/modules/index.ts";
-import { CORPUS_DIR, manifestRows } from "../helpers/corpus.ts";
+import { describeWithShared, manifestRows } from "../helpers/corpus.ts";
 
 interface Review {
   verdict: "valid" | "invalid";
@@ -27,9 +27,10 @@ function reviews(): Map<string, Review> {
 }
 
 const reviewed = reviews();
-const rows = manifestRows();
 
-describe("corpus documents match their MANIFEST label", () => {
+describeWithShared("corpus", "corpus documents match their MANIFEST label", (corpus) => {
+  const rows = manifestRows(corpus);
+
   test("the corpus is there and sizeable", () => {
     expect(rows.length).toBeGreaterThan(100);
   });
@@ -40,7 +41,7 @@ describe("corpus documents match their MANIFEST label", () => {
       const review = reviewed.get(`${row.file}@${platform}`);
       const labelled = row.validity.startsWith("valid");
       test(`${platform}: ${row.file}`, () => {
-        const result = validateSource(join(CORPUS_DIR, "docs", row.file), { platform });
+        const result = validateSource(join(corpus, "docs", row.file), { platform });
         const errors = result.diagnostics.filter((d) => d.severity === "error");
         const report = errors.map((d) => `${d.line}:${d.column} ${d.code} ${d.message}`).join("\n");
         if (review !== undefined) {

@@ -5,7 +5,8 @@
  * mutations as files and must answer with exit 0 or 1 and no internal error. Hand-made hostile
  * inputs (alias bombs, deep nesting, odd roots, super-linear patterns) close the file.
  *
- * Seeds: the corpus of real documents (/work/shared/corpus, or $OPENTOE_CORPUS) plus examples/.
+ * Seeds: the corpus of real documents (../shared/corpus beside the clone, or $OPENTOE_CORPUS)
+ * plus examples/; without the corpus only examples/ (test/helpers/corpus.ts says so in one line).
  * Everything runs with fixed fast-check seeds, so a failure reproduces exactly.
  */
 import { describe, expect, test } from "bun:test";
@@ -16,10 +17,11 @@ import { join } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { validateText, type ValidationResult } from "../../src/document/validate.ts";
 import { PLATFORMS, type PlatformName } from "../../src/modules/index.ts";
+import { missingShared, sharedDir } from "../helpers/corpus.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
-const CORPUS = process.env.OPENTOE_CORPUS ?? "/work/shared/corpus";
+const CORPUS = sharedDir("corpus");
 const SEED = 42;
 /** Detects hangs, not slowness: a healthy call takes milliseconds, even for a 3 MB document. */
 const HANG_BOUND_MS = 5_000;
@@ -36,8 +38,8 @@ interface Seed {
 
 function loadSeeds(): Seed[] {
   const files: string[] = [];
-  const docs = join(CORPUS, "docs");
-  if (existsSync(docs)) for (const f of readdirSync(docs).sort()) if (f.endsWith(".yaml")) files.push(join(docs, f));
+  const docs = CORPUS === undefined ? undefined : join(CORPUS, "docs");
+  if (docs !== undefined && existsSync(docs)) for (const f of readdirSync(docs).sort()) if (f.endsWith(".yaml")) files.push(join(docs, f));
   const examples = join(ROOT, "examples");
   for (const f of readdirSync(examples).sort()) if (f.endsWith(".yaml")) files.push(join(examples, f));
   return files.map((path) => {
@@ -363,6 +365,7 @@ function describeMutation(m: Mutation): string {
 // --- the properties -----------------------------------------------------------------------------
 
 describe("validateText on mutated corpus documents", () => {
+  if (CORPUS === undefined) missingShared("corpus");
   test("seeds are present", () => {
     expect(SEEDS.length).toBeGreaterThanOrEqual(3);
     // Every seed must itself validate cleanly in form (verdict + diagnostics), unmutated.

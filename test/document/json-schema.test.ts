@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import fc from "fast-check";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { checkSchema, matchesSchema } from "../../src/document/check-schema.ts";
@@ -15,11 +15,10 @@ import { componentJsonSchema } from "../../src/document/json-schema.ts";
 import { validateText } from "../../src/document/validate.ts";
 import type { Issue } from "../../src/errors.ts";
 import { modules, type ModuleDef, type PlatformName } from "../../src/modules/index.ts";
+import { missingShared, sharedDir } from "../helpers/corpus.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
-const CORPUS = process.env.OPENTOE_CORPUS ?? "/work/shared/corpus";
-const MANIFEST = join(CORPUS, "MANIFEST.tsv");
-const HAS_CORPUS = existsSync(MANIFEST);
+const CORPUS = sharedDir("corpus");
 
 type Json = Record<string, unknown>;
 
@@ -62,9 +61,10 @@ describe("awstoe schema (published JSON Schema)", () => {
     expect(leaks).toEqual([]);
   });
 
-  test.skipIf(!HAS_CORPUS)("accepts every corpus document that looks valid and that our validator accepts", () => {
+  if (CORPUS === undefined) missingShared("corpus");
+  else test("accepts every corpus document that looks valid and that our validator accepts", () => {
     const validate = componentValidator();
-    const [header, ...rows] = readFileSync(MANIFEST, "utf8").trimEnd().split("\n").map((line) => line.split("\t"));
+    const [header, ...rows] = readFileSync(join(CORPUS, "MANIFEST.tsv"), "utf8").trimEnd().split("\n").map((line) => line.split("\t"));
     const column = (name: string) => header!.indexOf(name);
     const [fileCol, platformCol, validityCol] = [column("file"), column("platform"), column("validity")];
     expect(Math.min(fileCol, platformCol, validityCol)).toBeGreaterThanOrEqual(0);

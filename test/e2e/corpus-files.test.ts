@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { awstoeBinary, runAwstoe } from "../helpers/binary.ts";
-import { CORPUS_DIR } from "../helpers/corpus.ts";
+import { describeWithShared } from "../helpers/corpus.ts";
 
 let root: string;
 beforeAll(async () => {
@@ -145,14 +145,16 @@ describe("corpus documents with file-system modules, in a sandbox", () => {
     const text = "  - path: /home/x.txt\n    source: C:\\A\\b.txt\n    owner: LinuxUser\n    content: /not/a/path/key\n    path: ./rel.txt\n";
     expect(sandboxed(text, "/sb")).toBe("  - path: /sb/home/x.txt\n    source: /sb/C/A/b.txt\n    owner: LinuxUser\n    content: /not/a/path/key\n    path: ./rel.txt\n");
   });
+});
 
+describeWithShared("corpus", "corpus documents with file-system modules, in a sandbox", (corpus) => {
   for (const c of CASES) {
     test(c.file, () => {
       const sandbox = mkdtempSync(join(root, "sb-"));
       const logs = mkdtempSync(join(root, "logs-"));
       c.setup(sandbox);
       const doc = join(sandbox, "component.yaml");
-      writeFileSync(doc, sandboxed(readFileSync(join(CORPUS_DIR, "docs", c.file), "utf8"), sandbox));
+      writeFileSync(doc, sandboxed(readFileSync(join(corpus, "docs", c.file), "utf8"), sandbox));
       const run = runAwstoe(["run", "--documents", doc, "--log-directory", logs], { cwd: sandbox });
       const summary = JSON.parse(run.stdout.slice(run.stdout.lastIndexOf("\n{") + 1));
       expect(run.code, run.stderr).toBe(c.exit);

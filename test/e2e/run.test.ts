@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CORPUS_DIR, manifestRows } from "../helpers/corpus.ts";
+import { describeWithShared, manifestRows } from "../helpers/corpus.ts";
 import { awstoeBinary, runAwstoe, type AwstoeRun } from "../helpers/binary.ts";
 import { lastJsonObject, expectUsageError } from "../helpers/run-output.ts";
 
@@ -692,9 +692,9 @@ const CORPUS_ROWS = safeCorpusRows();
 /** Words that must never appear in a document the tests run (a second line of defence). */
 const UNSAFE_WORDS = /\b(sudo|apt|apt-get|yum|dnf|zypper|rpm|dpkg|curl|wget|systemctl|service|reboot|shutdown|aws|git|pip|npm|ping)\b|exit 194|\/etc\/|\/var\//;
 
-describe("safe corpus documents (test/e2e/safe-corpus.md)", () => {
+describeWithShared("corpus", "safe corpus documents (test/e2e/safe-corpus.md)", (corpus) => {
   test("the table reviews exactly the linux/both valid-looking corpus documents with only runnable actions", () => {
-    const expected = manifestRows()
+    const expected = manifestRows(corpus)
       .filter((r) => (r.platform === "linux" || r.platform === "both") && r.validity === "valid-looking")
       .filter((r) => r.actions.split(",").every((a) => RUNNABLE_ACTIONS.has(a.trim())))
       .map((r) => r.file)
@@ -705,7 +705,7 @@ describe("safe corpus documents (test/e2e/safe-corpus.md)", () => {
 
   test("documents marked to run pass the sanity screen", () => {
     for (const row of CORPUS_ROWS.filter((r) => r.run !== "no")) {
-      const text = readFileSync(join(CORPUS_DIR, "docs", row.document), "utf8").replace(/^\s*#.*$/gm, "");
+      const text = readFileSync(join(corpus, "docs", row.document), "utf8").replace(/^\s*#.*$/gm, "");
       expect({ document: row.document, unsafe: UNSAFE_WORDS.exec(text)?.[0] ?? null }).toEqual({ document: row.document, unsafe: null });
       expect(Number.isInteger(row.exit)).toBe(true);
       expect(["success", "failed", "successWithIgnoredFailure"]).toContain(row.status);
@@ -720,7 +720,7 @@ describe("safe corpus documents (test/e2e/safe-corpus.md)", () => {
       const cwd = join(dir, "cwd");
       mkdirSync(home);
       mkdirSync(cwd);
-      const run = runAwstoe(["run", "--documents", join(CORPUS_DIR, "docs", row.document), "--log-directory", join(dir, "logs")], {
+      const run = runAwstoe(["run", "--documents", join(corpus, "docs", row.document), "--log-directory", join(dir, "logs")], {
         cwd,
         env: { HOME: home },
       });
