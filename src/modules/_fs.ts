@@ -1,11 +1,12 @@
 /**
  * @module modules/_fs: what the file-system modules share — paths as awstoe reads them (`/`
- * everywhere, `\` too on Windows; a trailing separator means "folder"), `*` in the last segment,
- * list operations that stop at the first failure and say what was already done, atomic writes,
- * text encodings, and errors worded for people (paths as the user wrote them).
+ * everywhere, `\` too on Windows; a trailing separator means "folder"), folder entries by their
+ * exact bytes (names that are not UTF-8 shown with \xHH), `*` in the last segment, list
+ * operations that stop at the first failure and say what was already done, atomic writes, text
+ * encodings, and errors worded for people (paths as the user wrote them).
  */
-import { lstatSync, readdirSync, type Dirent, type Stats } from "node:fs";
-import { isAbsolute, parse, resolve } from "node:path";
+import { lstatSync, readdirSync, type Stats } from "node:fs";
+import { isAbsolute, join, parse, resolve, sep } from "node:path";
 import { writeFileDurably } from "../safe-fs/durable.ts";
 import { StepError } from "../errors.ts";
 import type { ModuleContext } from "./_define.ts";
@@ -27,11 +28,120 @@ export function absolute(ctx: Pick<ModuleContext, "cwd" | "platform">, path: str
  * Paths that no module may delete or overwrite as a whole: empty, a filesystem root, a drive root.
  * Throws a StepError naming the path as written.
  */
-export function refuseRoot(written: string, resolved: string): void {
+export function refuseRoot(written: string, resolved: FsPath): void {
   if (written.trim() === "") throw new StepError("the path is empty");
-  if (parse(resolved).root === resolved || /^[A-Za-z]:[\\/]?$/.test(written.trim())) {
+  // A root is always text; a path by bytes (a name in it is not UTF-8) is never one.
+  if ((typeof resolved === "string" && parse(resolved).root === resolved) || /^[A-Za-z]:[\\/]?$/.test(written.trim())) {
     throw new StepError(`refusing to operate on the root folder '${written}'`);
   }
+}
+
+// --- names as bytes ---
+//
+// A file name on Linux and macOS is any bytes but `/` and NUL, not text. A listing read as text
+// decodes bytes that are not UTF-8 to U+FFFD, so a folder `d\xff` would be listed as `d\uFFFD` —
+// which may be another entry of the same folder, a symlink planted to lead out of the tree; and a
+// name decoded that way names nothing at all. So folders are listed as bytes, every listed entry is
+// acted on by its exact path (node:fs takes Buffer paths) and classified by lstat of that path,
+// never by a decoded name or the listing's type.
+//
+// Shown names (messages, logs, ListFiles output, `*` matching): a name that is valid UTF-8 is
+// shown as it is. In one that is not, each byte that is not part of a valid UTF-8 sequence is shown
+// as `\x` and two lower-case hex digits (`d\xff`), as Python's "backslashreplace" does. A shown
+// name is for people: used as a path it names another file (or none).
+
+/** A path as node:fs takes it: text when every name in it is valid UTF-8, else the exact bytes. */
+export type FsPath = string | Buffer;
+
+/** One entry of a listed folder. */
+export interface FolderEntry {
+  /** The exact path: the folder's path and the name's bytes (text when that is exact). */
+  path: FsPath;
+  /** The name as shown (convention above). */
+  name: string;
+  /** The name's exact bytes. */
+  bytes: Buffer;
+}
+
+/** The entries of a folder by their exact names, in the order the system lists them. */
+export function listFolder(folder: FsPath): FolderEntry[] {
+  return readdirSync(folder, { encoding: "buffer" }).map((bytes) => ({ path: childPath(folder, bytes), name: showBytes(bytes), bytes }));
+}
+
+/** `folder` joined with the exact name `name`; still text when both are exactly text. */
+export function childPath(folder: FsPath, name: Buffer): FsPath {
+  if (typeof folder === "string" && isUtf8(name)) return join(folder, name.toString("utf8"));
+  const parent = typeof folder === "string" ? Buffer.from(folder, "utf8") : folder;
+  const last = parent[parent.length - 1];
+  const separated = last === SLASH || last === SEP;
+  return Buffer.concat(separated ? [parent, name] : [parent, Buffer.from(sep), name]);
+}
+
+/** The folder part of a path (everything before its last name), of the same type. */
+export function parentPath(path: FsPath): FsPath {
+  if (typeof path === "string") return parse(path).dir;
+  const cut = lastSeparator(path);
+  return cut <= 0 ? path.subarray(0, cut + 1) : path.subarray(0, cut);
+}
+
+/** The last name of a path, as its exact bytes. */
+export function lastName(path: FsPath): Buffer {
+  if (typeof path === "string") return Buffer.from(parse(path).base, "utf8");
+  return path.subarray(lastSeparator(path) + 1);
+}
+
+/** A path as shown to people (the convention above). */
+export function shownPath(path: FsPath): string {
+  return typeof path === "string" ? path : showBytes(path);
+}
+
+/** True when the bytes are valid UTF-8 (decoding and encoding again gives them back). */
+export function isUtf8(bytes: Buffer): boolean {
+  return Buffer.from(bytes.toString("utf8"), "utf8").equals(bytes);
+}
+
+/** Bytes as shown: UTF-8 text, each byte outside a valid sequence as `\xHH`. */
+export function showBytes(bytes: Buffer): string {
+  if (isUtf8(bytes)) return bytes.toString("utf8");
+  let shown = "";
+  let start = 0; // start of the valid run not yet copied to `shown`
+  for (let i = 0; i < bytes.length; ) {
+    const length = sequenceLength(bytes, i);
+    if (length > 0) {
+      i += length;
+      continue;
+    }
+    shown += bytes.subarray(start, i).toString("utf8") + `\\x${bytes[i]!.toString(16).padStart(2, "0")}`;
+    start = ++i;
+  }
+  return shown + bytes.subarray(start).toString("utf8");
+}
+
+const SLASH = 0x2f;
+const SEP = sep.charCodeAt(0);
+
+function lastSeparator(path: Buffer): number {
+  return Math.max(path.lastIndexOf(SLASH), path.lastIndexOf(SEP));
+}
+
+/**
+ * The length of the well-formed UTF-8 sequence starting at `i` (RFC 3629 §4: no overlong forms,
+ * no surrogates, nothing above U+10FFFF), or 0 when none starts there.
+ */
+function sequenceLength(bytes: Buffer, i: number): number {
+  const lead = bytes[i]!;
+  const follows = (k: number, low = 0x80, high = 0xbf) => i + k < bytes.length && bytes[i + k]! >= low && bytes[i + k]! <= high;
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return follows(1) ? 2 : 0;
+  if (lead >= 0xe0 && lead <= 0xef) {
+    const [low, high] = lead === 0xe0 ? [0xa0, 0xbf] : lead === 0xed ? [0x80, 0x9f] : [0x80, 0xbf];
+    return follows(1, low, high) && follows(2) ? 3 : 0;
+  }
+  if (lead >= 0xf0 && lead <= 0xf4) {
+    const [low, high] = lead === 0xf0 ? [0x90, 0xbf] : lead === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf];
+    return follows(1, low, high) && follows(2) && follows(3) ? 4 : 0;
+  }
+  return 0;
 }
 
 // --- wildcards ---
@@ -59,11 +169,19 @@ export function wildcardRegex(pattern: string): RegExp {
   return new RegExp(`^${body}$`, "s");
 }
 
-/** Entries of a folder whose names match, sorted, filtered by kind (symlinks count as what they are). */
-export function matchingEntries(folder: string, regex: RegExp, kind: "file" | "folder"): Dirent[] {
-  return readdirSync(folder, { withFileTypes: true })
-    .filter((entry) => regex.test(entry.name) && (kind === "file" ? entry.isFile() : entry.isDirectory()))
+/**
+ * Entries of a folder whose names (as shown, see listFolder) match, sorted, filtered by kind as
+ * lstat of the exact entry says (a symlink is neither a file nor a folder here).
+ */
+export function matchingEntries(folder: FsPath, regex: RegExp, kind: "file" | "folder"): FolderEntry[] {
+  return listFolder(folder)
+    .filter((entry) => regex.test(entry.name) && isKind(entry.path, kind))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function isKind(path: FsPath, kind: "file" | "folder"): boolean {
+  const stats = entryAt(path, shownPath(path));
+  return kind === "file" ? stats?.isFile() === true : stats?.isDirectory() === true;
 }
 
 // --- list operations ---
@@ -156,7 +274,7 @@ export function decodeText(bytes: Uint8Array, codec: Codec): string {
 }
 
 /** lstat of the path itself; undefined when nothing is there (or a part of the path is a file). */
-export function entryAt(path: string, written: string): Stats | undefined {
+export function entryAt(path: FsPath, written: string): Stats | undefined {
   try {
     return lstatSync(path);
   } catch (error) {

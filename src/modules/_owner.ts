@@ -4,6 +4,7 @@
  */
 import { chmodSync, chownSync, lchownSync, readFileSync } from "node:fs";
 import { StepError } from "../errors.ts";
+import type { FsPath } from "./_fs.ts";
 
 interface Account {
   name: string;
@@ -62,8 +63,11 @@ export function ownership(owner: string | undefined, group: string | undefined):
   return { uid: user?.uid ?? -1, gid };
 }
 
-/** Applies ownership; `follow: false` changes a symlink itself rather than what it points to. */
-export function applyOwnership(path: string, ids: { uid: number; gid: number }, follow = true): void {
+/**
+ * Applies ownership; `follow: false` changes a symlink itself rather than what it points to. A path
+ * found in a listing is passed by its exact bytes (see "names as bytes" in _fs.ts).
+ */
+export function applyOwnership(path: FsPath, ids: { uid: number; gid: number }, follow = true): void {
   (follow ? chownSync : lchownSync)(path, ids.uid, ids.gid);
 }
 
@@ -74,6 +78,6 @@ export function parseMode(permissions: string): number {
   return Number.parseInt(text, 8);
 }
 
-export function applyMode(path: string, mode: number): void {
+export function applyMode(path: FsPath, mode: number): void {
   chmodSync(path, mode);
 }

@@ -27,17 +27,24 @@
  *   are flushed before their rename, like writeAtomically.
  * - A kill can leave a hidden `.<name>.opentoe-<16 hex digits>.tmp` beside the target (the kit's
  *   temporary-name pattern); it is never under the final name.
+ * - Names inside folders are read as bytes, and every entry is classified by lstat of its exact
+ *   path (see "names as bytes" in _fs.ts): an entry whose name is not UTF-8 is copied or moved
+ *   under the same bytes, and never confused with the entry its lossy decoding names (which may be
+ *   a planted link whose target would be copied in). Messages show such names with \xHH bytes.
  */
 import {
   accessSync, chmodSync, closeSync, constants, copyFileSync, fsyncSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync,
-  readdirSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync,
-  type Dirent, type Stats,
+  readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync,
+  type Stats,
 } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { basename, dirname, join, sep } from "node:path";
+import { createBeside as createEntryBeside } from "../safe-fs/durable.ts";
+import { basename, sep } from "node:path";
 import { StepError } from "../errors.ts";
 import type { ModuleContext, ModuleResult } from "./_define.ts";
-import { absolute, endsWithSeparator, entryAt, forEachOperation, fsFailure, isWindows, refuseRoot, splitWildcard } from "./_fs.ts";
+import {
+  absolute, childPath, endsWithSeparator, entryAt, forEachOperation, fsFailure, isUtf8, isWindows, lastName, listFolder, parentPath, refuseRoot,
+  showBytes, shownPath, splitWildcard, type FolderEntry, type FsPath,
+} from "./_fs.ts";
 
 export interface TransferInput {
   source: string;
@@ -48,9 +55,12 @@ export interface TransferInput {
 type What = "file" | "folder";
 type How = "copy" | "move";
 
-/** A path twice: absolute, to work with, and as the user would write it, for messages. */
+/**
+ * A path twice: absolute, to work with (by exact bytes when a name in it is not UTF-8), and as the
+ * user would write it (such names shown with \xHH bytes), for messages.
+ */
 interface Place {
-  path: string;
+  path: FsPath;
   written: string;
 }
 
@@ -78,7 +88,7 @@ async function transfer(item: TransferInput, what: What, how: How, ctx: ModuleCo
   refuseMisplacedWildcard(item, intoFolder, windows);
   const sources = sourcesOf(item.source, what, ctx);
   const destination: Place = { path: absolute(ctx, item.destination), written: item.destination };
-  const plans = sources.map((source) => ({ source, target: intoFolder ? child(destination, basename(source.path), windows) : destination }));
+  const plans = sources.map((source) => ({ source, target: intoFolder ? child(destination, lastName(source.path), windows) : destination }));
   const run = operationFor(what, how);
   // Every target is checked before the first one changes, so an existing file among the matches
   // stops the operation with nothing done.
@@ -127,33 +137,38 @@ function sourcesOf(source: string, what: What, ctx: ModuleContext): Place[] {
     if (what === "file" && endsWithSeparator(source, windows)) throw new StepError(`source '${source}' ends with a path separator, so it names a folder, not a file`);
     return [{ path: absolute(ctx, source), written: source }];
   }
-  const folder: Place = { path: absolute(ctx, wildcard.folder), written: wildcard.folder };
-  let entries: Dirent[];
+  const folder = absolute(ctx, wildcard.folder);
+  let entries: FolderEntry[];
   try {
-    entries = readdirSync(folder.path, { withFileTypes: true });
+    entries = listFolder(folder);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new StepError(`source folder '${wildcard.folder}' does not exist`);
     throw fsFailure(error, wildcard.folder);
   }
   const matches = entries
-    .filter((entry) => wildcard.regex.test(entry.name) && (what === "folder" ? entry.isDirectory() : isFileEntry(entry, folder.path)))
-    .map((entry) => entry.name)
-    .sort();
+    .filter((entry) => wildcard.regex.test(entry.name) && (what === "folder" ? isFolderEntry(entry.path) : isFileEntry(entry.path)))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (matches.length === 0) throw new StepError(`no ${what} matches '${source}'`);
   const written = (name: string) => (source.includes("/") || (windows && source.includes("\\")) ? wildcard.folder + name : name);
-  return matches.map((name) => ({ path: join(folder.path, name), written: written(name) }));
+  return matches.map((entry) => ({ path: entry.path, written: written(entry.name) }));
 }
 
-/** A regular file, or a link to one. */
-function isFileEntry(entry: Dirent, folder: string): boolean {
-  if (entry.isFile()) return true;
-  return entry.isSymbolicLink() && statOrUndefined(join(folder, entry.name))?.isFile() === true;
+/** A regular file, or a link to one (lstat of the exact entry, then what the link leads to). */
+function isFileEntry(path: FsPath): boolean {
+  const own = statOrUndefined(path, undefined, lstatSync);
+  if (own?.isFile()) return true;
+  return own?.isSymbolicLink() === true && statOrUndefined(path)?.isFile() === true;
+}
+
+/** A real folder, not a link to one. */
+function isFolderEntry(path: FsPath): boolean {
+  return statOrUndefined(path, undefined, lstatSync)?.isDirectory() === true;
 }
 
 // --- CopyFile / MoveFile ---
 
 /** Where a file copy writes (through a link at the destination), after the overwrite rules. */
-function copyFileTarget({ source, target }: Plan, overwrite: boolean): { from: Stats; final: string } {
+function copyFileTarget({ source, target }: Plan, overwrite: boolean): { from: Stats; final: FsPath } {
   const from = sourceStats(source, statSync);
   if (from.isDirectory()) throw new StepError(`'${source.written}' is a folder, not a file (CopyFolder copies folders)`);
   if (!from.isFile()) throw new StepError(`'${source.written}' is not a regular file`);
@@ -164,13 +179,13 @@ function copyFileTarget({ source, target }: Plan, overwrite: boolean): { from: S
   if (through !== undefined && sameEntry(through, from)) throw new StepError(`'${source.written}' and '${target.written}' are the same file`);
   if (!overwrite) throw alreadyExists(target);
   if (through === undefined) throw new StepError(`'${target.written}' is a symbolic link to nothing; not writing through it`);
-  return { from, final: seen.isSymbolicLink() ? realpathSync(target.path) : target.path };
+  return { from, final: seen.isSymbolicLink() ? realPath(target.path) : target.path };
 }
 
 async function copyOneFile(plan: Plan, overwrite: boolean): Promise<void> {
   const { from, final } = copyFileTarget(plan, overwrite);
   makeParent(plan.target);
-  let temporary: string | undefined;
+  let temporary: FsPath | undefined;
   try {
     temporary = createBeside(final, (name) => copyFileSync(plan.source.path, name, constants.COPYFILE_EXCL));
     keepTimes(temporary, from);
@@ -269,7 +284,7 @@ function refuseInsideItself(source: Place, target: Place, how: How, windows: boo
  * place when complete, so the target is never there half-copied.
  */
 async function copyTree(source: Place, target: Place, from: Stats, keep: Keep, windows: boolean, pace: Pace): Promise<void> {
-  let temporary: string | undefined;
+  let temporary: FsPath | undefined;
   try {
     temporary = createBeside(target.path, (name) => mkdirSync(name, { mode: 0o700 }));
     await fillFolder(source, { path: temporary, written: target.written }, keep, windows, pace);
@@ -291,24 +306,23 @@ interface Keep {
 async function fillFolder(source: Place, target: Place, keep: Keep, windows: boolean, pace: Pace): Promise<void> {
   for (const entry of entriesOf(source)) {
     await pace.tick();
-    const from = child(source, entry.name, windows);
-    const to = child(target, entry.name, windows);
-    if (entry.isDirectory()) {
-      const stats = sourceStats(from, lstatSync);
+    const from = child(source, entry.bytes, windows);
+    const to = child(target, entry.bytes, windows);
+    const stats = sourceStats(from, lstatSync);
+    if (stats.isDirectory()) {
       attempt(to, () => mkdirSync(to.path, { mode: 0o700 }));
       await fillFolder(from, to, keep, windows, pace);
       attempt(to, () => finishFolder(to.path, stats, keep));
     } else {
-      copyEntry(entry, from, to, keep);
+      copyEntry(stats, from, to, keep);
     }
   }
 }
 
-/** A file or a link (as a link) to a path that does not exist yet. */
-function copyEntry(entry: Dirent, from: Place, to: Place, keep: Keep): void {
-  if (entry.isSymbolicLink()) {
-    const stats = sourceStats(from, lstatSync);
-    const link = attempt(from, () => readlinkSync(from.path));
+/** A file or a link (as a link) to a path that does not exist yet; `stats` are lstat's. */
+function copyEntry(stats: Stats, from: Place, to: Place, keep: Keep): void {
+  if (stats.isSymbolicLink()) {
+    const link = attempt(from, () => readlinkSync(from.path, { encoding: "buffer" }));
     attempt(to, () => {
       symlinkSync(link, to.path, linkType(from.path));
       if (keep.owner) lchownSync(to.path, stats.uid, stats.gid);
@@ -316,8 +330,7 @@ function copyEntry(entry: Dirent, from: Place, to: Place, keep: Keep): void {
     });
     return;
   }
-  if (!entry.isFile()) throw new StepError(`'${from.written}' is not a file, folder or symbolic link and cannot be copied`);
-  const stats = sourceStats(from, lstatSync);
+  if (!stats.isFile()) throw new StepError(`'${from.written}' is not a file, folder or symbolic link and cannot be copied`);
   try {
     copyFileSync(from.path, to.path, constants.COPYFILE_EXCL);
   } catch (error) {
@@ -333,7 +346,7 @@ function copyEntry(entry: Dirent, from: Place, to: Place, keep: Keep): void {
 }
 
 /** Mode, owner and times of a folder, set after its contents (adding entries changes its time). */
-function finishFolder(path: string, from: Stats, keep: Keep): void {
+function finishFolder(path: FsPath, from: Stats, keep: Keep): void {
   if (keep.owner) lchownSync(path, from.uid, from.gid);
   chmodSync(path, from.mode & 0o7777);
   keepTimes(path, from);
@@ -343,16 +356,17 @@ function finishFolder(path: string, from: Stats, keep: Keep): void {
 async function mergeCopy(source: Place, target: Place, windows: boolean, pace: Pace): Promise<void> {
   for (const entry of entriesOf(source)) {
     await pace.tick();
-    const from = child(source, entry.name, windows);
-    const to = child(target, entry.name, windows);
+    const from = child(source, entry.bytes, windows);
+    const to = child(target, entry.bytes, windows);
+    const stats = sourceStats(from, lstatSync);
     const seen = lstatOrUndefined(to);
-    if (entry.isDirectory()) {
-      if (seen === undefined) await copyTree(from, to, sourceStats(from, lstatSync), { owner: false }, windows, pace);
+    if (stats.isDirectory()) {
+      if (seen === undefined) await copyTree(from, to, stats, { owner: false }, windows, pace);
       else if (seen.isDirectory()) await mergeCopy(from, to, windows, pace);
       else throw new StepError(`cannot merge folder '${from.written}' into '${to.written}', which is not a folder`);
     } else {
       if (seen?.isDirectory()) throw new StepError(`cannot replace folder '${to.written}' with '${from.written}', which is not a folder`);
-      replaceWithCopy(from, to, sourceStats(from, lstatSync), { owner: false, flush: false });
+      replaceWithCopy(from, to, stats, { owner: false, flush: false });
     }
   }
 }
@@ -361,19 +375,19 @@ async function mergeCopy(source: Place, target: Place, windows: boolean, pace: P
 async function mergeMove(source: Place, target: Place, windows: boolean, pace: Pace): Promise<void> {
   for (const entry of entriesOf(source)) {
     await pace.tick();
-    const from = child(source, entry.name, windows);
-    const to = child(target, entry.name, windows);
+    const from = child(source, entry.bytes, windows);
+    const to = child(target, entry.bytes, windows);
+    const stats = sourceStats(from, lstatSync);
     const seen = lstatOrUndefined(to);
-    if (entry.isDirectory() && seen?.isDirectory()) {
+    if (stats.isDirectory() && seen?.isDirectory()) {
       await mergeMove(from, to, windows, pace);
       continue;
     }
-    if (seen !== undefined && (entry.isDirectory() || seen.isDirectory())) {
+    if (seen !== undefined && (stats.isDirectory() || seen.isDirectory())) {
       throw new StepError(`cannot move '${from.written}' onto '${to.written}': one is a folder and the other is not`);
     }
     if (renamed(from, to)) continue;
-    const stats = sourceStats(from, lstatSync);
-    if (entry.isDirectory()) await copyTree(from, to, stats, { owner: true }, windows, pace);
+    if (stats.isDirectory()) await copyTree(from, to, stats, { owner: true }, windows, pace);
     else replaceWithCopy(from, to, stats, { owner: true, flush: false });
     removeSource(from, to, () => rmSync(from.path, { recursive: true }));
   }
@@ -385,10 +399,10 @@ async function mergeMove(source: Place, target: Place, windows: boolean, pace: P
  * under a temporary name, then renamed over it, so the target is always the old or the new entry.
  */
 function replaceWithCopy(source: Place, target: Place, from: Stats, options: Keep & { flush: boolean }): void {
-  let temporary: string | undefined;
+  let temporary: FsPath | undefined;
   try {
     if (from.isSymbolicLink()) {
-      const link = readlinkSync(source.path);
+      const link = readlinkSync(source.path, { encoding: "buffer" });
       temporary = createBeside(target.path, (name) => symlinkSync(link, name, linkType(source.path)));
       if (options.owner) lchownSync(temporary, from.uid, from.gid);
       lutimesSync(temporary, from.atimeMs / 1000, from.mtimeMs / 1000);
@@ -421,7 +435,7 @@ function renamed(source: Place, target: Place): boolean {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EXDEV") return false;
     // Taking an entry out of a folder needs write access to that folder, as putting one in does.
-    if ((code === "EACCES" || code === "EPERM") && !writable(dirname(source.path))) throw fsFailure(error, source.written);
+    if ((code === "EACCES" || code === "EPERM") && !writable(parentPath(source.path))) throw fsFailure(error, source.written);
     throw copyFailure(error, source, target);
   }
 }
@@ -435,14 +449,17 @@ function removeSource(source: Place, target: Place, remove: () => void): void {
   }
 }
 
-function entriesOf(folder: Place): Dirent[] {
-  return attempt(folder, () => readdirSync(folder.path, { withFileTypes: true }));
+/** The entries of a folder by their exact names (see "names as bytes" in _fs.ts). */
+function entriesOf(folder: Place): FolderEntry[] {
+  return attempt(folder, () => listFolder(folder.path));
 }
 
-function child(parent: Place, name: string, windows: boolean): Place {
+/** The entry `name` (exact bytes) in `parent`. */
+function child(parent: Place, name: Buffer, windows: boolean): Place {
+  const shown = showBytes(name);
   const separator = windows && parent.written.includes("\\") && !parent.written.includes("/") ? "\\" : "/";
-  const written = endsWithSeparator(parent.written, windows) ? parent.written + name : `${parent.written}${separator}${name}`;
-  return { path: join(parent.path, name), written };
+  const written = endsWithSeparator(parent.written, windows) ? parent.written + shown : `${parent.written}${separator}${shown}`;
+  return { path: childPath(parent.path, name), written };
 }
 
 /** Stats of a source; a missing one is "source '…' does not exist". */
@@ -460,7 +477,7 @@ function lstatOrUndefined(place: Place): Stats | undefined {
 }
 
 /** undefined when nothing is there; other failures (permission) are errors about `place`. */
-function statOrUndefined(path: string, place?: Place, stat: typeof statSync | typeof lstatSync = statSync): Stats | undefined {
+function statOrUndefined(path: FsPath, place?: Place, stat: typeof statSync | typeof lstatSync = statSync): Stats | undefined {
   try {
     return stat(path);
   } catch (error) {
@@ -483,13 +500,14 @@ function sameEntry(a: Stats, b: Stats): boolean {
 }
 
 /** A rename that only changes letter case, on a file system that ignores case: the same entry, and allowed. */
-function onlyCaseDiffers(a: string, b: string): boolean {
-  return a !== b && a.toLowerCase() === b.toLowerCase();
+function onlyCaseDiffers(a: FsPath, b: FsPath): boolean {
+  const [x, y] = [shownPath(a), shownPath(b)];
+  return x !== y && x.toLowerCase() === y.toLowerCase();
 }
 
 function makeParent(target: Place): void {
   try {
-    mkdirSync(dirname(target.path), { recursive: true });
+    mkdirSync(parentPath(target.path), { recursive: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EEXIST" || code === "ENOTDIR") throw new StepError(`a part of '${target.written}' is a file, not a folder`);
@@ -498,29 +516,29 @@ function makeParent(target: Place): void {
 }
 
 /**
- * Creates an entry beside `path` (the same folder: the same file system, so the final rename is
- * atomic) under a random hidden name, and returns the name. `create` must fail on an existing name
- * (exclusive copy, mkdir, symlink): an entry planted at a guessed name in a shared folder is never
- * written through or removed — another name is drawn, as writeAtomically does.
+ * Creates an entry beside `path` under safe-fs's random hidden name (the same folder: the same
+ * file system, so the final rename is atomic) and returns the name. `create` must fail on an
+ * existing name (exclusive copy, mkdir, symlink), so an entry planted at a guessed name is never
+ * written through or removed; a copy that failed half-way is removed.
  */
-function createBeside(path: string, create: (temporary: string) => void): string {
-  const name = basename(path).slice(0, 100); // room for the suffix within the 255-byte name limit
-  for (let tries = 0; ; tries++) {
-    const temporary = join(dirname(path), `.${name}.opentoe-${randomBytes(8).toString("hex")}.tmp`);
-    try {
-      create(temporary);
-      return temporary;
-    } catch (error) {
-      const taken = (error as NodeJS.ErrnoException).code === "EEXIST";
-      if (taken && tries < 5) continue;
-      if (!taken) discard(temporary); // a copy that failed half-way is ours to remove
-      throw error;
-    }
+function createBeside(path: FsPath, create: (temporary: FsPath) => void): FsPath {
+  let attempted: FsPath | undefined;
+  try {
+    createEntryBeside(typeof path === "string" ? path : showBytes(lastName(path)), (name) => {
+      // safe-fs draws names as text: for a path that is not, the drawn name (made from the shown
+      // name, so pure text) goes into the exact folder, by bytes.
+      attempted = typeof path === "string" ? name : childPath(parentPath(path), Buffer.from(basename(name), "utf8"));
+      create(attempted);
+    });
+    return attempted!;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST" && attempted !== undefined) discard(attempted);
+    throw error;
   }
 }
 
 /** Removes a temporary file or folder after a failure; a failure to clean up must not hide the first. */
-function discard(temporary: string): void {
+function discard(temporary: FsPath): void {
   try {
     rmSync(temporary, { recursive: true, force: true });
   } catch {
@@ -532,17 +550,17 @@ function discard(temporary: string): void {
  * Windows needs to know whether a new link is to a folder; elsewhere the type is ignored. Only the
  * kind of what the link names is looked at, nothing is read through it.
  */
-function linkType(link: string): "dir" | "file" | undefined {
+function linkType(link: FsPath): "dir" | "file" | undefined {
   if (process.platform !== "win32") return undefined;
   return statOrUndefined(link)?.isDirectory() ? "dir" : "file";
 }
 
-function keepTimes(path: string, from: Stats): void {
+function keepTimes(path: FsPath, from: Stats): void {
   utimesSync(path, from.atimeMs / 1000, from.mtimeMs / 1000);
 }
 
 /** Flushes a file's bytes to disk (r+: Windows needs write access to flush). */
-function flush(path: string): void {
+function flush(path: FsPath): void {
   const fd = openSync(path, "r+");
   try {
     fsyncSync(fd);
@@ -572,7 +590,7 @@ function copyFailure(error: unknown, source: Place, target: Place): StepError {
   return fsFailure(error, targetSide ? target.written : source.written);
 }
 
-function writable(folder: string): boolean {
+function writable(folder: FsPath): boolean {
   try {
     accessSync(folder, constants.W_OK);
     return true;
@@ -581,7 +599,7 @@ function writable(folder: string): boolean {
   }
 }
 
-function readable(path: string): boolean {
+function readable(path: FsPath): boolean {
   try {
     closeSync(openSync(path, "r"));
     return true;
@@ -590,26 +608,45 @@ function readable(path: string): boolean {
   }
 }
 
+/** realpath by bytes (a text result would decode a name that is not UTF-8 lossily): text when exact. */
+function realPath(path: FsPath): FsPath {
+  return asPath(realpathSync(path, { encoding: "buffer" }));
+}
+
+/** Bytes as a path: text when they are valid UTF-8 (as every ordinary path is), else the bytes. */
+function asPath(bytes: Buffer): FsPath {
+  return isUtf8(bytes) ? bytes.toString("utf8") : bytes;
+}
+
 /** The real path of the longest existing part of `path`, with the rest appended. */
-function realish(path: string): string {
-  const rest: string[] = [];
+function realish(path: FsPath): FsPath {
+  const rest: Buffer[] = [];
   let head = path;
   for (;;) {
     try {
-      return join(realpathSync(head), ...rest);
+      return rest.reduce<FsPath>((folder, name) => childPath(folder, name), realPath(head));
     } catch {
-      const parent = dirname(head);
-      if (parent === head) return path;
-      rest.unshift(basename(head));
+      const parent = parentPath(head);
+      if (parent.length === head.length) return path; // the root: nothing of the path exists
+      rest.unshift(lastName(head));
       head = parent;
     }
   }
 }
 
-/** Is `inner` the folder `outer` or inside it? */
-function contains(outer: string, inner: string, windows: boolean): boolean {
-  const [a, b] = windows ? [outer.toLowerCase(), inner.toLowerCase()] : [outer, inner];
-  return b === a || b.startsWith(a.endsWith(sep) ? a : a + sep);
+/** Is `inner` the folder `outer` or inside it? Compared by bytes (by text, ignoring case, on Windows). */
+function contains(outer: FsPath, inner: FsPath, windows: boolean): boolean {
+  if (windows) {
+    const [a, b] = [shownPath(outer).toLowerCase(), shownPath(inner).toLowerCase()];
+    return b === a || b.startsWith(a.endsWith(sep) ? a : a + sep);
+  }
+  const [a, b] = [bytesOf(outer), bytesOf(inner)];
+  const prefix = a[a.length - 1] === sep.charCodeAt(0) ? a : Buffer.concat([a, Buffer.from(sep)]);
+  return b.equals(a) || (b.length > prefix.length && b.subarray(0, prefix.length).equals(prefix));
+}
+
+function bytesOf(path: FsPath): Buffer {
+  return typeof path === "string" ? Buffer.from(path, "utf8") : path;
 }
 
 /**

@@ -3,17 +3,20 @@
  * a path names (checked before anything changes) and walking a folder's tree without ever leaving
  * it through a symbolic link.
  */
-import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
+import { lstatSync, realpathSync, statSync, type Stats } from "node:fs";
 import { StepError } from "../errors.ts";
 import type { ModuleContext } from "./_define.ts";
-import { absolute, endsWithSeparator, fsFailure, isWindows, refuseRoot } from "./_fs.ts";
+import { absolute, endsWithSeparator, fsFailure, isWindows, listFolder, refuseRoot, type FolderEntry, type FsPath } from "./_fs.ts";
 
 export type EntryKind = "folder" | "file" | "symlink" | "other";
 
 export interface TreeEntry {
-  /** Absolute path, below the real path of the tree's folder. */
-  path: string;
-  /** Path from the tree's folder, `/`-separated; "" for the folder itself. */
+  /**
+   * Absolute path, below the real path of the tree's folder, by exact bytes where a name in it is
+   * not UTF-8 (see "names as bytes" in _fs.ts): the path to act on.
+   */
+  path: FsPath;
+  /** Path from the tree's folder, `/`-separated, as shown to people; "" for the folder itself. */
   relative: string;
   kind: EntryKind;
 }
@@ -79,6 +82,9 @@ function isSymlink(path: string): boolean {
  *
  * - Iterative, with one stack frame per open folder, so depth is limited only by the system's path
  *   length, never by the JavaScript stack.
+ * - Names are read as bytes and every entry is classified by lstat of its exact path (see "names
+ *   as bytes" in _fs.ts): a name that is not UTF-8 is changed itself, never the entry its lossy
+ *   decoding would name (which may be a planted link out of the tree).
  * - Symlinks inside the tree are reported as `symlink` and never descended into; what `change` does
  *   with them (lchown, or nothing) is its business.
  * - A folder is reported after its contents (post-order): a mode that takes away the folder's
@@ -120,9 +126,9 @@ function shown(written: string, relative: string): string {
 }
 
 interface Frame {
-  path: string;
+  path: FsPath;
   relative: string;
-  entries: Dirent[];
+  entries: FolderEntry[];
   next: number;
 }
 
@@ -131,7 +137,7 @@ interface Frame {
  * always holds the entry being worked on, so a failure can name it.
  */
 function walk(root: string, cursor: { relative: string }, visit: (entry: TreeEntry) => void): void {
-  const stack: Frame[] = [{ path: root, relative: "", entries: readdirSync(root, { withFileTypes: true }), next: 0 }];
+  const stack: Frame[] = [{ path: root, relative: "", entries: listFolder(root), next: 0 }];
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
     if (top.next === top.entries.length) {
@@ -140,28 +146,20 @@ function walk(root: string, cursor: { relative: string }, visit: (entry: TreeEnt
       if (stack.length > 0) visit({ path: top.path, relative: top.relative, kind: "folder" });
       continue;
     }
-    const dirent = top.entries[top.next++]!;
-    const path = top.path.endsWith("/") ? top.path + dirent.name : `${top.path}/${dirent.name}`;
-    const relative = top.relative === "" ? dirent.name : `${top.relative}/${dirent.name}`;
+    const entry = top.entries[top.next++]!;
+    const relative = top.relative === "" ? entry.name : `${top.relative}/${entry.name}`;
     cursor.relative = relative;
-    const kind = kindOf(dirent, path);
-    if (kind === "folder") stack.push({ path, relative, entries: readdirSync(path, { withFileTypes: true }), next: 0 });
-    else visit({ path, relative, kind });
+    const kind = kindOf(entry.path);
+    if (kind === "folder") stack.push({ path: entry.path, relative, entries: listFolder(entry.path), next: 0 });
+    else visit({ path: entry.path, relative, kind });
   }
 }
 
-/**
- * The entry's kind without following it. Some file systems do not report types in listings
- * (DT_UNKNOWN); then lstat tells.
- */
-function kindOf(dirent: Dirent, path: string): EntryKind {
-  return classify(dirent) ?? classify(lstatSync(path)) ?? "other";
-}
-
-function classify(entry: Dirent | Stats): EntryKind | undefined {
-  if (entry.isSymbolicLink()) return "symlink";
-  if (entry.isDirectory()) return "folder";
-  if (entry.isFile()) return "file";
-  if (entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice()) return "other";
-  return undefined;
+/** The entry's own kind (lstat: a link is a link), from its exact path rather than the listing. */
+function kindOf(path: FsPath): EntryKind {
+  const stats = lstatSync(path);
+  if (stats.isSymbolicLink()) return "symlink";
+  if (stats.isDirectory()) return "folder";
+  if (stats.isFile()) return "file";
+  return "other";
 }

@@ -1,10 +1,11 @@
 /** @module modules/delete-file: DeleteFile — remove files, optionally matched by a * pattern. */
-import { lstatSync, readdirSync, unlinkSync, type Dirent, type Stats } from "node:fs";
-import { join } from "node:path";
+import { unlinkSync } from "node:fs";
 import { StepError } from "../errors.ts";
 import { Fields, Text } from "../model/schema-kit.ts";
 import { defineModule, literalText, type InputIssue, type ModuleContext } from "./_define.ts";
-import { absolute, endsWithSeparator, entryAt, forEachOperation, fsFailure, isWindows, refuseRoot, splitWildcard, type Wildcard } from "./_fs.ts";
+import {
+  absolute, endsWithSeparator, entryAt, forEachOperation, fsFailure, isWindows, listFolder, refuseRoot, splitWildcard, type FolderEntry, type FsPath, type Wildcard,
+} from "./_fs.ts";
 import { NoOutput } from "./_inputs.ts";
 
 interface DeleteFileInput {
@@ -75,7 +76,7 @@ function deleteFile(item: DeleteFileInput, ctx: ModuleContext): void {
 }
 
 
-function remove(path: string, written: string): void {
+function remove(path: FsPath, written: string): void {
   try {
     unlinkSync(path);
   } catch (error) {
@@ -89,30 +90,34 @@ function remove(path: string, written: string): void {
  * (devices, FIFOs, sockets) are not "files matching a pattern" and stay. `*` matches any run of
  * characters including a leading dot, so `*` also takes hidden files (modules.md §0 gives `*` no
  * exception for them). Not recursive. A failure names the file and says how many were deleted.
+ * Names are read as bytes and matched as shown (see "names as bytes" in _fs.ts), and each file is
+ * deleted by its exact name: a name that is not UTF-8 is deleted itself, not the entry its lossy
+ * decoding would name.
  */
 function deleteMatching(wildcard: Wildcard, written: string, ctx: ModuleContext): void {
   const folder = absolute(ctx, wildcard.folder);
-  const names = matchingFiles(folder, wildcard, written);
-  if (names.length === 0) {
+  const matches = matchingFiles(folder, wildcard, written);
+  if (matches.length === 0) {
     ctx.log.info(`no file matches '${written}'; nothing to delete`);
     return;
   }
-  for (const [index, name] of names.entries()) {
+  for (const [index, entry] of matches.entries()) {
     try {
-      remove(join(folder, name), shownPath(wildcard, name));
+      remove(entry.path, shownPath(wildcard, entry.name));
     } catch (error) {
       const done = index === 0 ? "none of them had been deleted" : `${index} of them had already been deleted`;
-      throw new StepError(`${(error as Error).message}; ${names.length} files matched '${written}' and ${done}`);
+      throw new StepError(`${(error as Error).message}; ${matches.length} files matched '${written}' and ${done}`);
     }
   }
+  const names = matches.map((entry) => entry.name);
   const listed = names.slice(0, LOGGED_NAMES).join(", ") + (names.length > LOGGED_NAMES ? `, … (${names.length - LOGGED_NAMES} more)` : "");
   ctx.log.info(`deleted ${names.length} ${names.length === 1 ? "file" : "files"} matching '${written}': ${listed}`);
 }
 
-function matchingFiles(folder: string, wildcard: Wildcard, written: string): string[] {
-  let entries: Dirent[];
+function matchingFiles(folder: string, wildcard: Wildcard, written: string): FolderEntry[] {
+  let entries: FolderEntry[];
   try {
-    entries = readdirSync(folder, { withFileTypes: true });
+    entries = listFolder(folder);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // No folder, no matching file: the same success as a missing file.
@@ -120,20 +125,17 @@ function matchingFiles(folder: string, wildcard: Wildcard, written: string): str
     throw fsFailure(error, wildcard.folder === "." ? "." : wildcard.folder);
   }
   return entries
-    .filter((entry) => wildcard.regex.test(entry.name) && deletable(entry, join(folder, entry.name), written))
-    .map((entry) => entry.name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    .filter((entry) => wildcard.regex.test(entry.name) && deletable(entry.path, shownPath(wildcard, entry.name)))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** A regular file or a link; file systems that do not type their listings are asked with lstat. */
-function deletable(entry: Dirent, path: string, written: string): boolean {
-  if (entry.isFile() || entry.isSymbolicLink()) return true;
-  if (entry.isDirectory() || entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice()) return false;
-  const stat = entryAt(path, written);
+/** A regular file or a link, as lstat of the exact entry says (gone since the listing: no). */
+function deletable(path: FsPath, shown: string): boolean {
+  const stat = entryAt(path, shown);
   return stat !== undefined && (stat.isFile() || stat.isSymbolicLink());
 }
 
-/** A matched file as the user would write it: their folder as written, then the name. */
+/** A matched file as the user would write it: their folder as written, then the name as shown. */
 function shownPath(wildcard: Wildcard, name: string): string {
   return wildcard.folder === "." ? name : `${wildcard.folder}${name}`;
 }

@@ -1,11 +1,11 @@
 /** @module modules/delete-folder: DeleteFolder — remove folders. */
 import { Type } from "@sinclair/typebox";
-import { lstatSync, readdirSync, realpathSync, rmdirSync, rmSync, unlinkSync, type Stats } from "node:fs";
-import { join, sep } from "node:path";
+import { lstatSync, realpathSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
+import { sep } from "node:path";
 import { StepError } from "../errors.ts";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
 import { defineModule, type ModuleContext } from "./_define.ts";
-import { absolute, entryAt, forEachOperation, fsFailure, refuseRoot } from "./_fs.ts";
+import { absolute, entryAt, forEachOperation, fsFailure, listFolder, refuseRoot, type FolderEntry, type FsPath } from "./_fs.ts";
 import { NoOutput } from "./_inputs.ts";
 
 interface DeleteFolderInput {
@@ -39,7 +39,8 @@ export default defineModule({
  * - a file, and a symbolic link — even one to a folder: the link is not the folder, and deleting
  *   what it points to would leave the tree the user named (DeleteFile removes the link itself).
  * With `force`, links inside the tree are removed as links and never followed, so nothing outside
- * the folder is touched (fs.rmSync works from lstat; test/modules/delete-folder.test.ts checks it).
+ * the folder is touched (fs.rmSync works from lstat and takes names as bytes, so a name that is not
+ * UTF-8 is no way out either; test/modules/delete-folder.test.ts and hostile-names.test.ts check it).
  */
 function deleteFolder(item: DeleteFolderInput, ctx: ModuleContext): void {
   const written = item.path;
@@ -124,31 +125,32 @@ function removeTree(target: string, written: string): void {
 }
 
 interface Frame {
-  path: string;
+  path: FsPath;
   relative: string;
-  names: string[];
+  entries: FolderEntry[];
   next: number;
 }
 
 /**
- * Post-order removal with an explicit stack (no recursion limit on deep trees). Entries are
- * classified with lstat, so a link is unlinked and never entered. `cursor` names the entry being
- * removed, for the error message.
+ * Post-order removal with an explicit stack (no recursion limit on deep trees). Names are read as
+ * bytes and entries classified with lstat of their exact paths (see "names as bytes" in _fs.ts),
+ * so a link is unlinked and never entered, and a name that is not UTF-8 is removed itself rather
+ * than the entry its lossy decoding names. `cursor` names the entry being removed (as shown), for
+ * the error message.
  */
 function removeEntries(root: string, cursor: { relative: string }): void {
-  const stack: Frame[] = [{ path: root, relative: "", names: readdirSync(root), next: 0 }];
+  const stack: Frame[] = [{ path: root, relative: "", entries: listFolder(root), next: 0 }];
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
-    if (top.next === top.names.length) {
+    if (top.next === top.entries.length) {
       stack.pop();
       cursor.relative = top.relative;
       rmdirSync(top.path);
       continue;
     }
-    const name = top.names[top.next++]!;
-    const path = join(top.path, name);
-    cursor.relative = top.relative === "" ? name : `${top.relative}/${name}`;
-    if (lstatSync(path).isDirectory()) stack.push({ path, relative: cursor.relative, names: readdirSync(path), next: 0 });
-    else unlinkSync(path);
+    const entry = top.entries[top.next++]!;
+    cursor.relative = top.relative === "" ? entry.name : `${top.relative}/${entry.name}`;
+    if (lstatSync(entry.path).isDirectory()) stack.push({ path: entry.path, relative: cursor.relative, entries: listFolder(entry.path), next: 0 });
+    else unlinkSync(entry.path);
   }
 }
