@@ -38,7 +38,9 @@ export function sharedDir(name: SharedName): string | undefined {
 /** The one line that stands for tests whose shared material is missing. */
 export function missingSharedLine(name: SharedName): string {
   const where = name === "corpus" && process.env.OPENTOE_CORPUS ? `$OPENTOE_CORPUS (${process.env.OPENTOE_CORPUS})` : `../shared/${name}`;
-  return `skipped: ${where} is not beside this clone (${WHAT[name]}); CI fails instead`;
+  return IN_CI
+    ? `missing: ${where} is not beside this clone (${WHAT[name]}); with CI set its tests fail instead of skipping`
+    : `skipped: ${where} is not beside this clone (${WHAT[name]}); CI fails instead`;
 }
 
 /**
