@@ -8,7 +8,8 @@ import { dirname, join } from "node:path";
 import { StepError } from "../errors.ts";
 import { Choice, Fields, Flag, Text } from "../model/schema-kit.ts";
 import { defineModule, literalText, type InputIssue, type ModuleContext } from "./_define.ts";
-import { fileDigest, hashName, temporaryBeside, type TemporaryFile } from "./_download.ts";
+import { fileDigest, hashName } from "./_download.ts";
+import { temporaryFileBeside, type TemporaryFile } from "../safe-fs/durable.ts";
 import { absolute, endsWithSeparator, entryAt, forEachOperation, fsFailure, isWindows } from "./_fs.ts";
 
 export const CHECKSUM_ALGORITHMS = ["MD5", "SHA1", "SHA256", "SHA512"] as const;
@@ -301,7 +302,7 @@ async function downloadOnce(source: URL, target: Target, options: TryOptions, ct
   try {
     const { response, url } = await exchange.follow(source);
     try {
-      temporary = await temporaryBeside(target.path, options.mode);
+      temporary = await temporaryFileBeside(target.path, options.mode);
     } catch (error) {
       throw fsFailure(error, target.written);
     }
@@ -387,7 +388,15 @@ class Exchange {
     }
   }
 
-  /** Reads the body, handing each chunk on; returns the byte count. */
+  /**
+   * Reads the body, handing each chunk on; returns the byte count. The next chunk is taken only
+   * when `onChunk` (hash and the awaited file write) has finished: the response is consumed by
+   * `for await`, and while its buffer is full the runtime stops reading the socket, so a disk
+   * slower than the network slows the server down instead of filling memory. Measured with the
+   * compiled awstoe and every write() delayed (test/e2e/web-download-memory.test.ts): peak RSS
+   * ~95 MB for 200 MB, as with a fast disk, and the server at most a few MB (socket buffers)
+   * ahead of the file. Do not switch to 'data' events without pausing the stream.
+   */
   async receive(response: IncomingMessage, url: URL, onChunk: (chunk: Buffer) => Promise<void>): Promise<number> {
     let received = 0;
     try {
