@@ -7,6 +7,8 @@
 #                                apart from msitools, which adds msiinfo/msiextract to inspect them)
 #   qemu-user libc6-arm64-cross  run dist/awstoe-linux-arm64 as `qemu-aarch64 -L /usr/aarch64-linux-gnu`
 #   busybox                      scripts/install.sh is tested under busybox sh (test/scripts/install.test.ts)
+#   strace                       slows only awstoe's file writes (strace -e inject=write:delay_enter)
+#                                for the WebDownload back-pressure test (test/e2e/web-download-memory.test.ts)
 #   debootstrap                  a throwaway Debian root for UpdateOS's real apt-get test
 #                                (test/modules/update-os-debootstrap.test.ts; ~30-45 s once per machine)
 #
@@ -17,7 +19,7 @@
 # headless test never uses. A cold install took about 20 s on the 2-core CI machine.
 set -u
 
-PACKAGES="wine wine64 gcc-mingw-w64-x86-64-win32 wixl msitools qemu-user libc6-arm64-cross debootstrap busybox"
+PACKAGES="wine wine64 gcc-mingw-w64-x86-64-win32 wixl msitools qemu-user libc6-arm64-cross debootstrap busybox strace"
 
 missing_packages() {
   missing_list=""

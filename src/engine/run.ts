@@ -5,6 +5,7 @@
  */
 import { StateError, StepError } from "../errors.ts";
 import { ensurePrivateFolder, UntrustedFolderError } from "../safe-fs/private-folder.ts";
+import { sweepTemporaries } from "../safe-fs/durable.ts";
 import { identityOf as processIdentity, stillRunning, stopLeftoverGroup } from "../platform/process-identity.ts";
 import { RunLock, type LockHolder } from "../state/run-lock.ts";
 import { RunHalt } from "./halt.ts";
@@ -62,6 +63,7 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
   const stateDirectory = privateStateFolder(request.stateDirectory);
   const lock = RunLock.acquire(stateDirectory, lockHolder(request), stillRunning);
   try {
+    sweepTemporaries(stateDirectory); // half-written files of a run that was killed
     return await runLocked({ ...request, stateDirectory }, deps, stateDirectory);
   } finally {
     lock.release();

@@ -20,7 +20,7 @@
  * because only they know what the file was for.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fchmodSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fsyncSync, ftruncateSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { link, open, rename, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
@@ -31,6 +31,32 @@ const NAME_TRIES = 8;
 export const PRIVATE_FILE_MODE = 0o600;
 /** Folders awstoe makes for itself (log folder, state folder) likewise. */
 export const PRIVATE_FOLDER_MODE = 0o700;
+/**
+ * Missing parents awstoe makes on the way (the log directory, the folders above a state folder):
+ * 0755 whatever the umask, so a umask of 000 never gives a folder others may change — one that
+ * awstoe would then refuse to keep its state below.
+ */
+export const PARENT_FOLDER_MODE = 0o755;
+
+/** What temporaryNameBeside makes: `.<name>.opentoe-<16 hex digits>.tmp`. */
+export const TEMPORARY_NAME = /^\..*\.opentoe-[0-9a-f]{16}\.tmp$/s;
+
+/**
+ * Removes what a killed awstoe left half-written in a folder only it uses (the locked state
+ * folder): entries with the temporary-name pattern, and lock files a takeover set aside. Links
+ * are removed as links; folders are left alone. Returns how many went.
+ */
+export function sweepTemporaries(folder: string, also: RegExp = /^run\.lock\.stale-\d+-\d+$/): number {
+  let removed = 0;
+  for (const name of readdirSync(folder)) {
+    if (!TEMPORARY_NAME.test(name) && !also.test(name)) continue;
+    const path = join(folder, name);
+    if (lstatSync(path).isDirectory()) continue;
+    rmSync(path, { force: true });
+    removed++;
+  }
+  return removed;
+}
 
 /** A hidden random name beside `target` (same folder, so the final rename stays on one file system). */
 export function temporaryNameBeside(target: string): string {

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { appendWhole, createBeside, PRIVATE_FILE_MODE, temporaryFileBeside, temporaryNameBeside, writeFileDurably } from "../../src/safe-fs/durable.ts";
+import { appendWhole, createBeside, PRIVATE_FILE_MODE, sweepTemporaries, temporaryFileBeside, temporaryNameBeside, writeFileDurably } from "../../src/safe-fs/durable.ts";
 import { TEMPORARY_NAME } from "../helpers/fs-tree.ts";
 import { mountTinyDisk } from "../helpers/tiny-disk.ts";
 
@@ -143,5 +143,20 @@ describe("a full disk (tmpfs mounted by the test)", () => {
     expect(readFileSync(file, "utf8")).toBe("old");
     expect(readdirSync(disk.path).filter((n) => TEMPORARY_NAME.test(n))).toEqual([]);
     expect(existsSync(file)).toBe(true);
+  });
+});
+
+describe("sweepTemporaries", () => {
+  test("removes half-written temporaries and set-aside locks of a killed run, nothing else", () => {
+    const dir = folder();
+    const leftover = temporaryNameBeside(join(dir, "opentoe-execution.state"));
+    writeFileSync(leftover, "half");
+    writeFileSync(join(dir, "run.lock.stale-123-456"), "{}");
+    writeFileSync(join(dir, "opentoe-execution.state"), "keep");
+    writeFileSync(join(dir, "resume.sh"), "keep");
+    symlinkSync("/etc/passwd", temporaryNameBeside(join(dir, "x")));
+    expect(sweepTemporaries(dir)).toBe(3);
+    expect(readdirSync(dir).sort()).toEqual(["opentoe-execution.state", "resume.sh"]);
+    expect(readFileSync("/etc/passwd", "utf8").length).toBeGreaterThan(0); // a link is removed as a link
   });
 });
