@@ -82,6 +82,17 @@ describe("architecture", () => {
     }
   });
 
+  test("files are written only through safe-fs (one durable-write helper)", () => {
+    // Writing whole files, appending, or making temporary names by hand is what let planted links
+    // redirect root's writes; safe-fs/durable.ts is the one place that does it.
+    const forbidden = /\b(writeFileSync|appendFileSync|createWriteStream|randomBytes)\s*\(|["']wx["']/;
+    for (const file of files) {
+      if (layerOf(file) === "safe-fs") continue;
+      const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+      expect(forbidden.exec(code)?.[0], relative(SRC, file)).toBeUndefined();
+    }
+  });
+
   test("only logs/logger.ts constructs consola", () => {
     for (const file of files) {
       if (relative(SRC, file) === "logs/logger.ts") continue;

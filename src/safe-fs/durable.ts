@@ -81,6 +81,13 @@ export function createBeside<T>(target: string, create: (temporary: string) => T
   }
 }
 
+/** A new file at a random name beside `target`, opened exclusively for writing, with `mode` exactly. */
+export function openExclusiveBeside(target: string, mode: number = PRIVATE_FILE_MODE): { path: string; fd: number } {
+  const { path, value: fd } = createBeside(target, (name) => openSync(name, "wx", mode));
+  if (process.platform !== "win32") fchmodSync(fd, mode);
+  return { path, fd };
+}
+
 /** Writes all of `bytes` at the descriptor's position; a write that makes no progress is ENOSPC. */
 export function writeAll(fd: number, bytes: Uint8Array): void {
   let written = 0;

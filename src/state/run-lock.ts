@@ -11,7 +11,7 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { StateError } from "../errors.ts";
-import { createBeside, writeAll } from "../safe-fs/durable.ts";
+import { openExclusiveBeside, PRIVATE_FOLDER_MODE, writeAll } from "../safe-fs/durable.ts";
 
 export const LOCK_FILE = "run.lock";
 
@@ -63,31 +63,29 @@ export class RunLock {
 
 /** Writes the holder under a random name and links it to `path`; false when `path` exists. */
 function placeLock(path: string, me: LockHolder): boolean {
-  const { path: temporary, value: fd } = createBeside(path, (name) => {
-    try {
-      return openSync(name, "wx", 0o600);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      // A run that just ended removed the emptied folder: make it again, private.
-      mkdirSync(dirname(path), { mode: 0o700 });
-      return openSync(name, "wx", 0o600);
-    }
-  });
+  let created: { path: string; fd: number };
+  try {
+    created = openExclusiveBeside(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    // A run that just ended removed the emptied folder: make it again, private.
+    mkdirSync(dirname(path), { mode: PRIVATE_FOLDER_MODE });
+    created = openExclusiveBeside(path);
+  }
+  const { path: temporary, fd } = created;
+  let open = true;
   try {
     writeAll(fd, Buffer.from(`${JSON.stringify(me)}\n`, "utf8"));
     fsyncSync(fd);
     closeSync(fd);
+    open = false;
     linkSync(temporary, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw new StateError(`cannot take the run lock '${path}': ${(error as Error).message}`);
   } finally {
-    try {
-      closeSync(fd);
-    } catch {
-      // closed above
-    }
+    if (open) closeSync(fd);
     rmSync(temporary, { force: true });
   }
 }
