@@ -16,7 +16,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { LogDirectoryError } from "../errors.ts";
 import type { ExecutionRecord } from "../model/record.ts";
 import { folderTimestamp } from "../model/time.ts";
-import { PRIVATE_FOLDER_MODE, writeFileDurably } from "../safe-fs/durable.ts";
+import { PARENT_FOLDER_MODE, PRIVATE_FOLDER_MODE, writeFileDurably } from "../safe-fs/durable.ts";
+import { checkPathToFolder, UntrustedFolderError } from "../safe-fs/private-folder.ts";
 
 export interface ChainingEntry {
   expression: string;
@@ -38,9 +39,12 @@ export class LogFolder {
   static create(logDirectory: string, executionId: string, started: Date): LogFolder {
     const path = LogFolder.pathFor(logDirectory, executionId, folderTimestamp(started));
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      LogFolder.trustedDirectory(logDirectory); // what exists of it, before anything is made below it
+      mkdirSync(dirname(path), { recursive: true, mode: PARENT_FOLDER_MODE });
+      LogFolder.trustedDirectory(logDirectory); // and the folders just made
       mkdirSync(path, { mode: PRIVATE_FOLDER_MODE });
     } catch (error) {
+      if (error instanceof LogDirectoryError) throw error;
       const taken = (error as NodeJS.ErrnoException).code === "EEXIST";
       throw new LogDirectoryError(`cannot create the log folder '${path}': ${taken ? "something already has that name" : (error as Error).message}`, {
         hint: taken ? "run again (the folder name has the time in seconds) or pass another --execution-id" : "choose a writable folder with --log-directory",
@@ -65,6 +69,7 @@ export class LogFolder {
         hint: "resume with the same --log-directory as the run that started the execution, or delete the state file to start again",
       });
     }
+    LogFolder.trustedDirectory(logDirectory);
     try {
       mkdirSync(expected, { mode: PRIVATE_FOLDER_MODE });
     } catch (error) {
@@ -75,6 +80,24 @@ export class LogFolder {
     const folder = new LogFolder(LogFolder.checked(expected));
     folder.reserve();
     return folder;
+  }
+
+  /**
+   * The log folder's parents follow the state folder's rules (safe-fs/private-folder): whoever can
+   * change the log directory or a folder above it can move the log folder aside mid-run and put a
+   * link to a folder of theirs at its name — and the steps' scripts, which root runs, are written
+   * there. A sticky folder of root's, like /tmp, is fine.
+   */
+  private static trustedDirectory(logDirectory: string): void {
+    if (process.platform === "win32") return; // ACLs: not described by these rules
+    try {
+      checkPathToFolder(resolve(logDirectory), process.geteuid?.() ?? 0);
+    } catch (error) {
+      if (!(error instanceof UntrustedFolderError)) throw error;
+      throw new LogDirectoryError(`refusing the log directory '${logDirectory}': ${error.message}; nothing ran`, {
+        hint: "awstoe writes the scripts it runs and the parameter values below it, so only root (or the user running awstoe) may be able to change it or any folder above it; pass --log-directory with a folder such as /var/log/awstoe",
+      });
+    }
   }
 
   private static pathFor(logDirectory: string, executionId: string, stamp: string): string {

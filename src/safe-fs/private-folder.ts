@@ -14,7 +14,7 @@
  */
 import { chmodSync, lstatSync, mkdirSync, realpathSync, type Stats } from "node:fs";
 import { dirname, parse, resolve, sep } from "node:path";
-import { PRIVATE_FOLDER_MODE } from "./durable.ts";
+import { PARENT_FOLDER_MODE, PRIVATE_FOLDER_MODE } from "./durable.ts";
 
 /** Thrown when a folder may not be trusted; its message names the folder and the reason. */
 export class UntrustedFolderError extends Error {
@@ -48,8 +48,8 @@ export function ensurePrivateFolder(path: string, options: PrivateFolderOptions 
   // Parents first: a folder created below an untrusted parent would be no safer.
   checkPathToFolder(dirname(folder), uid);
   if (options.create !== false) {
-    // Parents other than the folder itself get the usual mode; only the last one is private.
-    mkdirSync(dirname(folder), { recursive: true });
+    // Parents other than the folder itself get 0755 (never more, whatever the umask); only the last one is private.
+    mkdirSync(dirname(folder), { recursive: true, mode: PARENT_FOLDER_MODE });
     try {
       mkdirSync(folder, { mode: PRIVATE_FOLDER_MODE });
     } catch (error) {
