@@ -11,7 +11,7 @@
  */
 import { Transform, type Readable } from "node:stream";
 import type { ComponentArn } from "../model/component-arn.ts";
-import { commonCause, firstLine } from "./_cause.ts";
+import { commonCause, CONNECT_TIMEOUT_MS, firstLine, idleTimeoutMs, isTransient } from "./_cause.ts";
 
 type Sdk = typeof import("@aws-sdk/client-imagebuilder");
 type Client = InstanceType<Sdk["ImagebuilderClient"]>;
@@ -24,16 +24,12 @@ export interface ComponentFetchOptions {
 
 export type ComponentFetch =
   | { ok: true; data: string; /** The build the service resolved the ARN to. */ resolvedArn: string }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; /** Trying again later could succeed (network, time limit, 5xx, throttling). */ transient?: boolean };
 
 export interface ImageBuilderPort {
   /** The component's document text (GetComponent's `data`). */
   getComponentData(arn: ComponentArn, options: ComponentFetchOptions): Promise<ComponentFetch>;
 }
-
-/** Connection set-up and whole-request limits, so an endpoint that never answers cannot hang a run. */
-const CONNECTION_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 60_000;
 
 export function createImageBuilderPort(): ImageBuilderPort {
   let sdk: Promise<Sdk> | undefined;
@@ -42,9 +38,12 @@ export function createImageBuilderPort(): ImageBuilderPort {
     const loaded = await (sdk ??= import("@aws-sdk/client-imagebuilder"));
     let client = clients.get(region);
     if (client === undefined) {
+      // The limits of aws/_cause.ts, so an endpoint that never answers cannot hang a run: 10 s to
+      // connect, 30 s without a byte (AWSTOE_AWS_IDLE_TIMEOUT_MS), and the SDK's standard retries
+      // (3 attempts with backoff) for network errors, timeouts, 5xx and throttling.
       client = new loaded.ImagebuilderClient({
         region,
-        requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+        requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: idleTimeoutMs() },
       });
       clients.set(region, client);
     }
@@ -65,7 +64,7 @@ export function createImageBuilderPort(): ImageBuilderPort {
         if (typeof data !== "string") return { ok: false, reason: `Image Builder in ${arn.region} returned the component without its document text (data)` };
         return { ok: true, data, resolvedArn: result.component?.arn ?? arn.text };
       } catch (error) {
-        return { ok: false, reason: imageBuilderFailure(error, arn) };
+        return { ok: false, reason: imageBuilderFailure(error, arn), ...(isTransient(error) ? { transient: true } : {}) };
       }
     },
   };
@@ -143,9 +142,14 @@ export function imageBuilderFailure(error: unknown, arn: ComponentArn): string {
     case "ExpiredTokenException":
       return "the AWS session token has expired (refresh the credentials)";
   }
-  const shared = commonCause(error, { endpoint: `the Image Builder endpoint for ${arn.region}`, tries: attempts(e), stopped: "stopped before the component was fetched" });
+  const shared = commonCause(error, {
+    endpoint: `the Image Builder endpoint for ${arn.region}`,
+    tries: attempts(e),
+    stopped: "stopped before the component was fetched",
+    networkHint: "check the network, proxy settings and the endpoint (AWS_ENDPOINT_URL_IMAGEBUILDER, a profile's endpoint_url)",
+  });
   if (shared !== undefined) return shared;
-  if (/TimeoutError/.test(name) || /timed? ?out/i.test(`${e.code ?? ""} ${e.message ?? ""}`)) return `the Image Builder endpoint for ${arn.region} did not answer in time`;
+  if (/timed? ?out/i.test(`${e.code ?? ""} ${e.message ?? ""}`)) return `the Image Builder endpoint for ${arn.region} did not answer in time${attempts(e)}`;
   return `${name || "error"}${status ? ` (HTTP ${status})` : ""}${serviceSays ? `: ${serviceSays}` : ""}`;
 }
 

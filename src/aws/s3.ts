@@ -7,60 +7,102 @@
  */
 import { createReadStream } from "node:fs";
 import { StepError } from "../errors.ts";
-import { commonCause, firstLine, statusOf } from "./_cause.ts";
+import { commonCause, CONNECT_TIMEOUT_MS, firstLine, idleTimeoutMs, isTransient, statusOf } from "./_cause.ts";
 import type { S3Options, S3Port } from "./s3-port.ts";
 
 type Sdk = typeof import("@aws-sdk/client-s3");
+type Client = InstanceType<Sdk["S3Client"]>;
+type FetchHandlerClass = typeof import("@smithy/fetch-http-handler").FetchHttpHandler;
 
-export function createS3Port(): S3Port {
-  let loaded: Promise<{ sdk: Sdk; client: InstanceType<Sdk["S3Client"]>; downloads: InstanceType<Sdk["S3Client"]> }> | undefined;
+export interface S3PortOptions {
+  /**
+   * Stops every call of this port when aborted — the run's signal (SIGINT/SIGTERM) — besides each
+   * call's own signal, so nothing the port does outlives an interrupt.
+   */
+  signal?: AbortSignal;
+}
+
+/** How long the clean-up of a multipart upload may take once the upload was stopped. */
+const ABORT_CLEANUP_MS = 2_000;
+
+/**
+ * Every call has the limits of aws/_cause.ts: 10 s to connect, 30 s without a byte
+ * (AWSTOE_AWS_IDLE_TIMEOUT_MS), the SDK's standard retries (3 attempts, exponential backoff) for
+ * network errors, timeouts, 5xx and throttling — and stops at once when its signal or the port's
+ * is aborted. Failures are one sentence naming the object (s3Failure), marked `transient` when
+ * trying again later could help.
+ */
+export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
+  let loaded: Promise<{ sdk: Sdk; client: Client; downloads: Client }> | undefined;
   const connect = () =>
     (loaded ??= Promise.all([import("@aws-sdk/client-s3"), import("@smithy/fetch-http-handler")]).then(async ([sdk, { FetchHttpHandler }]) => {
       const forcePathStyle = await endpointOverridden(sdk);
+      const idle = idleTimeoutMs();
       return {
         sdk,
-        client: new sdk.S3Client({ forcePathStyle }),
+        // node:http: connection limit, and socket inactivity in either direction (an upload that
+        // stops moving, an answer that never comes).
+        client: new sdk.S3Client({ forcePathStyle, requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: idle } }),
         // Object bodies come through fetch: under Bun, the node:http client grew by 50–85 MB while
         // streaming a 512 MB object (peak RSS 160–167 MB); through fetch the peak stayed at
-        // ~113 MB at the same speed (scripts/bench-download.ts).
-        downloads: new sdk.S3Client({ forcePathStyle, requestHandler: new FetchHttpHandler() }),
+        // ~113 MB at the same speed (scripts/bench-download.ts). The fetch handler's own
+        // requestTimeout leaves the request open when it fires (the process could not exit), so
+        // the idle limit is applied by watchedFetch, which aborts the request itself.
+        downloads: new sdk.S3Client({ forcePathStyle, requestHandler: watchedFetch(FetchHttpHandler, idle) }),
       };
     }));
+  const signalFor = (options: S3Options) => callSignal(portOptions.signal, options.signal);
+  /** How a stop is worded: an interrupt of the whole run says so. */
+  const stopped = () => (portOptions.signal?.aborted ? `stopped before it finished: awstoe was interrupted${reasonOf(portOptions.signal)}` : undefined);
   return {
     async getObject(bucket, key, options) {
-      const { sdk, downloads: client } = await connect();
+      const { signal, release } = signalFor(options);
       try {
-        const result = await client.send(
-          new sdk.GetObjectCommand({ Bucket: bucket, Key: key, ...owner(options) }),
-          { abortSignal: options.signal as never },
-        );
-        return result.Body as AsyncIterable<Uint8Array>;
+        const { sdk, downloads: client } = await connect();
+        const result = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, ...owner(options) }), { abortSignal: signal as never });
+        return worded(result.Body as AsyncIterable<Uint8Array>, bucket, key, stopped, release);
       } catch (error) {
-        throw s3Failure(error, "download", bucket, key);
+        release();
+        throw s3Failure(error, "download", bucket, key, stopped());
       }
     },
     async putFile(bucket, key, file, options) {
-      const { client } = await connect();
-      const { Upload } = await import("@aws-sdk/lib-storage");
+      const { signal, release } = signalFor(options);
+      if (signal?.aborted) {
+        release();
+        throw s3Failure(stopError(), "upload to", bucket, key, stopped());
+      }
+      const body = createReadStream(file);
+      let stopUpload: (() => void) | undefined;
       try {
-        // lib-storage switches to multipart above one part (5 MiB) and streams the file.
-        const upload = new Upload({ client, params: { Bucket: bucket, Key: key, Body: createReadStream(file), ...owner(options) }, partSize: 8 * 1024 * 1024, queueSize: 4 });
-        options.signal?.addEventListener("abort", () => void upload.abort(), { once: true });
+        const { sdk, client } = await connect();
+        const { Upload } = await import("@aws-sdk/lib-storage");
+        // lib-storage switches to multipart above one part (5 MiB) and streams the file. Its own
+        // abort() only stops waiting: the request under way would go on, so every request it
+        // sends carries the signal too.
+        const upload = new Upload({ client: signal ? boundTo(client, signal, sdk) : client, params: { Bucket: bucket, Key: key, Body: body, ...owner(options) }, partSize: 8 * 1024 * 1024, queueSize: 4 });
+        stopUpload = () => void upload.abort();
+        signal?.addEventListener("abort", stopUpload, { once: true });
         await upload.done();
       } catch (error) {
-        throw s3Failure(error, "upload to", bucket, key);
+        throw s3Failure(error, "upload to", bucket, key, stopped());
+      } finally {
+        if (stopUpload) signal?.removeEventListener("abort", stopUpload);
+        release();
+        body.destroy();
       }
     },
     async listKeys(bucket, prefix, limit, options) {
-      const { sdk, client } = await connect();
+      const { signal, release } = signalFor(options);
       const keys: string[] = [];
       let token: string | undefined;
       const tokens = new Set<string>();
       try {
+        const { sdk, client } = await connect();
         do {
           const page = await client.send(
             new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, ...owner(options) }),
-            { abortSignal: options.signal as never },
+            { abortSignal: signal as never },
           );
           for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
           if (keys.length > limit) throw new StepError(`s3://${bucket}/${prefix} holds more than ${limit} objects; download fewer at a time`);
@@ -74,11 +116,157 @@ export function createS3Port(): S3Port {
           if (token !== undefined) tokens.add(token);
         } while (token !== undefined);
       } catch (error) {
-        throw s3Failure(error, "list", bucket, prefix);
+        throw s3Failure(error, "list", bucket, prefix, stopped());
+      } finally {
+        release();
       }
       return keys;
     },
   };
+}
+
+/**
+ * One signal for one call, aborted when either `a` (the port's) or `b` (the call's) is; `release`
+ * detaches it from them when the call is over, so a long-lived run signal does not collect a
+ * listener per call. (AbortSignal.any is missing before Node 18.17; the Node bundle runs on 18.3.)
+ */
+function callSignal(a: AbortSignal | undefined, b: AbortSignal | undefined): { signal: AbortSignal | undefined; release: () => void } {
+  if (!a || !b) return { signal: a ?? b, release: () => undefined };
+  const both = new AbortController();
+  const fromA = () => both.abort(a.reason);
+  const fromB = () => both.abort(b.reason);
+  if (a.aborted) fromA();
+  else if (b.aborted) fromB();
+  a.addEventListener("abort", fromA, { once: true });
+  b.addEventListener("abort", fromB, { once: true });
+  return {
+    signal: both.signal,
+    release: () => {
+      a.removeEventListener("abort", fromA);
+      b.removeEventListener("abort", fromB);
+    },
+  };
+}
+
+function stopError(): Error {
+  return Object.assign(new Error("stopped"), { name: "AbortError" });
+}
+
+/** The body, with a failure while reading it worded like any other (and marked transient when it is). */
+async function* worded(body: AsyncIterable<Uint8Array>, bucket: string, key: string, stopped: () => string | undefined, release: () => void): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } catch (error) {
+    throw s3Failure(error, "download", bucket, key, stopped());
+  } finally {
+    release();
+  }
+}
+
+/** " (SIGTERM)" for a signal aborted with that reason; "" when it has none worth showing. */
+function reasonOf(signal: AbortSignal): string {
+  const reason = signal.reason as unknown;
+  const text = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "";
+  return /^SIG[A-Z]+$/.test(text) ? ` (${text})` : "";
+}
+
+/**
+ * The client as lib-storage's Upload sees it: every request carries `signal`. The clean-up of a
+ * stopped multipart upload (AbortMultipartUpload) gets ABORT_CLEANUP_MS of its own instead, so
+ * it is tried without holding up the exit.
+ */
+function boundTo(client: Client, signal: AbortSignal, sdk: Sdk): Client {
+  const bound = Object.create(client) as Client;
+  const send = (command: Parameters<Client["send"]>[0], options?: object) => {
+    const abortSignal = command instanceof sdk.AbortMultipartUploadCommand && signal.aborted ? AbortSignal.timeout(ABORT_CLEANUP_MS) : signal;
+    return client.send(command as never, { ...options, abortSignal: abortSignal as never });
+  };
+  Object.defineProperty(bound, "send", { value: send });
+  return bound;
+}
+
+/**
+ * The SDK's fetch handler with the idle limit on every attempt: no response headers within
+ * `idleMs` is a TimeoutError (which the SDK retries), and the body fails the same way when no
+ * data arrives for `idleMs` while it is being read (time spent by a slow reader does not count).
+ * Either way the request itself is aborted, so no connection is left behind. The caller's signal
+ * aborts it too, also while the body is being read.
+ */
+function watchedFetch(Base: FetchHandlerClass, idleMs: number): InstanceType<FetchHandlerClass> {
+  type Handle = InstanceType<FetchHandlerClass>["handle"];
+  class Watched extends Base {
+    override async handle(request: Parameters<Handle>[0], options: Parameters<Handle>[1] = {}): ReturnType<Handle> {
+      const attempt = new AbortController();
+      const outer = options.abortSignal as AbortSignal | undefined;
+      const follow = () => attempt.abort(outer?.reason);
+      if (outer?.aborted) follow();
+      else outer?.addEventListener("abort", follow, { once: true });
+      const release = () => outer?.removeEventListener("abort", follow);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        attempt.abort(timeoutError(`no answer for ${idleMs} ms`));
+      }, idleMs);
+      try {
+        const out = await super.handle(request, { ...options, abortSignal: attempt.signal as never });
+        clearTimeout(timer);
+        const body = out.response.body as unknown;
+        if (body instanceof ReadableStream) out.response.body = watchedBody(body as ReadableStream<Uint8Array>, idleMs, attempt, release);
+        else release();
+        return out;
+      } catch (error) {
+        clearTimeout(timer);
+        release();
+        throw timedOut ? timeoutError(`no answer for ${idleMs} ms`) : error;
+      }
+    }
+  }
+  return new Watched({});
+}
+
+function timeoutError(message: string): Error {
+  return Object.assign(new Error(message), { name: "TimeoutError" });
+}
+
+/** `body`, failing with a TimeoutError ("no data …") when a read waits longer than `idleMs`. */
+function watchedBody(body: ReadableStream<Uint8Array>, idleMs: number, attempt: AbortController, release: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let released = false;
+  const finish = () => {
+    if (!released) {
+      released = true;
+      release();
+    }
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const stalled = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(timeoutError(`no data for ${idleMs} ms`)), idleMs);
+        });
+        try {
+          const next = await Promise.race([reader.read(), stalled]);
+          if (next.done) {
+            finish();
+            controller.close();
+          } else controller.enqueue(next.value);
+        } catch (error) {
+          finish();
+          attempt.abort(error);
+          controller.error(error);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      cancel(reason) {
+        finish();
+        attempt.abort(reason);
+        return reader.cancel(reason).catch(() => undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 /**
@@ -102,10 +290,12 @@ function owner(options: S3Options): { ExpectedBucketOwner?: string } {
 }
 
 /** An SDK error as one sentence naming the object, the operation and the cause — never an SDK dump. */
-export function s3Failure(error: unknown, operation: string, bucket: string, key: string): StepError {
+export function s3Failure(error: unknown, operation: string, bucket: string, key: string, stopped = "stopped before it finished"): StepError {
   if (error instanceof StepError) return error;
-  const e = error as { name?: string; code?: string };
+  const e = error as { name?: string; code?: string; $metadata?: { attempts?: number } };
   const status = statusOf(error);
+  const attempts = e.$metadata?.attempts;
+  const tries = attempts !== undefined && attempts > 1 ? ` after ${attempts} attempts` : "";
   const ownCauses: Record<string, string> = {
     NoSuchKey: "no such key",
     NotFound: "no such key",
@@ -119,8 +309,13 @@ export function s3Failure(error: unknown, operation: string, bucket: string, key
       regionHint: "set AWS_REGION or a profile's region",
       accessHint: "check the credentials' permissions and expectedBucketOwner",
       unknownKey: "the access key id is not known to S3",
-      stopped: "stopped",
+      stopped,
+      tries,
+      networkHint: "check the network, proxy settings and the S3 endpoint (AWS_ENDPOINT_URL_S3, a profile's endpoint_url, the region)",
     }) ??
-    `${name || "error"}${status ? ` (HTTP ${status})` : ""}: ${firstLine(error)}`;
-  return new StepError(`cannot ${operation} s3://${bucket}/${key}: ${cause}`);
+    `${name || "error"}${status ? ` (HTTP ${status})` : ""}${status !== undefined && status >= 500 ? tries : ""}: ${firstLine(error)}`;
+  const failure = new StepError(`cannot ${operation} s3://${bucket}/${key}: ${cause}`);
+  // Trying again later could help (the network, a time limit, 5xx, throttling): patient callers retry.
+  if (isTransient(error)) Object.assign(failure, { transient: true });
+  return failure;
 }

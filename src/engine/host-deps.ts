@@ -26,7 +26,9 @@ export interface HostDepsOptions {
 }
 
 export function hostDeps(options: HostDepsOptions): EngineDeps {
-  const s3 = createS3Port();
+  // Bound to the run's signal: an interrupt stops every S3 call, also those made outside steps
+  // (s3:// documents, the log upload), whether or not the caller passes a signal of its own.
+  const s3 = createS3Port({ signal: options.signal });
   return {
     platform: hostPlatform(),
     probe: createProbe(),

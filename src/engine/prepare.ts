@@ -8,6 +8,7 @@ import type { SourceMap } from "../document/source-map.ts";
 import { validateText } from "../document/validate.ts";
 import { formatPath, type Diagnostic } from "../errors.ts";
 import type { EngineDeps } from "./deps.ts";
+import { loadPatiently, type Patience } from "./document-sources.ts";
 import { resolveVariables, type SuppliedParameters } from "./variables.ts";
 
 export interface DocumentRequest {
@@ -35,12 +36,27 @@ export interface Prepared {
   failures: { source: string; diagnostics: Diagnostic[]; map?: SourceMap }[];
 }
 
-export async function prepareDocuments(requests: readonly DocumentRequest[], global: ReadonlyMap<string, string>, deps: EngineDeps): Promise<Prepared> {
+export interface PrepareOptions {
+  /**
+   * For a run resumed after a reboot, which may start before the network is up: s3:// and ARN
+   * documents that fail for a transient cause (no connection or answer, DNS, a time limit, HTTP
+   * 5xx, throttling — not access denied, no such key or component) are tried again with
+   * exponential backoff, one line on stderr per retry. `true` waits up to 5 minutes in all
+   * (2 s, 4 s, 8 s … 30 s between tries: PATIENCE_DEFAULTS); a Patience object sets the budget,
+   * the delays or where the lines go. The run's signal ends the waiting.
+   */
+  patient?: boolean | Patience;
+}
+
+export async function prepareDocuments(requests: readonly DocumentRequest[], global: ReadonlyMap<string, string>, deps: EngineDeps, options: PrepareOptions = {}): Promise<Prepared> {
   const prepared: Prepared = { ready: [], texts: [], failures: [] };
+  const patience = options.patient === true ? {} : options.patient === false ? undefined : options.patient;
+  const say = (line: string) => deps.terminal.stderr(`awstoe: ${line}\n`);
   for (const request of requests) {
     // Relative paths are taken from the run's working directory (README Q9), whatever the process's is.
     const location = /^(s3:\/\/|arn:)/i.test(request.source) ? request.source : resolve(deps.cwd, request.source);
-    const raw = await deps.loadDocument(location, request.bucketOwner ? { bucketOwner: request.bucketOwner } : undefined);
+    const load = () => deps.loadDocument(location, request.bucketOwner ? { bucketOwner: request.bucketOwner } : undefined);
+    const raw = patience === undefined ? await load() : await loadPatiently(request.source, load, patience, say, deps.signal);
     const loaded = raw.ok ? raw : { ...raw, diagnostic: { ...raw.diagnostic, file: request.source, message: raw.diagnostic.message.replace(location, request.source) } };
     if (!loaded.ok) {
       prepared.failures.push({ source: request.source, diagnostics: [loaded.diagnostic] });

@@ -101,6 +101,11 @@ describe("the Image Builder port", () => {
     const before = ib.requests.length;
     expect(await reason(`${BASE}/broken/1.0.0/1`)).toBe("Image Builder failed with ServiceException (HTTP 500) after 3 attempts; try again later");
     expect(ib.requests.length - before).toBe(3); // the SDK's standard retries, then the sentence
+    // A 5xx is worth trying again later (patient loading at boot); not-found, denied, refused are not.
+    expect(await port.getComponentData(arn(`${BASE}/broken/1.0.0/1`), options)).toMatchObject({ ok: false, transient: true });
+    for (const permanent of [`${BASE}/nothing/1.0.0/1`, `${BASE}/secret/1.0.0/1`, `${BASE}/refused/1.0.0/1`]) {
+      expect(await port.getComponentData(arn(permanent), options)).not.toHaveProperty("transient");
+    }
   });
 
   test("a wrong secret is refused by the server's signature check", async () => {
@@ -131,7 +136,12 @@ describe("the Image Builder port", () => {
     try {
       const got = await createImageBuilderPort().getComponentData(arn(`${BASE}/hello/1.0.0/1`), options);
       expect(got.ok).toBe(false);
-      if (!got.ok) expect(got.reason).toBe("the Image Builder endpoint for eu-west-3 could not be reached (ECONNREFUSED) after 3 attempts");
+      if (!got.ok) {
+        expect(got.reason).toBe(
+          "the Image Builder endpoint for eu-west-3 could not be reached (ECONNREFUSED) after 3 attempts; check the network, proxy settings and the endpoint (AWS_ENDPOINT_URL_IMAGEBUILDER, a profile's endpoint_url)",
+        );
+        expect(got.transient).toBe(true);
+      }
     } finally {
       process.env.AWS_ENDPOINT_URL_IMAGEBUILDER = ib.endpoint;
     }
