@@ -3,7 +3,10 @@ import { defineCommand } from "citty";
 import { runExecution, type RunRequest } from "../engine/run.ts";
 import { createCloudWatchMirror } from "../aws/cloudwatch.ts";
 import { createS3Port } from "../aws/s3.ts";
-import { documentLoader } from "../engine/document-sources.ts";
+import { documentLoader, patientLoader } from "../engine/document-sources.ts";
+import { STATE_FILE } from "../state/journal.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { LoadResult } from "../document/load.ts";
 import { ExitCode } from "../errors.ts";
 import { isSuccessful } from "../model/status.ts";
@@ -42,7 +45,7 @@ export default defineCommand({
   meta: { name: "run", description: "Validate, then run component documents; prints a JSON summary on stdout" },
   args: runArgs,
   async run({ args }): Promise<number> {
-    const options = await runOptions(args as Record<string, string | boolean | undefined>, configLoader(args["document-s3-bucket-owner"]));
+    const options = await runOptions(args as Record<string, string | boolean | undefined>, configLoader(args["document-s3-bucket-owner"], resuming(args["state-directory"])));
     const palette = paletteFor(process.stderr);
     if (!("documents" in options)) {
       process.stderr.write(`${options.diagnostics.map((d) => renderDiagnostic(d, options.map, palette)).join("\n\n")}\n`);
@@ -97,10 +100,19 @@ export default defineCommand({
   },
 });
 
+/**
+ * Whether this run resumes an execution: the command a boot trigger runs always names its state
+ * folder, and that folder then holds a journal. Such a run may start before the network is up.
+ */
+function resuming(stateDirectory: unknown): boolean {
+  return typeof stateDirectory === "string" && existsSync(join(stateDirectory, STATE_FILE));
+}
 
-
-/** Reads --config from a local path or s3:// (an Image Builder ARN holds a component, not a config). */
-function configLoader(bucketOwner: unknown): (source: string) => Promise<LoadResult> {
+/**
+ * Reads --config from a local path or s3:// (an Image Builder ARN holds a component, not a config);
+ * patiently (retries with backoff) when resuming at boot.
+ */
+function configLoader(bucketOwner: unknown, patient: boolean): (source: string) => Promise<LoadResult> {
   return async (source) => {
     if (/^arn:/i.test(source)) {
       return {
@@ -108,6 +120,7 @@ function configLoader(bucketOwner: unknown): (source: string) => Promise<LoadRes
         diagnostic: { code: "E_SOURCE_UNSUPPORTED", severity: "error", message: `config file '${source}' is an ARN; a config file is a local path or an s3://bucket/key URI`, file: source, path: "" },
       };
     }
-    return documentLoader(createS3Port(), typeof bucketOwner === "string" ? bucketOwner : undefined)(source);
+    const loader = documentLoader(createS3Port(), typeof bucketOwner === "string" ? bucketOwner : undefined);
+    return (patient ? patientLoader(loader, {}, (line) => process.stderr.write(`awstoe: ${line}\n`)) : loader)(source);
   };
 }

@@ -4,6 +4,8 @@
  * may read. Step failures are data here; nothing but bugs escapes as an exception.
  */
 import { isHalt } from "./halt.ts";
+import { StepError } from "../errors.ts";
+import { describeWriteError } from "../logs/log-folder.ts";
 import { isRecord } from "../document/check-schema.ts";
 import { evaluateCondition, normalizeIf } from "../expr/condition.ts";
 import { expandLoop } from "../expr/loop.ts";
@@ -233,6 +235,13 @@ function seconds(n: number): string {
   return `${n} second${n === 1 ? "" : "s"}`;
 }
 
+/** A module's error as its sentence; a raw write failure of the file system (a full disk while
+ * writing the step's script, say) in the same words as the log files' own. */
 function messageOf(error: unknown): string {
+  const errno = error as NodeJS.ErrnoException;
+  if (!(error instanceof StepError) && typeof errno?.code === "string" && DISK_CODES.has(errno.code)) {
+    return `cannot write${errno.path === undefined ? "" : ` '${errno.path}'`}: ${describeWriteError(error)}`;
+  }
   return error instanceof Error ? error.message : String(error);
 }
+const DISK_CODES = new Set(["ENOSPC", "EDQUOT", "EROFS", "EIO"]);
