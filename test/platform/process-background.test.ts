@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { scriptOutcome } from "../../src/modules/_exec.ts";
 import { DRAIN_AFTER_EXIT_MS, KILL_GRACE_MS, killAllRunning, runProcess, type ExecRequest } from "../../src/platform/process.ts";
 import { moduleContext } from "../helpers/module-context.ts";
+import { diesWithin, isAlive, pidFrom } from "../helpers/processes.ts";
 
 const posix = process.platform !== "win32";
 const tmp = mkdtempSync(join(tmpdir(), "opentoe-process-bg-"));
@@ -27,34 +28,6 @@ afterAll(() => {
 
 const sh = (script: string, extra: Partial<ExecRequest> = {}) => runProcess({ command: "sh", args: ["-c", script], ...extra });
 
-/** Alive = exists and is not a zombie (PID 1 in a container may never reap orphans). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
-    throw error;
-  }
-  const stat = `/proc/${pid}/stat`;
-  if (existsSync(stat)) return !/^\d+ \(.*\) Z/.test(readFileSync(stat, "utf8"));
-  return true;
-}
-
-async function diesWithin(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
-    await Bun.sleep(25);
-  }
-  return !isAlive(pid);
-}
-
-async function pidFrom(file: string): Promise<number> {
-  for (let i = 0; i < 200 && !(existsSync(file) && readFileSync(file, "utf8").trim()); i++) await Bun.sleep(10);
-  const pid = Number(readFileSync(file, "utf8").trim());
-  leftovers.push(pid);
-  return pid;
-}
 
 describe.skipIf(!posix)("runProcess: background jobs holding the output", () => {
   test("a program that exits at once ends the run within seconds, exit 0, and its background job keeps running", async () => {
@@ -62,7 +35,7 @@ describe.skipIf(!posix)("runProcess: background jobs holding the output", () => 
     const started = Date.now();
     const result = await sh(`sleep 30 & echo $! > '${file}'; echo started; exit 0`, { timeoutMs: 20_000 });
     const took = Date.now() - started;
-    const sleeper = await pidFrom(file);
+    const sleeper = await pidFrom(file, leftovers);
     expect(took).toBeLessThan(5_000);
     expect(took).toBeGreaterThanOrEqual(DRAIN_AFTER_EXIT_MS - 50);
     expect(result).toMatchObject({ exitCode: 0, signal: null, timedOut: false, aborted: false, leftRunning: true, stdout: "started\n" });
@@ -79,7 +52,7 @@ describe.skipIf(!posix)("runProcess: background jobs holding the output", () => 
   test("the real exit code is reported, not a timeout", async () => {
     const file = join(tmp, "bg-exit3.pid");
     const result = await sh(`sleep 30 & echo $! > '${file}'; echo bye; exit 3`, { timeoutMs: 10_000 });
-    const sleeper = await pidFrom(file);
+    const sleeper = await pidFrom(file, leftovers);
     expect(result).toMatchObject({ exitCode: 3, timedOut: false, aborted: false, leftRunning: true, stdout: "bye\n" });
     expect(isAlive(sleeper)).toBe(true);
   });
@@ -91,7 +64,7 @@ describe.skipIf(!posix)("runProcess: background jobs holding the output", () => 
       `(sleep 0.1; echo from-background; exec sleep 30) & echo $! > '${file}'; echo first; echo trailing-err >&2; printf 'last line without newline'; exit 0`,
       { onOutput: (stream, text) => (seen[stream] += text) },
     );
-    await pidFrom(file);
+    await pidFrom(file, leftovers);
     expect(result.leftRunning).toBe(true);
     expect(result.stdout).toContain("first\n");
     expect(result.stdout).toContain("last line without newline");
@@ -104,7 +77,7 @@ describe.skipIf(!posix)("runProcess: background jobs holding the output", () => 
     const file = join(tmp, "bg-quiet.pid");
     const started = Date.now();
     const result = await sh(`sleep 30 >/dev/null 2>&1 & echo $! > '${file}'; echo done`);
-    await pidFrom(file);
+    await pidFrom(file, leftovers);
     expect(Date.now() - started).toBeLessThan(DRAIN_AFTER_EXIT_MS);
     expect(result).toMatchObject({ exitCode: 0, leftRunning: false, stdout: "done\n" });
   });
@@ -120,7 +93,7 @@ describe.skipIf(!posix)("runProcess: background jobs holding the output", () => 
     const file = join(tmp, "stubborn.pid");
     const started = Date.now();
     const result = await sh(`(trap '' TERM; exec sleep 300) & echo $! > '${file}'; sleep 300`, { timeoutMs: 300 });
-    const stubborn = await pidFrom(file);
+    const stubborn = await pidFrom(file, leftovers);
     expect(result).toMatchObject({ timedOut: true, exitCode: null, signal: "SIGTERM", leftRunning: false });
     expect(Date.now() - started).toBeGreaterThanOrEqual(300 + KILL_GRACE_MS - 50);
     expect(await diesWithin(stubborn, 1000)).toBe(true);
@@ -130,7 +103,7 @@ describe.skipIf(!posix)("runProcess: background jobs holding the output", () => 
     const file = join(tmp, "bg-abort.pid");
     const controller = new AbortController();
     const running = sh(`sleep 30 & echo $! > '${file}'; exit 0`, { signal: controller.signal });
-    const sleeper = await pidFrom(file);
+    const sleeper = await pidFrom(file, leftovers);
     await Bun.sleep(50); // the program has exited; the drain is under way
     const abortedAt = Date.now();
     controller.abort();
@@ -147,7 +120,7 @@ describe.skipIf(!posix)("scriptOutcome with a background job left running", () =
     const warnings: string[] = [];
     const ctx = moduleContext({ log: { debug: () => {}, info: () => {}, warn: (m) => warnings.push(m) } });
     const outcome = scriptOutcome("the script", await ctx.exec({ command: "sh", args: ["-c", `sleep 30 & echo $! > '${file}'; echo started`] }), ctx);
-    await pidFrom(file);
+    await pidFrom(file, leftovers);
     expect(outcome.outputs.stdout).toBe("started");
     expect((outcome.outputs as Record<string, unknown>).backgroundProcesses).toMatch(/kept running after the script exited, with its output still open/);
     expect(warnings).toHaveLength(1);
@@ -158,7 +131,7 @@ describe.skipIf(!posix)("scriptOutcome with a background job left running", () =
     const file = join(tmp, "outcome-fail.pid");
     const ctx = moduleContext();
     const result = await ctx.exec({ command: "sh", args: ["-c", `sleep 30 & echo $! > '${file}'; echo oops >&2; exit 4`] });
-    await pidFrom(file);
+    await pidFrom(file, leftovers);
     expect(() => scriptOutcome("the script", result, ctx)).toThrow(/the script exited with code 4: oops \(processes it started kept running, with its output still open\)/);
   });
 

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CAPTURE_LIMIT_BYTES, KILL_GRACE_MS, killAllRunning, runProcess, type ExecRequest } from "../../src/platform/process.ts";
+import { diesWithin, isAlive, pidFrom } from "../helpers/processes.ts";
 
 const posix = process.platform !== "win32";
 const tmp = mkdtempSync(join(tmpdir(), "opentoe-process-"));
@@ -34,35 +35,6 @@ async function streamed(script: string, extra: Partial<ExecRequest> = {}) {
   return { result, seen, calls };
 }
 
-/** Alive = exists and is not a zombie (PID 1 in a container may never reap orphans). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
-    throw error;
-  }
-  const stat = `/proc/${pid}/stat`;
-  if (existsSync(stat)) return !/^\d+ \(.*\) Z/.test(readFileSync(stat, "utf8"));
-  return true;
-}
-
-/** Waits up to `ms` for the pid to die (orphans are reaped asynchronously). */
-async function diesWithin(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
-    await Bun.sleep(25);
-  }
-  return !isAlive(pid);
-}
-
-async function pidFrom(file: string): Promise<number> {
-  for (let i = 0; i < 200 && !(existsSync(file) && readFileSync(file, "utf8").trim()); i++) await Bun.sleep(10);
-  const pid = Number(readFileSync(file, "utf8").trim());
-  seenPids.push(pid);
-  return pid;
-}
 
 /** A script that starts two background sleeps, writes one pid to `file`, and waits forever. */
 const treeScript = (file: string) => `sleep 300 & sleep 300 & echo $! > '${file}'; wait`;
@@ -174,7 +146,7 @@ describe.skipIf(!posix)("runProcess", () => {
     const result = await bash(treeScript(file), { timeoutMs: 500 });
     expect(Date.now() - started).toBeLessThan(4000);
     expect(result).toMatchObject({ timedOut: true, aborted: false, exitCode: null, signal: "SIGTERM" });
-    expect(await diesWithin(await pidFrom(file), 1000)).toBe(true);
+    expect(await diesWithin(await pidFrom(file, seenPids), 1000)).toBe(true);
   });
 
   // A child that exits ON ITS OWN while a background job holds the pipes is not a timeout: it ends
@@ -185,7 +157,7 @@ describe.skipIf(!posix)("runProcess", () => {
     const result = await bash(`trap 'echo bye; exit 3' TERM; sleep 300 & echo $! > '${file}'; wait`, { timeoutMs: 500 });
     expect(Date.now() - started).toBeLessThan(4000);
     expect(result).toMatchObject({ timedOut: true, exitCode: 3, stdout: "bye\n", leftRunning: false });
-    expect(await diesWithin(await pidFrom(file), 1000)).toBe(true);
+    expect(await diesWithin(await pidFrom(file, seenPids), 1000)).toBe(true);
   });
 
   test("a child ignoring SIGTERM gets SIGKILL after the grace period", async () => {
@@ -201,7 +173,7 @@ describe.skipIf(!posix)("runProcess", () => {
     const file = join(tmp, "escaped.pid");
     const started = Date.now();
     const result = await bash(`setsid sleep 300 & echo $! > '${file}'; wait`, { timeoutMs: 200 });
-    await pidFrom(file); // killed in afterAll: it is outside the group on purpose
+    await pidFrom(file, seenPids); // killed in afterAll: it is outside the group on purpose
     expect(result.timedOut).toBe(true);
     expect(Date.now() - started).toBeLessThan(200 + KILL_GRACE_MS + 2000);
   });
@@ -211,7 +183,7 @@ describe.skipIf(!posix)("runProcess", () => {
     const controller = new AbortController();
     const started = Date.now();
     const running = bash(treeScript(file), { signal: controller.signal });
-    const grandchild = await pidFrom(file);
+    const grandchild = await pidFrom(file, seenPids);
     controller.abort();
     const result = await running;
     expect(Date.now() - started).toBeLessThan(4000);
@@ -230,7 +202,7 @@ describe.skipIf(!posix)("runProcess", () => {
   test("killAllRunning kills every running tree", async () => {
     const files = [join(tmp, "all1.pid"), join(tmp, "all2.pid")];
     const runs = files.map((file) => bash(treeScript(file)));
-    const grandchildren = await Promise.all(files.map(pidFrom));
+    const grandchildren = await Promise.all(files.map((file) => pidFrom(file, seenPids)));
     expect(killAllRunning("SIGTERM")).toBe(2);
     const results = await Promise.all(runs);
     for (const result of results) expect(result).toMatchObject({ signal: "SIGTERM", exitCode: null });
