@@ -50,7 +50,8 @@ export type DiagnosticCode =
   | "E_CHAINING"
   | "W_UNKNOWN_VARIABLE"
   | "W_LOOP_VARIABLE_OUTSIDE_LOOP"
-  | "W_TEMPLATE_SYNTAX";
+  | "W_TEMPLATE_SYNTAX"
+  | "W_YAML11_BOOLEAN";
 
 export type Severity = "error" | "warning";
 

@@ -5,8 +5,10 @@
  *
  * It understands the JSON Schema keywords our schemas use (type, enum, const, anyOf, properties,
  * required, additionalProperties, patternProperties, items, min/max…) plus our `x-` hints.
+ * Issues of severity "warning" (a flag written as a YAML 1.1 word) do not make a value fail.
  * test/document/check-schema.test.ts cross-checks it against a standard validator.
  */
+import { yaml11Boolean } from "../model/schema-kit.ts";
 import { closest, didYouMean } from "../model/suggest.ts";
 import type { DiagnosticCode, Issue, Path } from "../errors.ts";
 
@@ -19,11 +21,15 @@ export function checkSchema(schema: unknown, value: unknown, path: Path, sourceT
   walk(schema as Schema, value, path, sourceText, issues, undefined);
 }
 
-/** True when `value` satisfies `schema` (no issues). */
+/** True when `value` satisfies `schema` (no errors; warnings allowed). */
 export function matchesSchema(schema: unknown, value: unknown, path: Path, sourceText: SourceText): boolean {
   const issues: Issue[] = [];
   walk(schema as Schema, value, path, sourceText, issues, undefined);
-  return issues.length === 0;
+  return !issues.some(isError);
+}
+
+export function isError(issue: Issue): boolean {
+  return issue.severity !== "warning";
 }
 
 function walk(schema: Schema, value: unknown, path: Path, text: SourceText, issues: Issue[], inheritedCode: DiagnosticCode | undefined): void {
@@ -34,6 +40,7 @@ function walk(schema: Schema, value: unknown, path: Path, text: SourceText, issu
   const push = (fallback: DiagnosticCode, message: string, extra: Partial<Issue> = {}) =>
     issues.push({ code: code ?? fallback, path, message, ...(hint === undefined ? {} : { hint }), ...extra });
 
+  if (schema["x-kind"] === "flag" && typeof value === "string") warnYaml11Word(value, path, issues);
   if (Array.isArray(schema.anyOf)) {
     walkAnyOf(schema, schema.anyOf as Schema[], value, path, text, issues, code);
     return;
@@ -69,7 +76,10 @@ function walkAnyOf(schema: Schema, branches: Schema[], value: unknown, path: Pat
   for (const branch of branches) {
     const found: Issue[] = [];
     walk(branch, value, path, text, found, code);
-    if (found.length === 0) return; // the first branch that fits settles it
+    if (!found.some(isError)) {
+      issues.push(...found); // the first branch that fits settles it (its warnings stand)
+      return;
+    }
     attempts.push(found);
   }
   // Prefer the branch of the same kind as the value (a mapping for a mapping…): its complaints
@@ -85,6 +95,22 @@ function walkAnyOf(schema: Schema, branches: Schema[], value: unknown, path: Pat
     path,
     message: `expected ${expected(schema)}, found ${describe(value, text(path))}${choiceSuggestion(schema, value)}`,
     ...(hint === undefined ? {} : { hint }),
+  });
+}
+
+/**
+ * `overwrite: yes` — a YAML 1.1 boolean word. YAML 1.2 reads it as text; Go's decoder, and so
+ * AWSTOE, as a boolean. Accepted as that boolean, with a warning at the value.
+ */
+function warnYaml11Word(value: string, path: Path, issues: Issue[]): void {
+  const meaning = yaml11Boolean(value);
+  if (meaning === undefined) return;
+  issues.push({
+    code: "W_YAML11_BOOLEAN",
+    severity: "warning",
+    path,
+    message: `'${value}' is a YAML 1.1 boolean word, taken as ${meaning} (as AWSTOE's Go YAML decoder does); YAML 1.2 tools read it as the text '${value}'`,
+    hint: `write ${meaning}`,
   });
 }
 

@@ -5,15 +5,20 @@
  * 2. `{{ references }}` are resolved (expr/render.ts);
  * 3. values are converted to what the schema's fields mean (true/false, whole numbers, the
  *    canonical spelling of a case-insensitive choice) and checked again — a reference may have
- *    produced something the validator could not see;
+ *    produced something the validator could not see. A flag takes the YAML 1.1 words too
+ *    (yes/no, on/off, y/n; model/schema-kit.ts), whether written in place or produced by a
+ *    reference: the text means the same either way, and `--parameters Force=yes` feeding
+ *    `force: '{{ Force }}'` should not fail where `force: yes` works. (Whether AWSTOE substitutes
+ *    before or after Go decodes the value is not documented; this is our choice.);
  * 4. defaults are filled in. The record form also lists absent fields ("" / null), as
  *    detailedoutput.json does.
  */
-import { checkSchema, isRecord } from "../document/check-schema.ts";
+import { checkSchema, isError, isRecord } from "../document/check-schema.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import { formatPath, StepError, type Issue, type Path } from "../errors.ts";
 import { renderValue, type ChainUse } from "../expr/render.ts";
 import type { Scope } from "../expr/scope.ts";
+import { flagFromText } from "../model/schema-kit.ts";
 import type { ModuleDef } from "../modules/index.ts";
 
 type Schema = Record<string, unknown>;
@@ -61,8 +66,9 @@ function typeElement(module: ModuleDef, element: unknown, path: Path): Record<st
   const withDefaults = isRecord(converted) ? applyDefaults(schema, converted) : converted;
   const issues: Issue[] = [];
   checkSchema(schema, withDefaults, path, () => undefined, issues);
-  if (issues.length > 0) {
-    const first = issues[0]!;
+  const errors = issues.filter(isError);
+  if (errors.length > 0) {
+    const first = errors[0]!;
     const where = formatPath(first.path);
     throw new StepError(`after resolving references, ${where === "" ? "inputs" : `input ${where}`}: ${first.message}`);
   }
@@ -73,8 +79,7 @@ function typeElement(module: ModuleDef, element: unknown, path: Path): Record<st
 function convert(schema: Schema, value: unknown): unknown {
   switch (schema["x-kind"]) {
     case "flag":
-      if (typeof value === "string" && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === "true";
-      return value;
+      return typeof value === "string" ? (flagFromText(value) ?? value) : value;
     case "whole":
       if (typeof value === "string" && /^\s*[+-]?\d+\s*$/.test(value)) return Number.parseInt(value, 10);
       return value;

@@ -15,7 +15,36 @@ import type { DiagnosticCode } from "../errors.ts";
 /** A `{{ … }}` reference somewhere in a string; such a value is only checked when the step runs. */
 export const TEMPLATE_PATTERN = "\\{\\{[^{}]*\\}\\}";
 
-const BOOLEAN_TEXT_PATTERN = "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$";
+/**
+ * The YAML 1.1 boolean words that YAML 1.2 (our parser) reads as text: the rest of the YAML 1.1
+ * list (https://yaml.org/type/bool.html) is true|True|TRUE|false|False|FALSE, booleans in 1.2 too.
+ * AWSTOE is written in Go, whose YAML decoders take all of them for a boolean field (yaml.v2
+ * resolves them as booleans anywhere; yaml.v3 accepts them when the target is a bool), including
+ * the one-letter y/Y/n/N — so do we, for flag inputs, with a warning (W_YAML11_BOOLEAN).
+ */
+export const YAML11_TRUE_WORDS: readonly string[] = ["y", "Y", "yes", "Yes", "YES", "on", "On", "ON"];
+export const YAML11_FALSE_WORDS: readonly string[] = ["n", "N", "no", "No", "NO", "off", "Off", "OFF"];
+
+/** true/false for one of the YAML 1.1-only boolean words (exact spelling), else undefined. */
+export function yaml11Boolean(text: string): boolean | undefined {
+  if (YAML11_TRUE_WORDS.includes(text)) return true;
+  if (YAML11_FALSE_WORDS.includes(text)) return false;
+  return undefined;
+}
+
+/**
+ * The value a flag's text stands for: true/false in any letter case, or a YAML 1.1 word in one of
+ * its listed spellings; surrounding spaces are ignored. undefined for anything else.
+ */
+export function flagFromText(text: string): boolean | undefined {
+  const trimmed = text.trim();
+  const lower = trimmed.toLowerCase();
+  if (lower === "true") return true;
+  if (lower === "false") return false;
+  return yaml11Boolean(trimmed);
+}
+
+const BOOLEAN_TEXT_PATTERN = `^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|${[...YAML11_TRUE_WORDS, ...YAML11_FALSE_WORDS].join("|")})$`;
 const INTEGER_TEXT_PATTERN = "^\\s*[+-]?\\d+\\s*$";
 
 interface Common {
@@ -40,7 +69,10 @@ export function TextList(options: Common & { minItems?: number; default?: string
   return Type.Array(Text(), { "x-expected": "a list of text items", ...options });
 }
 
-/** true/false; also the strings "true"/"false" in any case, or a reference. */
+/**
+ * true/false; also the strings "true"/"false" in any case, the YAML 1.1 words (yes/no, on/off,
+ * y/n in their listed spellings; the validator warns about them), or a reference.
+ */
 export function Flag(options: Common & { default?: boolean } = {}): TUnsafe<boolean> {
   return Type.Unsafe<boolean>({
     anyOf: [{ type: "boolean" }, { type: "string", pattern: BOOLEAN_TEXT_PATTERN }, template()],

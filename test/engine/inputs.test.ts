@@ -39,3 +39,49 @@ describe("prepareInputs", () => {
     expect(prepareInputs(modules.DeleteFile, raw, ["inputs"], map, scope()).value).toEqual([{ path: "/tmp/x" }]);
   });
 });
+
+/**
+ * Flags written as YAML 1.1 words (current-awstoe.md §7): exactly the spellings of
+ * https://yaml.org/type/bool.html become booleans, literal or resolved from a reference; text
+ * inputs keep the word. Before this change every word here failed the step ("expected true or false").
+ */
+describe("prepareInputs: YAML 1.1 boolean words", () => {
+  const words: [string, boolean][] = [
+    ...["y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"].map((w) => [w, true] as [string, boolean]),
+    ...["n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"].map((w) => [w, false] as [string, boolean]),
+  ];
+  const createFile = (overwrite: string, content = "hello") =>
+    inputsOf(`inputs:\n  - path: /tmp/x\n    content: ${content}\n    overwrite: ${overwrite}\n`);
+
+  test.each(words)("overwrite: %s becomes %p", (word, meaning) => {
+    const { raw, map } = createFile(word);
+    expect(prepareInputs(modules.CreateFile, raw, ["inputs"], map, scope()).value).toEqual([
+      expect.objectContaining({ path: "/tmp/x", content: "hello", overwrite: meaning }),
+    ]);
+  });
+
+  test.each(words)("a reference resolving to %s becomes %p too", (word, meaning) => {
+    const { raw, map } = createFile("'{{ Overwrite }}'");
+    expect(prepareInputs(modules.CreateFile, raw, ["inputs"], map, scope({ Overwrite: word })).value).toEqual([
+      expect.objectContaining({ overwrite: meaning }),
+    ]);
+  });
+
+  test("a text input keeps yes, no, on and off as the text written", () => {
+    for (const word of ["yes", "No", "ON", "off", "y"]) {
+      const { raw, map } = createFile("true", word);
+      expect(prepareInputs(modules.CreateFile, raw, ["inputs"], map, scope()).value).toEqual([
+        expect.objectContaining({ content: word, overwrite: true }),
+      ]);
+    }
+    const { raw, map } = inputsOf("inputs:\n  commands:\n    - yes\n    - 'no'\n");
+    expect(prepareInputs(modules.ExecuteBash, raw, ["inputs"], map, scope()).value).toEqual({ commands: ["yes", "no"] });
+  });
+
+  test("other spellings still fail the step", () => {
+    for (const word of ["yess", "yEs", "oN", "t", "1"]) {
+      const { raw, map } = createFile("'{{ Overwrite }}'");
+      expect(() => prepareInputs(modules.CreateFile, raw, ["inputs"], map, scope({ Overwrite: word }))).toThrow(/overwrite: expected true or false/);
+    }
+  });
+});

@@ -52,7 +52,9 @@ function checkElement(ctx: RuleContext, module: ModuleDef, element: unknown, pat
   checkSchema(module.input, element, path, ctx.sourceText, found);
   for (const issue of found) {
     const field = formatPath(issue.path.slice(path.length));
-    ctx.issues.push({ ...issue, code: issue.code === "E_UNKNOWN_FIELD" ? issue.code : "E_INPUT", message: `${module.name}: ${field && issue.code !== "E_UNKNOWN_FIELD" && issue.code !== "E_MISSING_FIELD" ? `${field}: ` : ""}${issue.message}` });
+    // Warnings (W_YAML11_BOOLEAN) keep their own code; schema errors are input errors.
+    const code = issue.severity === "warning" || issue.code === "E_UNKNOWN_FIELD" ? issue.code : "E_INPUT";
+    ctx.issues.push({ ...issue, code, message: `${module.name}: ${field && issue.code !== "E_UNKNOWN_FIELD" && issue.code !== "E_MISSING_FIELD" ? `${field}: ` : ""}${issue.message}` });
   }
   if (!isRecord(element)) return;
   if (ctx.platform === "windows") {
