@@ -54,6 +54,7 @@ import {
 import { downloadItem } from "./_s3-download.ts";
 import webDownload from "./web-download.ts";
 import { system32Program } from "./_system32.ts";
+import { flagFromText } from "../model/schema-kit.ts";
 
 /** Properties awstoe manages itself through the `reboot` input (modules.md §5, README Q10). */
 export const FORBIDDEN_MSI_PROPERTIES = ["REBOOT", "REBOOTPROMPT"] as const;
@@ -131,8 +132,9 @@ function propertyIssues(key: string, value: unknown): InputIssue[] {
   return issues;
 }
 
+/** A flag written as true (any case, or a YAML 1.1 word such as `yes`), not a reference. */
 function literallyTrue(value: unknown): boolean {
-  return value === true || (typeof value === "string" && value.trim().toLowerCase() === "true");
+  return value === true || (typeof value === "string" && flagFromText(value) === true);
 }
 
 function plainHttpRefusal(url: string): string {

@@ -621,6 +621,7 @@ describe("validation (check)", () => {
     expect(check({ path: "http://h/a.msi" })).toEqual([]);
     expect(check({ path: "http://h/a.msi", allowUnsignedInstaller: "TRUE" })[0]!.message).toStartWith("'http://h/a.msi' is a plain http:// URL");
     expect(check({ path: "http://h/a.msi", ignoreAuthenticodeSignatureErrors: true })).toHaveLength(1);
+    expect(check({ path: "http://h/a.msi", allowUnsignedInstaller: "yes" })).toHaveLength(1); // a YAML 1.1 word is a flag too
     expect(check({ path: "https://h/a.msi", ignoreAuthenticodeSignatureErrors: true, allowUnsignedInstaller: true })).toEqual([]);
     expect(check({ path: "{{ build.Find.outputs.stdout }}", allowUnsignedInstaller: true })).toEqual([]);
   });
