@@ -1,5 +1,7 @@
 /** @module cli/_args: option definitions shared by commands, so their help text stays the same. */
 import type { ArgsDef } from "citty";
+import { didYouMean } from "../model/suggest.ts";
+import { ACTION_NAMES } from "../modules/index.ts";
 
 export const documentsArgs = {
   documents: {
@@ -42,6 +44,46 @@ export const platformArgs = {
     options: ["linux", "windows", "macos"],
     valueHint: "linux|windows|macos",
     description: "Check the documents for this platform (default: this machine's)",
+  },
+} as const satisfies ArgsDef;
+
+export const blockedModulesArgs = {
+  "blocked-action-modules": {
+    type: "string",
+    valueHint: "Reboot,UpdateOS",
+    description: "Comma-separated action modules to refuse: a document using one (also through ExecuteDocument) fails validation and nothing runs",
+  },
+} as const satisfies ArgsDef;
+
+/**
+ * `--blocked-action-modules` (or the config key): the module names, or what is wrong with the
+ * list. Names are the action names documents use, case-sensitive; "" blocks nothing.
+ */
+export function parseBlockedModules(value: string): { modules: string[] } | { problem: string; hint: string } {
+  if (value.trim() === "") return { modules: [] };
+  const items = splitList(value);
+  if (items.some((item) => item === "")) {
+    return { problem: `empty item in '${value}'`, hint: "separate module names with single commas, e.g. Reboot,UpdateOS" };
+  }
+  for (const item of items) {
+    if (!(ACTION_NAMES as readonly string[]).includes(item)) {
+      const guess = didYouMean(item, ACTION_NAMES);
+      return {
+        problem: `unknown action module '${item}'${guess}`,
+        hint: guess === "" ? `module names are action names, case-sensitive: ${ACTION_NAMES.join(", ")}` : "module names are action names, case-sensitive",
+      };
+    }
+  }
+  return { modules: [...new Set(items)] };
+}
+
+/** AWS's sample kit spells --platform this way; darwin is macOS. */
+export const osPlatformsArgs = {
+  "os-platforms": {
+    type: "enum",
+    options: ["linux", "windows", "darwin"],
+    valueHint: "linux|windows|darwin",
+    description: "Another spelling of --platform (darwin: macOS)",
   },
 } as const satisfies ArgsDef;
 

@@ -26,6 +26,8 @@ export interface CheckRequest {
   sources: string[];
   platform: PlatformName;
   color: boolean;
+  /** Action modules the documents may not use (--blocked-action-modules). */
+  blockedModules?: readonly string[];
   /** Reads one source: engine/document-sources' loader, as `run` uses it. */
   load(source: string): LoadResult | Promise<LoadResult>;
 }
@@ -37,7 +39,7 @@ export async function checkDocuments(request: CheckRequest): Promise<CheckedDocu
   for (const source of request.sources) {
     const loaded = await request.load(source);
     const result: ValidationResult = loaded.ok
-      ? validateText(loaded.text, source, { platform: request.platform })
+      ? validateText(loaded.text, source, { platform: request.platform, ...(request.blockedModules ? { blockedModules: request.blockedModules } : {}) })
       : { source, valid: false, diagnostics: [loaded.diagnostic] };
     checked.push({ source, valid: result.valid, diagnostics: result.diagnostics, report: renderResult(result, palette) });
   }

@@ -10,7 +10,7 @@ import type { LoadResult } from "../document/load.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import { UsageError, type Diagnostic } from "../errors.ts";
 import type { DocumentRequest } from "../engine/prepare.ts";
-import { splitList } from "./_args.ts";
+import { parseBlockedModules, splitList } from "./_args.ts";
 
 export interface RunOptions {
   documents: DocumentRequest[];
@@ -25,6 +25,10 @@ export interface RunOptions {
   logS3?: { bucket: string; keyPrefix: string; owner?: string };
   documentS3BucketOwner?: string;
   cloudWatch?: { group: string; stream: string; region?: string; ignoreFailures: boolean };
+  /** Action modules no document of this run may use (--blocked-action-modules / blockedActionModules). */
+  blockedModules: string[];
+  /** `--version` / `-v`: the component application version, recorded in detailedoutput.json. */
+  componentVersion?: string;
 }
 
 export type RunArgs = Record<string, string | boolean | undefined>;
@@ -76,6 +80,14 @@ export async function runOptions(args: RunArgs, loadConfig: (source: string) => 
   const region = text("cw-log-region") ?? file?.cwLogRegion;
   const owner = text("log-s3-bucket-owner") ?? file?.logS3BucketOwner;
   const documentOwner = text("document-s3-bucket-owner") ?? file?.documentS3BucketOwner;
+  const blocked = blockedModules(text("blocked-action-modules"), file?.blockedActionModules, text("config"));
+  if (!Array.isArray(blocked)) return blocked;
+  const componentVersion = text("version");
+  if (componentVersion !== undefined && componentVersion.trim() === "") {
+    throw new UsageError("option '--version' needs a value", { hint: "e.g. awstoe run --version 1.0.0 --documents component.yaml (awstoe's own version: awstoe --version)" });
+  }
+  // An explicit --cw-ignore-failures=false beats the config file's true.
+  const ignoreFailures = args["cw-ignore-failures"] === undefined ? file?.cwIgnoreFailures === true : args["cw-ignore-failures"] === true;
   return {
     documents,
     parameters,
@@ -89,7 +101,28 @@ export async function runOptions(args: RunArgs, loadConfig: (source: string) => 
     ...(documentOwner === undefined ? {} : { documentS3BucketOwner: documentOwner }),
     ...(group === undefined || stream === undefined
       ? {}
-      : { cloudWatch: { group, stream, ...(region ? { region } : {}), ignoreFailures: flag("cw-ignore-failures") || file?.cwIgnoreFailures === true } }),
+      : { cloudWatch: { group, stream, ...(region ? { region } : {}), ignoreFailures } }),
+    blockedModules: blocked,
+    ...(componentVersion === undefined ? {} : { componentVersion }),
+  };
+}
+
+/**
+ * The blocked modules: the command line's list, else the config file's. A mistake on the command
+ * line is a usage error; one in the config file is reported like the file's other problems.
+ */
+export function blockedModules(flag: string | undefined, fromFile: string | undefined, configSource: string | undefined): string[] | ConfigProblem {
+  if (flag !== undefined) {
+    const parsed = parseBlockedModules(flag);
+    if ("problem" in parsed) throw new UsageError(`--blocked-action-modules: ${parsed.problem}`, { hint: parsed.hint });
+    return parsed.modules;
+  }
+  if (fromFile === undefined || configSource === undefined) return [];
+  const parsed = parseBlockedModules(fromFile);
+  if ("modules" in parsed) return parsed.modules;
+  return {
+    source: configSource,
+    diagnostics: [{ code: "E_VALUE", severity: "error", message: `config: blockedActionModules: ${parsed.problem}`, hint: parsed.hint, file: configSource, path: "blockedActionModules" }],
   };
 }
 

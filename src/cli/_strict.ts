@@ -19,7 +19,8 @@ const BUILTIN = ["help", "h"];
  * (citty hands short options to node:util parseArgs, which reads `-s=/path` the getopt way, as
  * `=/path` — a relative folder named `=` — and reads `-state-directory` as `-s` with the value
  * `tate-directory`; the rewrite keeps it from ever seeing either form.) Flags take `=true`/`=false`
- * in the spellings Go's strconv.ParseBool accepts, never a separate word. Unlike Go, a value
+ * in the spellings Go's strconv.ParseBool accepts; a separate word only for a flag that has a
+ * `valueHint` (`--cw-ignore-failures true`, which AWS's command reference shows). Unlike Go, a value
  * that looks like an option (`--documents --trace`) is refused rather than taken; write
  * `--documents=-x.yaml` for a value that starts with a dash.
  *
@@ -70,7 +71,14 @@ export function checkArguments(
       if (inline !== undefined && negated) {
         throw new UsageError(`option '${token.split("=")[0]}' takes no value`, { hint: `write --${canonical}=false, or --${name} alone` });
       }
-      const on = inline === undefined ? !negated : parseBool(inline);
+      let on = inline === undefined ? !negated : parseBool(inline);
+      // A flag documented as taking a value (it has a valueHint, e.g. --cw-ignore-failures
+      // true|false) also takes it as the next word, when that word is a boolean.
+      const next = inline === undefined && !negated && "valueHint" in def && def.valueHint !== undefined && i + 1 < rawArgs.length ? parseBool(rawArgs[i + 1]!) : undefined;
+      if (next !== undefined) {
+        on = next;
+        i++;
+      }
       if (on === undefined) {
         throw new UsageError(`option '--${canonical}' takes true or false, not '${notUtf8.has(i) ? shown(i).slice(shown(i).indexOf("=") + 1) : inline}'`, {
           hint: `write --${canonical} alone to turn it on, --${canonical}=false to turn it off`,

@@ -16,7 +16,7 @@ import { hostReboot } from "../engine/host-reboot.ts";
 import { resumeCommandFor } from "./_resume-command.ts";
 import { hostPlatform } from "../platform/host.ts";
 import { hostDeps } from "../engine/host-deps.ts";
-import { documentsArgs, outputArgs, traceArgs } from "./_args.ts";
+import { blockedModulesArgs, documentsArgs, outputArgs, traceArgs } from "./_args.ts";
 import { renderPlan } from "./_render-plan.ts";
 import { planExecution } from "../engine/plan.ts";
 import { renderDiagnostic } from "./_render.ts";
@@ -35,7 +35,9 @@ export const runArgs = {
   "cw-log-group": { type: "string", valueHint: "group", description: "CloudWatch Logs group to stream the console output to" },
   "cw-log-stream": { type: "string", valueHint: "stream", description: "CloudWatch Logs stream (with --cw-log-group)" },
   "cw-log-region": { type: "string", valueHint: "region", description: "Region for CloudWatch Logs (default: the SDK's)" },
-  "cw-ignore-failures": { type: "boolean", description: "Keep running when CloudWatch Logs delivery fails" },
+  "cw-ignore-failures": { type: "boolean", valueHint: "true|false", description: "Keep running when CloudWatch Logs delivery fails (alone: true)" },
+  ...blockedModulesArgs,
+  version: { type: "string", alias: "v", valueHint: "1.0.0", description: "The component application version, recorded in detailedoutput.json as componentVersion" },
   "dry-run": { type: "boolean", description: "Show what would run (inputs, loop items, if decisions) and run nothing" },
   ...outputArgs,
   ...traceArgs,
@@ -79,6 +81,8 @@ export default defineCommand({
         ...(options.logS3 ? { logUpload: options.logS3 } : {}),
         stateDirectory: options.stateDirectory,
         executionIdGiven: options.executionIdGiven,
+        ...(options.blockedModules.length > 0 ? { blockedModules: options.blockedModules } : {}),
+        ...(options.componentVersion === undefined ? {} : { componentVersion: options.componentVersion }),
       };
       if (args["dry-run"] === true) {
         const plan = await planExecution(request, deps);

@@ -12,26 +12,35 @@ import { createLogger } from "../logs/logger.ts";
 import { colorEnabled, paletteFor } from "../logs/terminal.ts";
 import type { PlatformName } from "../modules/index.ts";
 import { hostPlatform } from "../platform/host.ts";
-import { documentsArgs, outputArgs, platformArgs, splitList, traceArgs } from "./_args.ts";
+import { blockedModulesArgs, documentsArgs, osPlatformsArgs, outputArgs, parseBlockedModules, platformArgs, splitList, traceArgs } from "./_args.ts";
 import { checkDocuments, type CheckedDocument } from "./_check-documents.ts";
 import { renderDiagnostic } from "./_render.ts";
 
-export const validateArgs = { ...documentsArgs, ...platformArgs, ...outputArgs, ...traceArgs } as const;
+export const validateArgs = {
+  ...documentsArgs,
+  ...platformArgs,
+  ...osPlatformsArgs,
+  ...blockedModulesArgs,
+  ...outputArgs,
+  ...traceArgs,
+} as const;
 
 export default defineCommand({
   meta: { name: "validate", description: "Check component documents for every problem, without running them" },
   args: validateArgs,
   async run({ args }): Promise<number> {
     const log = createLogger({ trace: args.trace === true });
-    const platform = (args.platform as PlatformName | undefined) ?? hostPlatform();
+    const platform = platformOf(args.platform, args["os-platforms"]);
     const json = args.output === "json";
-    const sources = documentSources(args.documents, args.config);
-    if (!Array.isArray(sources)) return reportConfigFailure(json, platform, sources);
+    const flagBlocked = blockedFromFlag(args["blocked-action-modules"]);
+    const sources = documentSources(args.documents, args.config, flagBlocked);
+    if (!("sources" in sources)) return reportConfigFailure(json, platform, sources);
+    const blockedModules = sources.blockedModules;
     const started = performance.now();
     const owner = args["document-s3-bucket-owner"];
     // The ports load the AWS SDK on first use only: local documents are validated without it.
     const load = documentLoader(createS3Port(), owner === undefined || owner === "" ? undefined : owner);
-    const results = await checkDocuments({ sources, platform, color: !json && colorEnabled(process.stderr), load });
+    const results = await checkDocuments({ sources: sources.sources, platform, color: !json && colorEnabled(process.stderr), load, ...(blockedModules.length > 0 ? { blockedModules } : {}) });
     log.debug(`${results.length} document(s) validated for ${platform} in ${(performance.now() - started).toFixed(1)} ms`);
     return report(json, platform, results);
   },
@@ -43,8 +52,27 @@ interface ConfigFailure {
   map?: SourceMap;
 }
 
-/** The documents to check, or the diagnostics of a config file that could not be used. */
-function documentSources(documents: string | undefined, config: string | undefined): string[] | ConfigFailure {
+/** --platform or its other spelling --os-platforms (darwin = macos); both given must agree. */
+function platformOf(platform: string | undefined, osPlatforms: string | undefined): PlatformName {
+  const other = osPlatforms === "darwin" ? "macos" : osPlatforms;
+  if (platform !== undefined && other !== undefined && platform !== other) {
+    throw new UsageError(`--platform ${platform} and --os-platforms ${osPlatforms} disagree`, { hint: "give one of them" });
+  }
+  return ((platform ?? other) as PlatformName | undefined) ?? hostPlatform();
+}
+
+function blockedFromFlag(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseBlockedModules(value);
+  if ("problem" in parsed) throw new UsageError(`--blocked-action-modules: ${parsed.problem}`, { hint: parsed.hint });
+  return parsed.modules;
+}
+
+/**
+ * The documents to check and the modules they may not use (the command line's list, else the
+ * config file's), or the diagnostics of a config file that could not be used.
+ */
+function documentSources(documents: string | undefined, config: string | undefined, blocked: string[] | undefined): { sources: string[]; blockedModules: string[] } | ConfigFailure {
   if ((documents === undefined) === (config === undefined)) {
     throw new UsageError("specify exactly one of --config or --documents", { hint: "e.g. awstoe validate --documents component.yaml" });
   }
@@ -53,17 +81,26 @@ function documentSources(documents: string | undefined, config: string | undefin
     if (list.some((item) => item === "")) {
       throw new UsageError(`--documents has an empty item: '${documents}'`, { hint: "separate paths with single commas, e.g. --documents a.yaml,b.yaml" });
     }
-    return list;
+    return { sources: list, blockedModules: blocked ?? [] };
   }
   const read = readRunConfig(config!);
   if (!read.ok) return { source: config!, diagnostics: read.diagnostics, ...(read.map ? { map: read.map } : {}) };
-  return read.config.documents.map((d) => d.path);
+  const sources = read.config.documents.map((d) => d.path);
+  if (blocked !== undefined || read.config.blockedActionModules === undefined) return { sources, blockedModules: blocked ?? [] };
+  const fromFile = parseBlockedModules(read.config.blockedActionModules);
+  if ("modules" in fromFile) return { sources, blockedModules: fromFile.modules };
+  const diagnostic: Diagnostic = { code: "E_VALUE", severity: "error", message: `config: blockedActionModules: ${fromFile.problem}`, hint: fromFile.hint, file: config!, path: "blockedActionModules" };
+  return { source: config!, diagnostics: [diagnostic] };
 }
 
+/**
+ * The human report goes to stderr; stdout always gets the result AWSTOE documents
+ * (`validationStatus`, `message`), which `--output json` extends with every diagnostic.
+ */
 function report(json: boolean, platform: PlatformName, results: CheckedDocument[]): number {
   const valid = results.every((r) => r.valid);
-  if (json) writeJson(platform, valid, results);
-  else process.stderr.write(`${results.map((r) => r.report).join("\n\n")}\n`);
+  if (!json) process.stderr.write(`${results.map((r) => r.report).join("\n\n")}\n`);
+  writeResult(json, platform, valid, results);
   return valid ? ExitCode.ok : ExitCode.failed;
 }
 
@@ -71,14 +108,23 @@ function report(json: boolean, platform: PlatformName, results: CheckedDocument[
 function reportConfigFailure(json: boolean, platform: PlatformName, failure: ConfigFailure): number {
   const palette = paletteFor(process.stderr);
   const report = failure.diagnostics.map((d) => renderDiagnostic(d, failure.map, palette)).join("\n\n");
-  if (json) writeJson(platform, false, [{ source: failure.source, valid: false, diagnostics: failure.diagnostics, report }]);
-  else process.stderr.write(`${report}\n`);
+  if (!json) process.stderr.write(`${report}\n`);
+  writeResult(json, platform, false, [{ source: failure.source, valid: false, diagnostics: failure.diagnostics, report }]);
   return ExitCode.failed;
 }
 
-function writeJson(platform: PlatformName, valid: boolean, results: CheckedDocument[]): void {
+/**
+ * stdout: `{"validationStatus", "message"}` (current-awstoe.md §3), pretty-printed like the run
+ * summary; with --output json, the platform and every document's diagnostics follow.
+ */
+function writeResult(json: boolean, platform: PlatformName, valid: boolean, results: CheckedDocument[]): void {
+  const result = { validationStatus: valid ? "success" : "failed", message: valid ? "Validation successful." : failureMessage(results) };
+  if (!json) {
+    process.stdout.write(`${JSON.stringify(result, null, 4)}\n`);
+    return;
+  }
   const body = {
-    validationStatus: valid ? "success" : "failed",
+    ...result,
     platform,
     documents: results.map((r) => ({
       document: r.source,
@@ -92,7 +138,17 @@ function writeJson(platform: PlatformName, valid: boolean, results: CheckedDocum
 }
 
 function messages(diagnostics: Diagnostic[], severity: Diagnostic["severity"]): string[] {
-  return diagnostics
-    .filter((d) => d.severity === severity)
-    .map((d) => `${d.file}${d.line === undefined ? "" : `:${d.line}:${d.column}`}: ${d.message}`);
+  return diagnostics.filter((d) => d.severity === severity).map(placed);
+}
+
+function placed(d: Diagnostic): string {
+  return `${d.file}${d.line === undefined ? "" : `:${d.line}:${d.column}`}: ${d.message}`;
+}
+
+/** The first error, placed, and how many more there are (in every document). */
+function failureMessage(results: CheckedDocument[]): string {
+  const errors = results.flatMap((r) => r.diagnostics.filter((d) => d.severity === "error"));
+  if (errors.length === 0) return "Validation failed.";
+  const more = errors.length - 1;
+  return `${placed(errors[0]!)}${more === 0 ? "" : ` (and ${more} more error${more === 1 ? "" : "s"})`}`;
 }

@@ -2,12 +2,14 @@
  * @module document/validate: a document's text → every problem in it, each placed at its line and
  * column. Never throws for a user mistake; all problems are collected in one pass.
  */
+import { isAbsolute, resolve } from "node:path";
 import { formatPath, type Diagnostic, type Issue } from "../errors.ts";
 import { ComponentDocument } from "../model/component.ts";
 import type { PlatformName } from "../modules/index.ts";
 import { checkSchema, isRecord } from "./check-schema.ts";
 import { loadLocalDocument } from "./load.ts";
 import { parseYamlText } from "./parse.ts";
+import { checkBlockedModules } from "./rules/blocked.ts";
 import { checkConditions } from "./rules/condition.ts";
 import { checkInputs } from "./rules/inputs.ts";
 import { checkLoops } from "./rules/loop.ts";
@@ -20,7 +22,20 @@ import type { SourceMap } from "./source-map.ts";
 export interface ValidateOptions {
   /** The platform the document is meant for (default: this machine's). */
   platform: PlatformName;
+  /**
+   * Action modules the document may not use (--blocked-action-modules): each step using one is an
+   * E_ACTION_BLOCKED error, and so is an ExecuteDocument step whose document uses one, when that
+   * document is a literal local path that can be read now (others are checked when the step loads them).
+   */
+  blockedModules?: ReadonlySet<string> | readonly string[];
+  /** The folder relative ExecuteDocument paths are taken from (default: the process's). */
+  cwd?: string;
+  /** Internal: the local documents that led here through ExecuteDocument, as absolute paths. */
+  nestedFrom?: readonly string[];
 }
+
+/** Nested levels below the top document that are followed (ExecuteDocument's limit, current-awstoe.md §5). */
+const MAX_NESTED_LEVELS = 3;
 
 export interface ValidationResult {
   source: string;
@@ -66,7 +81,26 @@ export function validateText(text: string, source: string, options: ValidateOpti
   for (const issue of schemaIssues) issue.message = withFieldName(issue);
   const ctx: RuleContext = { doc, platform: options.platform, sourceText, issues: [] };
   for (const rule of RULES) rule(ctx);
+  const blocked = new Set(options.blockedModules ?? []);
+  if (blocked.size > 0) checkBlockedModules(ctx, blocked, (document) => blockedInNested(document, source, { ...options, blockedModules: blocked }));
   return result(finish([...schemaIssues, ...ctx.issues], source, parsed.map));
+}
+
+/**
+ * The blocked-module errors of a document ExecuteDocument runs, when it is a local file that can be
+ * read now; undefined otherwise (remote, missing — an earlier step may write it —, a cycle, too deep).
+ */
+function blockedInNested(document: string, parent: string, options: ValidateOptions): Diagnostic[] | undefined {
+  if (/^(s3:\/\/|arn:)/i.test(document)) return undefined;
+  const cwd = options.cwd ?? process.cwd();
+  const local = (path: string) => (isAbsolute(path) ? resolve(path) : resolve(cwd, path));
+  const chain = options.nestedFrom ?? (/^(s3:\/\/|arn:)/i.test(parent) ? [parent] : [local(parent)]);
+  const path = local(document);
+  if (chain.includes(path) || chain.length > MAX_NESTED_LEVELS) return undefined; // the run reports these
+  const loaded = loadLocalDocument(path);
+  if (!loaded.ok) return undefined;
+  const child = validateText(loaded.text, document, { ...options, nestedFrom: [...chain, path] });
+  return child.diagnostics.filter((d) => d.code === "E_ACTION_BLOCKED");
 }
 
 /** Drops repeats and issues a better one supersedes, places the rest and orders them by position. */

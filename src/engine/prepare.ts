@@ -46,6 +46,12 @@ export interface PrepareOptions {
    * the delays or where the lines go. The run's signal ends the waiting.
    */
   patient?: boolean | Patience;
+  /**
+   * Action modules no document may use (--blocked-action-modules): such a document fails
+   * validation (E_ACTION_BLOCKED), as does one whose ExecuteDocument runs a readable local
+   * document that uses one.
+   */
+  blockedModules?: readonly string[];
 }
 
 export async function prepareDocuments(requests: readonly DocumentRequest[], global: ReadonlyMap<string, string>, deps: EngineDeps, options: PrepareOptions = {}): Promise<Prepared> {
@@ -63,7 +69,7 @@ export async function prepareDocuments(requests: readonly DocumentRequest[], glo
       continue;
     }
     prepared.texts.push({ source: request.source, text: loaded.text });
-    const result = validateText(loaded.text, request.source, { platform: deps.platform });
+    const result = validateText(loaded.text, request.source, { platform: deps.platform, cwd: deps.cwd, ...(options.blockedModules ? { blockedModules: options.blockedModules } : {}) });
     if (!result.valid || result.map === undefined) {
       prepared.failures.push({ source: request.source, diagnostics: result.diagnostics, ...(result.map ? { map: result.map } : {}) });
       continue;

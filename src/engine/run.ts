@@ -46,6 +46,10 @@ export interface RunRequest {
   stateDirectory?: string;
   /** The execution id came from the command line or config (not made up for this run). */
   executionIdGiven?: boolean;
+  /** Action modules no document, nested ones included, may use (--blocked-action-modules). */
+  blockedModules?: readonly string[];
+  /** `run --version`: the component application version, recorded as the record's componentVersion. */
+  componentVersion?: string;
 }
 
 export interface RunResult {
@@ -92,7 +96,8 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
   if (earlier !== undefined && request.executionIdGiven === true && earlier.header.executionId !== request.executionId) {
     throw foreignState(earlier, `it belongs to execution ${earlier.header.executionId}, not ${request.executionId}`);
   }
-  const prepared = await prepareDocuments(request.documents, request.parameters, deps, { patient: earlier !== undefined });
+  const blockedModules = request.blockedModules ?? [];
+  const prepared = await prepareDocuments(request.documents, request.parameters, deps, { patient: earlier !== undefined, blockedModules });
   const fingerprint = prepared.failures.length > 0 ? undefined : fingerprintOf({ documents: request.documents.map((d, i) => ({ ...d, text: prepared.ready[i]!.text })), parameters: request.parameters, phases: request.phases ?? [] });
   if (earlier !== undefined && fingerprint !== undefined && earlier.header.fingerprint !== fingerprint) {
     throw foreignState(earlier, "this run asks for something else: the documents, their text, the parameters or the phases differ");
@@ -112,7 +117,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
       halt(`${reason} (log folder '${folder.path}')`);
     },
   });
-  const record: ExecutionRecord = { executionId, status: "running", startTime: earlier?.header.startTime ?? localTimestamp(started), endTime: "", failureMessage: "", documents: [] };
+  const record: ExecutionRecord = { executionId, ...(request.componentVersion === undefined ? {} : { componentVersion: request.componentVersion }), status: "running", startTime: earlier?.header.startTime ?? localTimestamp(started), endTime: "", failureMessage: "", documents: [] };
   const counters: Counters = { executed: 0, failed: 0, ignored: 0 };
   const chaining: ChainingEntry[] = [];
   let journal: ExecutionJournal | undefined;
@@ -135,7 +140,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
       record.failureMessage = invalidMessage(prepared);
       if (earlier !== undefined) log.warn(`the execution being resumed keeps its state and boot trigger, so it is tried again at the next boot or when the same command runs again`);
     } else {
-      const hooks = nestedRunner(deps, log, folder, save, journal!, halt);
+      const hooks = nestedRunner(deps, log, folder, save, journal!, halt, blockedModules);
       for (const [index, doc] of prepared.ready.entries()) {
         if (deps.signal.aborted) break;
         const run = new DocumentRun(deps, log, folder, doc, newDocumentRecord(doc, deps), counters, hooks, [doc.identity], "", `d${index}`);
@@ -366,7 +371,7 @@ function invalidMessage(prepared: Prepared): string {
 }
 
 /** ExecuteDocument: a child execution in the same log folder, after depth and cycle checks. */
-function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: () => void, journal: ExecutionJournal, halt: (reason: string) => void): ExecutionHooks {
+function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: () => void, journal: ExecutionJournal, halt: (reason: string) => void, blockedModules: readonly string[]): ExecutionHooks {
   const hooks: ExecutionHooks = {
     save,
     journal,
@@ -377,7 +382,7 @@ function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: ()
       if (parent.ancestors.includes(identity)) {
         throw new StepError(`cyclic document execution detected: ${[...parent.ancestors, identity].join(" → ")}`);
       }
-      const prepared = await prepareDocuments([{ source: request.document, parameters: request.parameters, ...(request.bucketOwner ? { bucketOwner: request.bucketOwner } : {}) }], new Map(), deps);
+      const prepared = await prepareDocuments([{ source: request.document, parameters: request.parameters, ...(request.bucketOwner ? { bucketOwner: request.bucketOwner } : {}) }], new Map(), deps, { blockedModules });
       if (prepared.failures.length > 0) {
         reportInvalid(prepared, log, deps);
         throw new StepError(invalidMessage(prepared).replace(/^document/, "nested document"));

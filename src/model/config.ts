@@ -34,6 +34,7 @@ export const RunConfig = Fields(
     cwIgnoreFailures: Type.Optional(Type.Boolean({ description: "ignore CloudWatch delivery errors" })),
     stateDirectory: text("folder for reboot/resume state"),
     trace: Type.Optional(Type.Boolean({ description: "verbose console output" })),
+    blockedActionModules: text("comma-separated action modules no document may use, as --blocked-action-modules"),
   },
   { title: "awstoe run configuration" },
 );

@@ -54,6 +54,7 @@ export const ExecutionRecord = Type.Recursive(
     });
     return Type.Object({
       executionId: Type.String(),
+      componentVersion: Type.Optional(Type.String({ description: "run --version: the component application version (only when given)" })),
       status: StatusSchema,
       startTime: Type.String(),
       endTime: Type.String(),
@@ -105,6 +106,8 @@ export interface DocumentRecord {
 
 export interface ExecutionRecord {
   executionId: string;
+  /** `run --version <v>`, when given; never on nested executions. */
+  componentVersion?: string;
   status: StatusWord;
   startTime: string;
   endTime: string;

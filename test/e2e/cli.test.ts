@@ -225,7 +225,7 @@ describe("awstoe validate", () => {
     const run = runAwstoe(["validate", "--documents", HELLO_LINUX, "--platform", "linux"]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain("valid");
-    expect(run.stdout).toBe("");
+    expect(run.stdout).toBe(VALIDATION_SUCCESSFUL); // the documented result only; the report is on stderr
   });
 
   test("an unknown action: file:line:col, caret line and a suggestion", () => {
@@ -441,5 +441,238 @@ describe("output to a reader that stops early", () => {
     const stderr = run.stderr.toString();
     expect(stderr).not.toContain("EPIPE");
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+/** What `awstoe validate` prints on stdout for valid documents (current-awstoe.md §3). */
+const VALIDATION_SUCCESSFUL = '{\n    "validationStatus": "success",\n    "message": "Validation successful."\n}\n';
+
+/** A document of the given steps (YAML text, indented for a phase's step list) in phase build. */
+function component(name: string, steps: string): string {
+  return file(name, `name: ${name}\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n${steps}`);
+}
+const bashStep = (name: string, command: string) => `      - name: ${name}\n        action: ExecuteBash\n        inputs:\n          commands:\n            - ${JSON.stringify(command)}\n`;
+const rebootStep = (name: string) => `      - name: ${name}\n        action: Reboot\n        inputs:\n          delaySeconds: 0\n`;
+const runDocStep = (name: string, document: string) => `      - name: ${name}\n        action: ExecuteDocument\n        inputs:\n          document: ${JSON.stringify(document)}\n`;
+
+/** A new, empty folder under the test's temp folder. */
+function folder(name: string): string {
+  const path = join(tmp, name);
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+/** The run summary on stdout (pretty-printed JSON). */
+function summaryOf(run: AwstoeRun): { status: string; executedStepCount: number; failureMessage: string; logUrl: string } {
+  return JSON.parse(run.stdout.slice(run.stdout.indexOf("{")));
+}
+
+describe("validate prints the documented result on stdout (current-awstoe.md §3)", () => {
+  test("valid documents: exactly the success object, the report on stderr", () => {
+    const run = runAwstoe(["validate", "--documents", `${HELLO_LINUX},${HELLO_LINUX}`, "--platform", "linux"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(VALIDATION_SUCCESSFUL);
+    expect(run.stderr).toContain(`✔ ${HELLO_LINUX}: valid`);
+    expect(run.stderr).not.toContain("validationStatus");
+  });
+
+  test("invalid documents: failed, the first error placed, and how many more", () => {
+    const bad = file("result-bad.yaml", BAD_ACTION_DOC);
+    const worse = file("result-worse.yaml", manyErrorsDoc(2));
+    const run = runAwstoe(["validate", "--documents", `${HELLO_LINUX},${bad},${worse}`, "--platform", "linux"]);
+    expectCleanFailure(run);
+    const body = JSON.parse(run.stdout);
+    expect(Object.keys(body)).toEqual(["validationStatus", "message"]);
+    expect(body).toEqual({ validationStatus: "failed", message: `${bad}:7:17: unknown action 'ExecuteBsh' — did you mean 'ExecuteBash'? (and 2 more errors)` });
+    expect(run.stdout).toBe(`${JSON.stringify(body, null, 4)}\n`);
+    expect(run.stderr).toContain(`${bad}:7:17: error: unknown action 'ExecuteBsh'`); // the human report is unchanged
+    expect(run.stderr).toContain(`✖ ${worse}: 2 errors`);
+    const one = runAwstoe(["validate", "--documents", bad, "--platform", "linux"]);
+    expect(JSON.parse(one.stdout).message).toBe(`${bad}:7:17: unknown action 'ExecuteBsh' — did you mean 'ExecuteBash'?`);
+  });
+
+  test("a document that cannot be read, and a config file that cannot be used, are failures too", () => {
+    const missing = join(tmp, "no-such-document.yaml");
+    const run = runAwstoe(["validate", "--documents", missing]);
+    expectCleanFailure(run);
+    expect(JSON.parse(run.stdout)).toEqual({ validationStatus: "failed", message: `${missing}: document '${missing}' does not exist` });
+    const config = file("result-config.json", `{\n  "documents": [],\n  "bogus": 1\n}\n`);
+    const bad = runAwstoe(["validate", "--config", config]);
+    expectCleanFailure(bad);
+    const body = JSON.parse(bad.stdout);
+    expect(body.validationStatus).toBe("failed");
+    expect(body.message).toStartWith(`${config}:`);
+    expect(body.message).toContain("(and 1 more error)");
+  });
+
+  test("--output json: the same two fields first, then the richer diagnostics", () => {
+    const bad = file("result-json.yaml", BAD_ACTION_DOC);
+    const failed = runAwstoe(["validate", "--documents", `${bad},${HELLO_LINUX}`, "--platform", "linux", "--output", "json"]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toBe("");
+    const body = JSON.parse(failed.stdout);
+    expect(Object.keys(body)).toEqual(["validationStatus", "message", "platform", "documents"]);
+    expect(body.validationStatus).toBe("failed");
+    expect(body.message).toBe(`${bad}:7:17: unknown action 'ExecuteBsh' — did you mean 'ExecuteBash'?`);
+    expect(body.documents.map((d: { validationStatus: string }) => d.validationStatus)).toEqual(["failed", "success"]);
+    const passed = runAwstoe(["validate", "--documents", HELLO_LINUX, "--platform", "linux", "--output", "json"]);
+    expect(passed.code).toBe(0);
+    const good = JSON.parse(passed.stdout);
+    expect(Object.keys(good)).toEqual(["validationStatus", "message", "platform", "documents"]);
+    expect(good).toMatchObject({ validationStatus: "success", message: "Validation successful.", platform: "linux" });
+  });
+});
+
+describe("validate --os-platforms (AWS's sample kit)", () => {
+  test("linux, windows and darwin choose the platform like --platform", () => {
+    const windowsDoc = runAwstoe(["validate", "--documents", HELLO_WINDOWS, "--os-platforms", "windows"]);
+    expect(windowsDoc.code).toBe(0);
+    expect(windowsDoc.stdout).toBe(VALIDATION_SUCCESSFUL);
+    const onLinux = runAwstoe(["validate", "--documents", HELLO_WINDOWS, "--os-platforms", "linux"]);
+    expectCleanFailure(onLinux);
+    expect(JSON.parse(onLinux.stdout).message).toContain("is not supported on linux");
+    // darwin means macOS: ExecutePowerShell is not available there, ExecuteBash is
+    const onMac = runAwstoe(["validate", "--documents", HELLO_WINDOWS, "--os-platforms", "darwin"]);
+    expectCleanFailure(onMac);
+    expect(JSON.parse(onMac.stdout).message).toContain("is not supported on macos");
+    const json = runAwstoe(["validate", "--documents", HELLO_LINUX, "--os-platforms", "darwin", "--output", "json"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).platform).toBe("macos");
+  });
+
+  test("the kit's own call: several documents, one platform", () => {
+    const run = runAwstoe(["validate", "--documents", `${HELLO_LINUX},${HELLO_LINUX}`, "--os-platforms", "linux"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(VALIDATION_SUCCESSFUL);
+  });
+
+  test("a wrong value, or a clash with --platform, is a usage error", () => {
+    expect(expectUsageError(runAwstoe(["validate", "--documents", HELLO_LINUX, "--os-platforms", "darwn"]))).toContain("did you mean 'darwin'?");
+    expect(expectUsageError(runAwstoe(["validate", "--documents", HELLO_LINUX, "--os-platforms", "darwin", "--platform", "linux"]))).toContain("disagree");
+  });
+});
+
+describe("--blocked-action-modules", () => {
+  test("validate: a blocked module fails validation naming the module, the step and file:line:col", () => {
+    const doc = component("blocked-top.yaml", bashStep("Hello", "echo hi") + rebootStep("Restart"));
+    const run = runAwstoe(["validate", "--documents", doc, "--platform", "linux", "--blocked-action-modules", "Reboot"]);
+    expectCleanFailure(run);
+    const message = `${doc}:12:17: step 'Restart' (phase 'build') uses the blocked action module 'Reboot'`;
+    expect(JSON.parse(run.stdout)).toEqual({ validationStatus: "failed", message });
+    expect(run.stderr).toContain(`${message.replace(": step", ": error: step")} [E_ACTION_BLOCKED]`);
+    const json = runAwstoe(["validate", "--documents", doc, "--platform", "linux", "--blocked-action-modules=Reboot", "-o", "json"]);
+    expect(JSON.parse(json.stdout).documents[0].diagnostics[0]).toMatchObject({ code: "E_ACTION_BLOCKED", line: 12, column: 17 });
+    // without the flag, or blocking something else, the document is valid
+    expect(runAwstoe(["validate", "--documents", doc, "--platform", "linux"]).code).toBe(0);
+    expect(runAwstoe(["validate", "--documents", doc, "--platform", "linux", "--blocked-action-modules", "UpdateOS,InstallMSI"]).code).toBe(0);
+  });
+
+  test("validate: through ExecuteDocument, and from a config file's blockedActionModules", () => {
+    const child = component("blocked-child.yaml", rebootStep("Restart"));
+    const parent = component("blocked-parent.yaml", runDocStep("RunChild", child));
+    const run = runAwstoe(["validate", "--documents", parent, "--platform", "linux", "--blocked-action-modules", "Reboot"]);
+    expectCleanFailure(run);
+    expect(JSON.parse(run.stdout).message).toBe(`${parent}:9:21: step 'RunChild' (phase 'build') runs '${child}': ${child}:7:17: step 'Restart' (phase 'build') uses the blocked action module 'Reboot'`);
+    const config = file("blocked-config.json", JSON.stringify({ documents: [{ path: parent }], blockedActionModules: "Reboot" }));
+    expectCleanFailure(runAwstoe(["validate", "--config", config, "--platform", "linux"]));
+    expect(runAwstoe(["validate", "--config", config, "--platform", "linux", "--blocked-action-modules", ""]).code).toBe(0); // the command line wins
+  });
+
+  test("an unknown module name is a usage error with a suggestion, on run and validate", () => {
+    for (const command of ["run", "validate"]) {
+      const line = expectUsageError(runAwstoe([command, "--documents", HELLO_LINUX, "--blocked-action-modules", "Reboot,ExecuteBsh"]));
+      expect(line).toContain("--blocked-action-modules: unknown action module 'ExecuteBsh' — did you mean 'ExecuteBash'?");
+    }
+  });
+
+  test("run: nothing runs when a document, or a document it runs, uses a blocked module", () => {
+    const dir = folder("blocked-run");
+    const marker = join(dir, "ran");
+    const child = component("blocked-run-child.yaml", rebootStep("Restart"));
+    const parent = component("blocked-run-parent.yaml", bashStep("First", `touch ${marker}`) + runDocStep("RunChild", child));
+    const run = runAwstoe(["run", "--documents", parent, "-l", join(dir, "logs"), "-s", join(dir, "state"), "--blocked-action-modules", "Reboot"], { cwd: dir });
+    expectCleanFailure(run);
+    expect(existsSync(marker)).toBe(false);
+    const summary = summaryOf(run);
+    expect(summary.executedStepCount).toBe(0);
+    expect(summary.failureMessage).toContain(`${parent}:14:21: step 'RunChild' (phase 'build') runs '${child}': ${child}:7:17: step 'Restart' (phase 'build') uses the blocked action module 'Reboot'`);
+    expect(run.stderr).toContain("[E_ACTION_BLOCKED]");
+  });
+
+  test("run: a nested document that cannot be read before the run is refused when its step loads it", () => {
+    const dir = folder("blocked-later");
+    writeFileSync(join(dir, "template.txt"), `schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n${rebootStep("Restart")}`);
+    const parent = component("blocked-later-parent.yaml", bashStep("Write", "cp template.txt later-child.yaml") + runDocStep("RunChild", "later-child.yaml"));
+    const run = runAwstoe(["run", "--documents", parent, "-l", "logs", "-s", "state", "--blocked-action-modules", "Reboot"], { cwd: dir, env: { AWSTOE_REBOOT_MODE: "disabled", AWS_SSM_INSTANCE_ID: undefined } });
+    expectCleanFailure(run);
+    expect(existsSync(join(dir, "later-child.yaml"))).toBe(true); // the first step ran
+    const summary = summaryOf(run);
+    expect(summary.status).toBe("failed");
+    expect(summary.executedStepCount).toBe(2);
+    expect(summary.failureMessage).toContain("later-child.yaml:6:17: step 'Restart' (phase 'build') uses the blocked action module 'Reboot'");
+  });
+
+  test("run: with Reboot blocked, a script's exit code 194 still asks for a reboot", () => {
+    const dir = folder("blocked-194");
+    const doc = component("blocked-194.yaml", bashStep("AskForReboot", "if [ ! -f asked ]; then touch asked; exit 194; fi"));
+    const args = ["run", "--documents", doc, "-l", "logs", "-s", "state", "--blocked-action-modules", "Reboot"];
+    const env = { AWSTOE_REBOOT_MODE: "disabled", AWS_SSM_INSTANCE_ID: undefined };
+    const first = runAwstoe(args, { cwd: dir, env });
+    expect(first.code).toBe(194);
+    expect(first.stdout).toBe("");
+    const second = runAwstoe(args, { cwd: dir, env });
+    expect(second.code).toBe(0);
+    expect(summaryOf(second).status).toBe("success");
+  });
+
+  test("the sample kit's run: relative log folder, fresh state folder, Reboot blocked, phases and parameters", () => {
+    const dir = folder("kit-run");
+    const state = mkdtempSync(join(tmpdir(), "opentoe-kit-state-"));
+    const doc = file("kit-doc.yml", `name: Kit\nschemaVersion: 1.0\nparameters:\n  - Greeting:\n      type: string\n      default: hello\nphases:\n  - name: build\n    steps:\n${bashStep("Say", "echo {{ Greeting }}")}  - name: validate\n    steps:\n${bashStep("Check", "true")}`);
+    mkdirSync(join(dir, "awstoe-logs", "20260101T000000Z"), { recursive: true });
+    const run = runAwstoe(["run", "--documents", doc, "-l", "./awstoe-logs/20260101T000000Z", "-s", state, "--blocked-action-modules", "Reboot", "--phases", "build", "--parameters", "Greeting=hi"], { cwd: dir });
+    rmSync(state, { recursive: true, force: true });
+    expect(run.code).toBe(0);
+    // the kit greps this from the pretty-printed summary
+    expect(run.stdout.match(/"executedStepCount": *([0-9]*)/)?.[1]).toBe("1");
+    const failing = file("kit-fail.yml", `name: KitFail\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n${bashStep("Fail", "exit 3")}`);
+    const state2 = mkdtempSync(join(tmpdir(), "opentoe-kit-state-"));
+    const failed = runAwstoe(["run", "--documents", failing, "-l", "./awstoe-logs/second", "-s", state2, "--blocked-action-modules", "Reboot"], { cwd: dir });
+    rmSync(state2, { recursive: true, force: true });
+    expect(failed.code).toBe(1);
+    const logFolder = summaryOf(failed).logUrl;
+    expect(logFolder.startsWith(join(dir, "awstoe-logs", "second"))).toBe(true);
+    expect(existsSync(join(logFolder, "console.log"))).toBe(true);
+    expect(existsSync(join(logFolder, "detailedoutput.json"))).toBe(true);
+  });
+});
+
+describe("run --version / -v: the component application version", () => {
+  test("is recorded in detailedoutput.json as componentVersion; awstoe --version is unchanged", () => {
+    for (const [flag, version] of [["-v", "1.0.0"], ["--version", "2.3.4"], ["--version=3.0.0", undefined]] as const) {
+      const dir = folder(`version-${version ?? "inline"}`);
+      const args = version === undefined ? [flag] : [flag, version];
+      const run = runAwstoe(["run", ...args, "-d", HELLO_LINUX, "-l", "logs"], { cwd: dir });
+      expect(run.code).toBe(0);
+      const record = JSON.parse(readFileSync(join(summaryOf(run).logUrl, "detailedoutput.json"), "utf8"));
+      expect(Object.keys(record).slice(0, 3)).toEqual(["executionId", "componentVersion", "status"]);
+      expect(record.componentVersion).toBe(version ?? "3.0.0");
+    }
+    const plain = runAwstoe(["run", "-d", HELLO_LINUX, "-l", "logs"], { cwd: folder("version-none") });
+    expect(plain.code).toBe(0);
+    expect(Object.keys(JSON.parse(readFileSync(join(summaryOf(plain).logUrl, "detailedoutput.json"), "utf8")))).not.toContain("componentVersion");
+    expect(runAwstoe(["-v"]).stdout).toMatch(/^awstoe \S+ \(opentoe, commit \S+\)\n$/);
+    expect(expectUsageError(runAwstoe(["run", "-d", HELLO_LINUX, "-v"]))).toContain("'--version' needs a value");
+  });
+});
+
+describe("--cw-ignore-failures with or without a value", () => {
+  test("bare, with a separate true/false and with =false, the run starts", () => {
+    for (const form of [["--cw-ignore-failures"], ["--cw-ignore-failures", "true"], ["--cw-ignore-failures", "false"], ["--cw-ignore-failures=false"]]) {
+      const run = runAwstoe(["run", "-d", HELLO_LINUX, ...form, "-l", "logs"], { cwd: folder(`cw-${form.join("-")}`) });
+      expect(run.code, `${form.join(" ")}\n${run.stderr}`).toBe(0);
+      expect(summaryOf(run).status).toBe("success");
+    }
+    expect(expectUsageError(runAwstoe(["run", "-d", HELLO_LINUX, "--cw-ignore-failures", "perhaps"]))).toContain("unexpected argument 'perhaps'");
   });
 });
