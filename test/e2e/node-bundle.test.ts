@@ -140,7 +140,7 @@ describe("the Node bundle (386 fallback) under real Node", () => {
   test("validate: a good document → exit 0", async () => {
     const run = await runBundle(["validate", "--documents", HELLO_LINUX, "--platform", "linux"]);
     expect(run.code, detail(run)).toBe(0);
-    expect(run.stdout).toBe("");
+    expect(JSON.parse(run.stdout)).toEqual({ validationStatus: "success", message: "Validation successful." });
     expect(run.stderr.trim()).toBe(`✔ ${HELLO_LINUX}: valid (2 phases, 2 steps)`);
   });
 

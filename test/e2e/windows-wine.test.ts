@@ -113,7 +113,7 @@ describe.skipIf(skipReason !== undefined)("awstoe-windows-x64.exe under Wine", (
     const doc = toWinePath(writeDoc("good.yaml", GOOD_DOC));
     const run = runUnderWine(["validate", "--documents", doc]);
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toBe("");
+    expect(JSON.parse(run.stdout)).toEqual({ validationStatus: "success", message: "Validation successful." });
     expect(run.stderr).toContain(`${doc}: valid`);
   });
 
