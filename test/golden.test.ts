@@ -54,15 +54,18 @@ interface Options {
   documents?: string[];
 }
 
+/** The run summary, fields in the order current AWSTOE prints them (current-awstoe.md §3). */
 interface Summary {
-  executedStepCount: number;
   executionId: string;
-  failedStepCount: number;
-  failureMessage: string;
-  ignoredFailedStepCount: number;
-  logUrl: string;
   status: string;
+  failedStepCount: number;
+  executedStepCount: number;
+  ignoredFailedStepCount: number;
+  skippedStepCount: number;
+  failureMessage: string;
+  logUrl: string;
 }
+const SUMMARY_KEYS = ["executionId", "status", "failedStepCount", "executedStepCount", "ignoredFailedStepCount", "skippedStepCount", "failureMessage", "logUrl"];
 
 const temps: string[] = [];
 /** Every chaining.json entry of every scenario, as written (for the key-order check). */
@@ -220,8 +223,10 @@ describe.skipIf(process.platform === "win32")("golden detailedoutput.json", () =
       expect(summary.status).toBe(record.status);
       expect(summary.failureMessage).toBe(record.failureMessage);
       expect(summary.logUrl).toBe(result.logFolder);
-      expect(summary.failedStepCount).toBe(steps.filter((s) => s.status === "failed").length);
-      expect(summary.ignoredFailedStepCount).toBe(steps.filter((s) => s.status === "ignored").length);
+      expect(Object.keys(summary).filter((k) => k !== "reboots")).toEqual(SUMMARY_KEYS);
+      expect(summary.failedStepCount).toBe(steps.filter((s) => s.status === "failed" || s.status === "timedOut").length);
+      expect(summary.ignoredFailedStepCount).toBe(steps.filter((s) => s.status === "ignoredFailure").length);
+      expect(summary.skippedStepCount).toBe(steps.filter((s) => s.status === "skipped").length);
       expect(summary.executedStepCount).toBe(steps.filter((s) => !notRun(s)).length);
 
       // 3. chaining.json: expression, usedBy and resolved only — never a resolved value (cli.md §7.3).

@@ -97,7 +97,7 @@ export default defineCommand({
       const mirror = cw && { target: createCloudWatchMirror({ group: cw.group, stream: cw.stream, ...(cw.region ? { region: cw.region } : {}) }), ignoreFailures: cw.ignoreFailures };
       const { summary, reboot } = await runExecution({ ...request, ...(mirror ? { mirror } : {}) }, deps);
       if (reboot !== undefined) return reboot.exitCode;
-      return isSuccessful(summary.status) && summary.status !== "ignored" ? ExitCode.ok : ExitCode.failed;
+      return isSuccessful(summary.status) ? ExitCode.ok : ExitCode.failed; // success, successWithIgnoredFailure → 0; failed, timedOut → 1
     } finally {
       for (const name of signals) process.off(name, onSignal);
     }

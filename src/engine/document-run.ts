@@ -9,7 +9,9 @@ import { evaluateCondition } from "../expr/condition.ts";
 import type { DocumentRecord, ExecutionRecord, PhaseRecord, RunSummary, StepRecord } from "../model/record.ts";
 import type { StepEntry } from "../state/journal.ts";
 import type { ExecutionJournal, RebootRequest } from "./resume.ts";
-import { rollUp } from "../model/status.ts";
+import { isFailure, rollUp, type Status } from "../model/status.ts";
+import { isArnSource } from "../model/component-arn.ts";
+import { nestedIn, StderrCapture, type FailureContext } from "./failure-context.ts";
 import { localTimestamp } from "../model/time.ts";
 import type { ModuleContext, NestedRunRequest } from "../modules/_define.ts";
 import type { EngineDeps } from "./deps.ts";
@@ -19,8 +21,12 @@ import { isRecord } from "../document/check-schema.ts";
 
 export interface Counters {
   executed: number;
+  /** Steps that failed or timed out. */
   failed: number;
+  /** Steps whose failure was ignored (onFailure: Ignore). */
   ignored: number;
+  /** Steps whose `if` skipped them. */
+  skipped: number;
 }
 
 /** What the document run needs from the execution around it. */
@@ -45,6 +51,12 @@ export class DocumentRun {
   rebootRequest: RebootRequest | undefined;
   /** The key of the step running now (nested documents hang their keys below it). */
   currentKey = "";
+  /** The first step of this document that failed or timed out, for console.log's failure context. */
+  firstFailure: FailureContext | undefined;
+  /** Set by the nested runner: the first failure inside the document an ExecuteDocument step ran. */
+  nestedFailure: FailureContext | undefined;
+  /** Standard error of the running step's programs (reset at each attempt, by engine/step.ts). */
+  readonly stepStderr = new StderrCapture();
 
   constructor(
     readonly deps: EngineDeps,
@@ -76,6 +88,8 @@ export class DocumentRun {
       const phaseName = String(phase.name);
       if (phases !== undefined && phases.length > 0 && !phases.includes(phaseName)) continue;
       const phaseRecord: PhaseRecord = { name: phaseName, status: "running", startTime: localTimestamp(this.deps.now()), endTime: "", failureMessage: "", steps: [] };
+      /** The status of the step that ended this phase early, if one did (a timed-out one makes it timedOut). */
+      let stoppedBy: Status | undefined;
       this.record.phases.push(phaseRecord);
       for (const [stepIndex, step] of (phase.steps as Record<string, unknown>[]).entries()) {
         if (!isRecord(step)) continue;
@@ -95,6 +109,8 @@ export class DocumentRun {
         const started = performance.now();
         const chainingBefore = this.chaining.length;
         this.currentKey = key;
+        this.nestedFailure = undefined;
+        this.stepStderr.reset();
         const outcome = await runStep(this, phaseName, step, stepPath, scope(), this.hooks.journal.decided(key));
         if (outcome.reboot?.rerun) {
           // Not finished: it runs again after the restart, so nothing of it is kept now.
@@ -105,6 +121,7 @@ export class DocumentRun {
         }
         steps.set(stepKey(phaseName, String(step.name)), outcome.data);
         this.tally(outcome.record, outcome.executed, phaseName, phaseRecord);
+        this.noteFailure(phaseName, outcome.record, this.stepStderr.text());
         this.journal(() => this.hooks.journal.stepFinished({
           key,
           executed: outcome.executed,
@@ -123,6 +140,7 @@ export class DocumentRun {
         }
         if (outcome.stop) {
           this.stopped = true;
+          stoppedBy = outcome.record.status;
           break;
         }
       }
@@ -131,13 +149,13 @@ export class DocumentRun {
         this.hooks.save();
         return; // statuses stay "running": the execution is not over
       }
-      phaseRecord.status = rollUp(phaseRecord.steps.map((s) => s.status));
+      phaseRecord.status = rollUp(phaseRecord.steps.map((s) => s.status), stoppedBy);
       phaseRecord.endTime = localTimestamp(this.deps.now());
       if (this.record.failureMessage === "" && phaseRecord.failureMessage !== "") this.record.failureMessage = phaseRecord.failureMessage;
       this.hooks.save();
       if (this.stopped) break;
     }
-    this.record.status = rollUp(this.record.phases.map((p) => p.status));
+    this.record.status = rollUp(this.record.phases.map((p) => p.status), this.stopped ? this.record.phases.at(-1)?.status : undefined);
     this.record.endTime = localTimestamp(this.deps.now());
   }
 
@@ -156,11 +174,14 @@ export class DocumentRun {
   /** A step finished before a restart, put back as it was: record, chaining data, counters. */
   private restore(entry: StepEntry, phaseName: string, phaseRecord: PhaseRecord, steps: Map<string, StepData>): void {
     const record = entry.record as unknown as StepRecord;
+    // A journal written before the status words changed says `ignored`.
+    if ((record.status as string) === "ignored") record.status = "ignoredFailure";
     if (phaseRecord.steps.length === 0) phaseRecord.startTime = entry.phaseStartTime;
     this.record.startTime = entry.documentStartTime;
     steps.set(stepKey(phaseName, record.name), { inputs: entry.data.inputs, outputs: entry.data.outputs ?? undefined });
     this.chaining.push(...entry.chaining);
     this.tally(record, entry.executed, phaseName, phaseRecord);
+    this.noteFailure(phaseName, record, ""); // its standard error went with the process that ran it
     this.log.debug(`${phaseName}/${record.name}: finished before the restart (${record.status}); not run again`);
   }
 
@@ -168,11 +189,26 @@ export class DocumentRun {
   private tally(record: StepRecord, executed: boolean, phaseName: string, phaseRecord: PhaseRecord): void {
     phaseRecord.steps.push(record);
     if (executed) this.counters.executed++;
-    if (record.status === "failed") this.counters.failed++;
-    if (record.status === "ignored") this.counters.ignored++;
-    if (record.status === "failed" && phaseRecord.failureMessage === "") {
+    if (isFailure(record.status)) this.counters.failed++;
+    if (record.status === "ignoredFailure") this.counters.ignored++;
+    if (record.status === "skipped") this.counters.skipped++;
+    if (isFailure(record.status) && phaseRecord.failureMessage === "") {
       phaseRecord.failureMessage = `step '${phaseName}/${record.name}' failed: ${record.failureMessage}`;
     }
+  }
+
+  /**
+   * Keeps the first failed (or timed-out) step for the failure context. An ExecuteDocument step
+   * that failed because a step of its document did names that inner step, under this document.
+   */
+  private noteFailure(phaseName: string, record: StepRecord, stderr: string): void {
+    if (this.firstFailure !== undefined || !isFailure(record.status)) return;
+    const document = this.record.name || this.doc.source;
+    const componentArn = isArnSource(this.doc.source) ? { componentArn: this.doc.source } : {};
+    const inner = this.nestedFailure;
+    this.firstFailure = inner !== undefined
+      ? nestedIn(inner, { document, ...componentArn, via: `${phaseName}/${record.name}` })
+      : { document, ...componentArn, nested: [], phase: phaseName, step: record.name, action: record.action, errorMessage: record.failureMessage, stderr };
   }
 
   /** The context one module call gets; side effects come from the engine's deps. */
@@ -187,7 +223,11 @@ export class DocumentRun {
       exec: (request) => {
         log.debug(`${usedBy}: running ${request.command} ${request.args.join(" ")}`);
         const key = this.currentKey;
-        return this.deps.exec({ cwd: this.deps.cwd, ...request, signal, onOutput: (_stream, text) => log.output(text), onSpawn: (pid) => this.journal(() => this.hooks.journal.processStarted(key, pid)) });
+        const onOutput = (stream: "stdout" | "stderr", text: string) => {
+          log.output(text);
+          if (stream === "stderr") this.stepStderr.add(text);
+        };
+        return this.deps.exec({ cwd: this.deps.cwd, ...request, signal, onOutput, onSpawn: (pid) => this.journal(() => this.hooks.journal.processStarted(key, pid)) });
       },
       shell: this.deps.shell,
       s3: this.deps.s3,
@@ -206,8 +246,9 @@ export class DocumentRun {
     const c = this.log.palette;
     const seconds = `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
     const plain = `[${doc}] ${phase}/${step}: ${status} (${seconds})${failure ? ` — ${failure}` : ""}`;
-    const paint = status === "success" ? c.green : status === "failed" ? c.red : status === "skipped" ? c.dim : c.yellow;
-    const mark = status === "success" ? "✔" : status === "failed" ? "✖" : status === "skipped" ? "↷" : "!";
+    const bad = status === "failed" || status === "timedOut";
+    const paint = status === "success" ? c.green : bad ? c.red : status === "skipped" ? c.dim : c.yellow;
+    const mark = status === "success" ? "✔" : bad ? "✖" : status === "skipped" ? "↷" : "!";
     const coloured = `${paint(mark)} ${c.dim(`[${doc}]`)} ${phase}/${c.bold(step)}: ${paint(status)} ${c.dim(`(${seconds})`)}${failure ? ` — ${failure}` : ""}`;
     this.log.progress(plain, coloured);
   }

@@ -13,7 +13,8 @@ import { LogFolder, type ChainingEntry } from "../logs/log-folder.ts";
 import { RecordWriter } from "../logs/record-writer.ts";
 import { RunLog } from "../logs/run-log.ts";
 import type { DocumentRecord, ExecutionRecord, RunSummary } from "../model/record.ts";
-import { rollUp } from "../model/status.ts";
+import { isFailure, rollUp, type Status } from "../model/status.ts";
+import { formatFailureContext, type FailureContext } from "./failure-context.ts";
 import { localTimestamp } from "../model/time.ts";
 import type { NestedRunRequest } from "../modules/_define.ts";
 import { VERSION } from "../version.ts";
@@ -118,8 +119,9 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     },
   });
   const record: ExecutionRecord = { executionId, ...(request.componentVersion === undefined ? {} : { componentVersion: request.componentVersion }), status: "running", startTime: earlier?.header.startTime ?? localTimestamp(started), endTime: "", failureMessage: "", documents: [] };
-  const counters: Counters = { executed: 0, failed: 0, ignored: 0 };
+  const counters: Counters = { executed: 0, failed: 0, ignored: 0, skipped: 0 };
   const chaining: ChainingEntry[] = [];
+  let firstFailure: FailureContext | undefined;
   let journal: ExecutionJournal | undefined;
   const writer = new RecordWriter(folder, record, undefined, (error) => halt((error as Error).message));
   try {
@@ -141,21 +143,26 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
       if (earlier !== undefined) log.warn(`the execution being resumed keeps its state and boot trigger, so it is tried again at the next boot or when the same command runs again`);
     } else {
       const hooks = nestedRunner(deps, log, folder, save, journal!, halt, blockedModules);
+      let stoppedBy: Status | undefined;
       for (const [index, doc] of prepared.ready.entries()) {
         if (deps.signal.aborted) break;
         const run = new DocumentRun(deps, log, folder, doc, newDocumentRecord(doc, deps), counters, hooks, [doc.identity], "", `d${index}`);
         record.documents.push(run.record);
         await run.run(request.phases);
         chaining.push(...run.chaining);
+        firstFailure ??= run.firstFailure;
         if (run.rebootRequest !== undefined && haltReason === undefined) {
           const handedOver = await stopForReboot(run.rebootRequest);
           if (handedOver !== undefined) return handedOver;
           break;
         }
         if (record.failureMessage === "" && run.record.failureMessage !== "") record.failureMessage = run.record.failureMessage;
-        if (run.stopped) break;
+        if (run.stopped) {
+          stoppedBy = run.record.status;
+          break;
+        }
       }
-      if (record.status === "running") record.status = rollUp(record.documents.map((d) => d.status));
+      if (record.status === "running") record.status = rollUp(record.documents.map((d) => d.status), stoppedBy);
     }
     if (haltReason !== undefined) {
       failUnfinished(record, haltReason, localTimestamp(deps.now()));
@@ -163,6 +170,9 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
       record.failureMessage = `the execution was stopped: ${haltReason}`;
       log.error(record.failureMessage);
     }
+    // The first failed step, then its standard error, in console.log (and so in the CloudWatch and
+    // S3 copies) before the summary: current-awstoe.md §3.
+    if (isFailure(record.status) && firstFailure !== undefined) log.output(formatFailureContext(firstFailure));
     if (request.mirror && mirrorProblem === undefined) await closeMirror(request.mirror, record, log);
     record.endTime = localTimestamp(deps.now());
     writer.flush();
@@ -326,16 +336,20 @@ async function uploadLogs(path: string, target: LogUploadTarget, deps: EngineDep
   return path;
 }
 
-/** The run summary (cli.md §7.4), also ExecuteDocument's outputs. */
+/**
+ * The run summary, also ExecuteDocument's outputs, with its fields in the order current AWSTOE
+ * prints them (current-awstoe.md §3; cli.md §7.4 listed them alphabetically).
+ */
 function summaryOf(record: ExecutionRecord, counters: Counters, logUrl: string): RunSummary {
   return {
-    executedStepCount: counters.executed,
     executionId: record.executionId,
-    failedStepCount: counters.failed,
-    failureMessage: record.failureMessage,
-    ignoredFailedStepCount: counters.ignored,
-    logUrl,
     status: record.status,
+    failedStepCount: counters.failed,
+    executedStepCount: counters.executed,
+    ignoredFailedStepCount: counters.ignored,
+    skippedStepCount: counters.skipped,
+    failureMessage: record.failureMessage,
+    logUrl,
   };
 }
 
@@ -391,11 +405,12 @@ function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: ()
       const executionId = deps.newId();
       const docRecord = newDocumentRecord(doc, deps);
       const record: ExecutionRecord = { executionId, status: "running", startTime: localTimestamp(deps.now()), endTime: "", failureMessage: "", documents: [docRecord] };
-      const counters: Counters = { executed: 0, failed: 0, ignored: 0 };
+      const counters: Counters = { executed: 0, failed: 0, ignored: 0, skipped: 0 };
       log.info(`nested execution ${executionId}: ${request.document}`);
       const run = new DocumentRun(deps, log, folder, doc, docRecord, counters, hooks, [...parent.ancestors, identity], `nested-${executionId.slice(0, 8)}/`, `${parent.currentKey}>d0`);
       await run.run(request.phases);
       parent.chaining.push(...run.chaining);
+      parent.nestedFailure = run.firstFailure;
       if (run.rebootRequest !== undefined) {
         parent.nestedReboot = run.rebootRequest;
         return { record, summary: summaryOf(record, counters, ""), reboot: true };

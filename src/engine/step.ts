@@ -32,8 +32,12 @@ export interface StepOutcome {
 
 interface Attempt {
   ok: boolean;
+  /** Stopped for going over the step's time limit. */
+  timedOut: boolean;
   message: string;
+  /** The outputs of the iterations that succeeded, consolidated; `succeeded` says how many did. */
   outputs: Record<string, unknown>;
+  succeeded: number;
   inputs: Record<string, unknown>[];
   failedIterations: number[];
   detailedOutput: ExecutionRecord[] | null;
@@ -129,13 +133,19 @@ export async function runStep(run: DocumentRun, phase: string, step: Record<stri
     return { record: finish("success", "", last.inputs, [last.outputs], loop, last.detailedOutput), data: { inputs: last.inputs, outputs: [last.outputs] }, stop: false, executed: true };
   }
   const tries = maxAttempts > 1 && !run.deps.signal.aborted ? ` (after ${maxAttempts} attempts)` : "";
-  const record = finish("failed", `${last.message}${tries}`, last.inputs, [], loop, last.detailedOutput);
-  return failed(run, record, { inputs: last.inputs, outputs: undefined }, onFailure, true, run.deps.signal.aborted);
+  // A loop that failed keeps what its successful iterations produced, consolidated as for a loop
+  // that succeeded, so later steps can chain to it; a step that produced nothing has no outputs.
+  const kept = loop !== null && last.succeeded > 0 ? [last.outputs] : undefined;
+  const record = finish(last.timedOut ? "timedOut" : "failed", `${last.message}${tries}`, last.inputs, kept ?? [], loop, last.detailedOutput);
+  return failed(run, record, { inputs: last.inputs, outputs: kept }, onFailure, true, run.deps.signal.aborted);
 }
 
-/** Applies onFailure to a failed step: Abort stops everything, Continue goes on, Ignore marks it ignored. */
+/**
+ * Applies onFailure to a failed (or timed-out) step: Abort stops everything, Continue goes on,
+ * Ignore marks it `ignoredFailure` — whatever the failure was, a timeout included.
+ */
 function failed(run: DocumentRun, record: StepRecord, data: StepData, onFailure: OnFailure, executed: boolean, interrupted = false): StepOutcome {
-  if (onFailure === "Ignore" && !interrupted) return { record: { ...record, status: "ignored" }, data, stop: false, executed };
+  if (onFailure === "Ignore" && !interrupted) return { record: { ...record, status: "ignoredFailure" }, data, stop: false, executed };
   return { record, data, stop: interrupted || onFailure === "Abort", executed };
 }
 
@@ -159,9 +169,10 @@ async function runAttempt(
   const outputs: Record<string, unknown>[] = [];
   let inputs: Record<string, unknown>[] = [];
   let detailedOutput: ExecutionRecord[] | null = null;
-  const result = (ok: boolean, message: string, failedIterations: number[] = [], reboot?: Attempt["reboot"]): Attempt => ({
-    ok, message, outputs: consolidate(outputs), inputs, failedIterations, detailedOutput, ...(reboot ? { reboot } : {}),
+  const result = (ok: boolean, message: string, failedIterations: number[] = [], reboot?: Attempt["reboot"], overTime = false): Attempt => ({
+    ok, timedOut: overTime, message, outputs: consolidate(outputs), succeeded: outputs.length, inputs, failedIterations, detailedOutput, ...(reboot ? { reboot } : {}),
   });
+  run.stepStderr.reset(); // the failure context quotes the last attempt's standard error
   try {
     for (let index = 0; index < values.length; index++) {
       const iterationScope: Scope = loop === null ? scope : { ...scope, loop: { ...(loop.name ? { name: loop.name } : {}), index, value: values[index]! } };
@@ -178,7 +189,7 @@ async function runAttempt(
         if (outcome.failed !== undefined) return result(false, `${module.name}: ${where}${outcome.failed}`, loop === null ? [] : [index]);
         outputs.push(outcome.outputs as Record<string, unknown>);
       } catch (error) {
-        if (controller.signal.aborted) return result(false, stoppedMessage(controller.signal, timeoutSeconds, loop !== null, index), loop === null ? [] : [index]);
+        if (controller.signal.aborted) return result(false, stoppedMessage(controller.signal, timeoutSeconds, loop !== null, index), loop === null ? [] : [index], undefined, timedOut(controller.signal));
         return result(false, `${module.name}: ${where}${messageOf(error)}`, loop === null ? [] : [index]);
       }
     }
@@ -220,10 +231,14 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** The attempt's own signal was aborted by its time limit (not by an interrupt or a halt). */
+function timedOut(signal: AbortSignal): boolean {
+  return signal.aborted && !isHalt(signal.reason) && signal.reason instanceof Error && signal.reason.message === "timeout";
+}
+
 function stoppedMessage(signal: AbortSignal, timeoutSeconds: number, looping: boolean, index: number): string {
   if (isHalt(signal.reason)) return `stopped: ${signal.reason.message}`;
-  const reason = signal.reason instanceof Error ? signal.reason.message : "";
-  if (reason === "timeout") {
+  if (timedOut(signal)) {
     return looping
       ? `the loop timed out after ${seconds(timeoutSeconds)} (in iteration ${index})`
       : `the step timed out after ${seconds(timeoutSeconds)}`;

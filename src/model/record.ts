@@ -6,7 +6,7 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import type { Status } from "./status.ts";
 
 const StatusSchema = Type.Union(
-  ["success", "failed", "skipped", "ignored", "successWithIgnoredFailure", "running"].map((s) => Type.Literal(s)),
+  ["success", "failed", "skipped", "ignoredFailure", "timedOut", "successWithIgnoredFailure", "running"].map((s) => Type.Literal(s)),
 );
 
 export const LoopRecord = Type.Object({
@@ -115,13 +115,18 @@ export interface ExecutionRecord {
   documents: DocumentRecord[];
 }
 
-/** The run summary printed on stdout and returned by ExecuteDocument (cli.md §7.4). */
+/**
+ * The run summary printed on stdout and returned by ExecuteDocument, in the documented field order
+ * (current-awstoe.md §3); printed as 4-space indented JSON, which AWS's sample kit greps.
+ */
 export interface RunSummary {
-  executedStepCount: number;
   executionId: string;
-  failedStepCount: number;
-  failureMessage: string;
-  ignoredFailedStepCount: number;
-  logUrl: string;
   status: StatusWord;
+  failedStepCount: number;
+  executedStepCount: number;
+  ignoredFailedStepCount: number;
+  /** Steps whose `if` skipped them. */
+  skippedStepCount: number;
+  failureMessage: string;
+  logUrl: string;
 }

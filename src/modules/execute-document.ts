@@ -21,14 +21,16 @@ export default defineModule({
       ),
     ),
   }),
+  // The nested run's summary, in the order `awstoe run` prints it (engine/run.ts summaryOf).
   output: Fields({
-    executedStepCount: Whole(),
     executionId: Text(),
-    failedStepCount: Whole(),
-    failureMessage: Text(),
-    ignoredFailedStepCount: Whole(),
-    logUrl: Text(),
     status: Text(),
+    failedStepCount: Whole(),
+    executedStepCount: Whole(),
+    ignoredFailedStepCount: Whole(),
+    skippedStepCount: Whole(),
+    failureMessage: Text(),
+    logUrl: Text(),
   }),
   fixedStepFields: { timeoutSeconds: -1, maxAttempts: 1 },
   check(input) {

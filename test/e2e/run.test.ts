@@ -405,7 +405,7 @@ phases:
     // 1 s limit + at most the SIGTERM→SIGKILL grace; a hang guard, not a speed target.
     expect(run.ms).toBeLessThan(8_000);
     const summary = lastJsonObject<Summary>(run.stdout);
-    expect(summary.status).toBe("failed");
+    expect(summary.status).toBe("timedOut"); // the run stopped because a step went over its limit (current-awstoe.md §3)
     expect(summary.failureMessage).toContain("build/Sleepy");
     expect(summary.failureMessage).toContain("timed out after 1 second");
     const grandchild = Number(readFileSync(pidFile, "utf8").trim());
