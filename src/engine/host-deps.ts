@@ -31,7 +31,7 @@ export function hostDeps(options: HostDepsOptions): EngineDeps {
   const s3 = createS3Port({ signal: options.signal });
   return {
     platform: hostPlatform(),
-    probe: createProbe(),
+    probe: createProbe(process.env, process.platform, options.cwd ?? process.cwd()),
     exec: runProcess,
     shell,
     s3,

@@ -5,20 +5,24 @@
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { extname, isAbsolute, join } from "node:path";
+import { extname, isAbsolute, join, resolve } from "node:path";
 import type { DigestAlgorithm, Probe } from "../expr/condition.ts";
 
 const DEFAULT_PATHEXT = ".COM;.EXE;.BAT;.CMD";
 const CHUNK = 64 * 1024;
 
-/** `env` and `platform` are parameters so tests can give their own PATH or act as Windows. */
-export function createProbe(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): Probe {
+/**
+ * `env` and `platform` are parameters so tests can give their own PATH or act as Windows; relative
+ * paths are the run's, from `cwd` (the folder steps run in), not wherever this process happens to be.
+ */
+export function createProbe(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, cwd: string = process.cwd()): Probe {
   const windows = platform === "win32";
+  const at = (path: string) => (path === "" || isAbsolute(path) ? path : resolve(cwd, path));
   return {
     binaryExists: (name) => findProgram(name, env, windows) !== undefined,
-    fileExists: (path) => stat(path)?.isFile() === true,
-    folderExists: (path) => stat(path)?.isDirectory() === true,
-    fileDigest: (path, algorithm) => digest(path, algorithm),
+    fileExists: (path) => stat(at(path))?.isFile() === true,
+    folderExists: (path) => stat(at(path))?.isDirectory() === true,
+    fileDigest: (path, algorithm) => digest(at(path), algorithm),
   };
 }
 

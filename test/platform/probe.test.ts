@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -141,5 +142,22 @@ describe("fileDigest", () => {
   test("a missing file or a folder is undefined", () => {
     expect(probe.fileDigest(join(root, "missing"), "md5")).toBeUndefined();
     expect(probe.fileDigest(root, "md5")).toBeUndefined();
+  });
+});
+
+describe("relative paths", () => {
+  test("are the run's, from its working folder, not this process's", () => {
+    const dir = mkdtempSync(join(tmpdir(), "opentoe-probe-cwd-"));
+    try {
+      writeFileSync(join(dir, "here.txt"), "x");
+      mkdirSync(join(dir, "sub"));
+      const probe = createProbe(process.env, process.platform, dir);
+      expect(probe.fileExists("here.txt")).toBe(true);
+      expect(probe.folderExists("sub")).toBe(true);
+      expect(probe.fileDigest("here.txt", "sha256")).toBe(createHash("sha256").update("x").digest("hex"));
+      expect(createProbe(process.env, process.platform, tmpdir()).fileExists("here.txt")).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
