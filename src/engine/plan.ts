@@ -51,7 +51,7 @@ export interface Plan {
 }
 
 export async function planExecution(request: RunRequest, deps: EngineDeps): Promise<Plan> {
-  const prepared = await prepareDocuments(request.documents, request.parameters, deps);
+  const prepared = await prepareDocuments(request.documents, request.parameters, deps, { blockedModules: request.blockedModules ?? [] });
   if (prepared.failures.length > 0) return { valid: false, documents: [], failures: prepared.failures };
   return { valid: true, documents: prepared.ready.map((doc) => planDocument(doc, request.phases, deps)), failures: [] };
 }

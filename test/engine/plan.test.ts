@@ -1,4 +1,4 @@
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,4 +67,21 @@ test("an invalid document gives no plan", async () => {
   const plan = await planExecution({ documents: [{ source: doc, parameters: new Map() }], parameters: new Map(), executionId: "x", logDirectory: dir, trace: false }, deps);
   expect(plan.valid).toBe(false);
   expect(plan.failures[0]?.diagnostics[0]?.code).toBe("E_NO_PHASES");
+});
+
+describe("plan with blocked modules", () => {
+  test("--dry-run refuses a document using a blocked module, as run does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "opentoe-plan-blocked-"));
+    try {
+      writeFileSync(join(dir, "doc.yaml"), "name: b\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: Restart\n        action: Reboot\n");
+      const deps = hostDeps({ signal: new AbortController().signal, palette: plainPalette, renderDiagnostics: () => "", cwd: dir, interactive: false });
+      const request = { documents: [{ source: "doc.yaml", parameters: new Map<string, string>() }], parameters: new Map<string, string>(), executionId: "x", logDirectory: dir, trace: false };
+      expect((await planExecution(request, deps)).valid).toBe(true);
+      const blocked = await planExecution({ ...request, blockedModules: ["Reboot"] }, deps);
+      expect(blocked.valid).toBe(false);
+      expect(blocked.failures[0]!.diagnostics.map((d) => d.code)).toContain("E_ACTION_BLOCKED");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
