@@ -54,8 +54,9 @@ describe("architecture", () => {
       const layer = layerOf(file);
       for (const { path } of transpiler.scanImports(code)) {
         if (!path.startsWith(".")) {
-          // Packages: only node:* built-ins and the approved dependencies.
-          expect(path, `${rel} imports ${path}`).toMatch(/^(node:|citty$|yaml$|consola$|@sinclair\/typebox|@aws-sdk\/|@smithy\/fetch-http-handler$)/);
+          // Packages: only node:* built-ins and the approved dependencies. re2js: the RE2 engine
+          // (Go's regexp semantics) for patternMatches, required lazily by expr/condition.ts.
+          expect(path, `${rel} imports ${path}`).toMatch(/^(node:|citty$|yaml$|consola$|re2js$|@sinclair\/typebox|@aws-sdk\/|@smithy\/fetch-http-handler$)/);
           continue;
         }
         const target = resolve(dirname(file), path);

@@ -2,6 +2,11 @@
  * @module expr/condition: evaluates the expressions of `if` and of the Assert module
  * (documents.md §8, §10, §11). Pure: the file system and PATH are reached only through the
  * injected Probe, references only through the injected `render`.
+ *
+ * The two-value operators read as a predicate on `value`: `numberLessThan: 2` with `value: 1` is
+ * "1 < 2", true — what every worked example of AWS's comparison-operators page says (§10,
+ * corrected direction). Text comparisons ignore letter case and never trim; numbers are compared
+ * exactly from their text; patterns are RE2 (Go's regexp), matched ignoring letter case.
  */
 import { STEP_ACTIONS, comparisonByName, isLogicalOperator } from "../model/conditions.ts";
 import { ResolveError } from "../errors.ts";
@@ -106,7 +111,8 @@ function compare(operator: string, expression: Record<string, unknown>, render: 
   const text = (key: string): string | undefined => {
     const value = expression[key];
     if (typeof value === "string") return render(value);
-    if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+    if (typeof value === "number") return plainNumber(value);
+    if (typeof value === "boolean" || typeof value === "bigint") return String(value);
     return undefined;
   };
   const result = (value: boolean, what: string): Evaluation => ({ value, explain: `${operator}: ${what} is ${value}` });
@@ -120,35 +126,33 @@ function compare(operator: string, expression: Record<string, unknown>, render: 
     case "stringIsEmpty":
       return result(baseline.length === 0, show(baseline));
     case "stringIsWhitespace":
-      return result(/^\s+$/u.test(baseline), show(baseline));
+      // "contains only spaces" (documented): the space character itself, at least one of it.
+      return result(/^ +$/.test(baseline), show(baseline));
     case "stringEquals":
     case "stringLessThan":
     case "stringLessThanEquals":
     case "stringGreaterThan":
     case "stringGreaterThanEquals": {
-      const order = compareText(baseline, other);
       const [symbol, holds] = ORDERING[operator]!;
-      return result(holds(order), `${show(baseline)} ${symbol} ${show(other)}`);
+      return result(holds(compareText(other, baseline)), `${show(other)} ${symbol} ${show(baseline)}`);
     }
     case "numberEquals":
     case "numberLessThan":
     case "numberLessThanEquals":
     case "numberGreaterThan":
     case "numberGreaterThanEquals": {
-      const a = parseNumber(baseline);
-      const b = parseNumber(other);
+      const limit = parseDecimal(baseline);
+      const number = parseDecimal(other);
       const [symbol, holds] = ORDERING[operator]!;
-      if (a === undefined || b === undefined) {
-        return { value: false, explain: `${operator}: ${show(a === undefined ? baseline : other)} is not a number, so false` };
+      if (limit === undefined || number === undefined) {
+        return { value: false, explain: `${operator}: ${show(number === undefined ? other : baseline)} is not a number, so false` };
       }
-      return result(holds(a < b ? -1 : a > b ? 1 : 0), `${shorten(baseline.trim())} ${symbol} ${shorten(other.trim())}`);
+      return result(holds(compareDecimal(number, limit)), `${shorten(other)} ${symbol} ${shorten(baseline)}`);
     }
     case "patternMatches": {
-      let pattern: RegExp;
-      try {
-        pattern = new RegExp(baseline, "u");
-      } catch {
-        return { value: false, explain: `${operator}: ${show(baseline)} is not a valid regular expression, so false` };
+      const pattern = compilePattern(baseline);
+      if (typeof pattern === "string") {
+        return { value: false, explain: `${operator}: ${show(baseline)} is not a valid regular expression (${pattern}), so false` };
       }
       return result(pattern.test(other), `/${shorten(baseline)}/ in ${show(other)}`);
     }
@@ -173,7 +177,7 @@ function compare(operator: string, expression: Record<string, unknown>, render: 
   return { value: false, explain: `${operator}: unknown operator, so false` };
 }
 
-/** For each ordering operator: how it is written in `explain`, and when `compare(a, b)` satisfies it. */
+/** For each ordering operator: how it is written in `explain`, and when `compare(value, baseline)` satisfies it. */
 const ORDERING: Record<string, readonly [string, (order: number) => boolean]> = {
   stringEquals: ["=", (o) => o === 0],
   stringLessThan: ["<", (o) => o < 0],
@@ -188,8 +192,9 @@ const ORDERING: Record<string, readonly [string, (order: number) => boolean]> = 
 };
 
 /**
- * Case-insensitive, untrimmed, code-point order (README Q2). JS `<` compares UTF-16 code units,
- * which puts U+10000 and above before U+E000–U+FFFF, so walk code points instead.
+ * Case-insensitive, untrimmed, code-point order of the lower-cased texts (README Q2). JS `<`
+ * compares UTF-16 code units, which puts U+10000 and above before U+E000–U+FFFF, so walk code
+ * points instead. Negative when `a` sorts first.
  */
 export function compareText(a: string, b: string): number {
   const x = a.toLowerCase();
@@ -207,16 +212,95 @@ export function compareText(a: string, b: string): number {
   return i >= x.length ? -1 : 1; // one is a prefix of the other: the shorter sorts first
 }
 
-// Plain decimal only: no hex, Infinity, NaN, underscores or empty text, which Number() would accept.
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/**
+ * A number as the comparison operators read it: digits with an optional sign and one decimal
+ * point between digits — the page's `^[-+]?([0-9]+[.])?[0-9]+$`, nothing else (no spaces,
+ * exponents, hex, `.5` or `5.`). YAML numbers reach here as their source text.
+ */
+const NUMBER_TEXT = /^([-+]?)(?:([0-9]+)\.)?([0-9]+)$/;
 
-/** The number written in `text` (surrounding white space ignored), or undefined. */
-export function parseNumber(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (!DECIMAL.test(trimmed)) return undefined;
-  const value = Number(trimmed);
-  // 1e999 overflows to Infinity; comparing overflowed values would call them equal.
-  return Number.isFinite(value) ? value : undefined;
+/**
+ * An exact decimal: the digits before the point without leading zeros, after it without trailing
+ * zeros, so equal numbers have equal parts (`+1.0` and `1`; `-0` and `0`, which is never negative).
+ */
+export interface Decimal {
+  negative: boolean;
+  whole: string;
+  fraction: string;
+}
+
+/** The number written in `text` (nothing around it), or undefined when it is not one. */
+export function parseDecimal(text: string): Decimal | undefined {
+  const match = NUMBER_TEXT.exec(text);
+  if (match === null) return undefined;
+  const [, sign, beforePoint, last] = match as unknown as [string, string, string | undefined, string];
+  const whole = (beforePoint ?? last).replace(/^0+/, "");
+  const fraction = beforePoint === undefined ? "" : last.replace(/0+$/, "");
+  return { negative: sign === "-" && (whole !== "" || fraction !== ""), whole, fraction };
+}
+
+/**
+ * Compares exactly, at any length (Go's math/big does this for AWSTOE; float64 would call
+ * 9007199254740993 and 9007199254740992 equal). Negative when `a` is the smaller.
+ */
+export function compareDecimal(a: Decimal, b: Decimal): number {
+  if (a.negative !== b.negative) return a.negative ? -1 : 1;
+  let magnitude = 0;
+  if (a.whole.length !== b.whole.length) magnitude = a.whole.length < b.whole.length ? -1 : 1;
+  else if (a.whole !== b.whole) magnitude = a.whole < b.whole ? -1 : 1;
+  // Fractions without trailing zeros order like their digit strings: "5" < "51" < "6".
+  else if (a.fraction !== b.fraction) magnitude = a.fraction < b.fraction ? -1 : 1;
+  return a.negative && magnitude !== 0 ? -magnitude : magnitude;
+}
+
+/**
+ * A JS number as plain decimal text. Documents from the engine arrive with YAML numbers as their
+ * source text already; this is for callers that pass numbers, where String(1e21) is "1e+21".
+ */
+function plainNumber(n: number): string {
+  const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(String(n));
+  if (match === null) return String(n);
+  const [, sign, first, rest = "", exponent] = match as unknown as [string, string, string, string | undefined, string];
+  const digits = first + rest;
+  const point = 1 + Number(exponent);
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return sign + digits + "0".repeat(point - digits.length);
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/** What `patternMatches` needs of a compiled pattern. */
+export interface Pattern {
+  test(text: string): boolean;
+}
+
+type Re2 = typeof import("re2js");
+let re2: Re2 | undefined;
+
+/**
+ * Compiles `source` as `patternMatches` uses it: RE2 syntax and semantics (Go's regexp package,
+ * through the re2js port), letter case ignored — string comparisons are not case sensitive, and
+ * the page's one example (`^[a-z]+$` matches `ThisIsValue`) needs it; `(?-i)` turns that off.
+ * Returns the pattern, or why it is not valid (Go's wording, without "error parsing regexp: ").
+ * re2js is loaded on first use: a plain `require` keeps it inside the compiled binary and the Node
+ * bundle, but runs it only when a document has a pattern (loading it costs milliseconds).
+ */
+export function compilePattern(source: string): Pattern | string {
+  re2 ??= require("re2js") as Re2;
+  const { RE2JS, RE2JSException } = re2;
+  try {
+    return RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+  } catch (error) {
+    if (!(error instanceof RE2JSException)) throw error;
+  }
+  // The flag is written into the pattern as a leading (?i), which then shows in the message:
+  // compile the author's text alone to say what is wrong with it.
+  try {
+    RE2JS.compile(source);
+    return "not a valid RE2 pattern";
+  } catch (error) {
+    if (!(error instanceof RE2JSException)) throw error;
+    return error.message.replace(/^error parsing regexp: /, "");
+  }
 }
 
 /** A probe that throws must not crash the run: the comparison is false (§8). */

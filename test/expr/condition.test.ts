@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ResolveError } from "../../src/errors.ts";
-import { compareText, evaluateCondition, normalizeIf, parseNumber, type Probe } from "../../src/expr/condition.ts";
+import { compareDecimal, compareText, compilePattern, evaluateCondition, normalizeIf, parseDecimal, type Probe } from "../../src/expr/condition.ts";
 
 const vars: Record<string, string> = { Mode: "Debug", Count: " 10 ", Empty: "", Bad: "(" };
 
@@ -48,13 +48,16 @@ describe("stringIsEmpty", () => {
 });
 
 describe("stringIsWhitespace", () => {
-  test("true for spaces, tabs and newlines", () => {
-    expect(is({ stringIsWhitespace: " \t\r\n" })).toBe(true);
-    expect(is({ stringIsWhitespace: "\u00a0" })).toBe(true);
+  test("true for one or more spaces (documented: contains only spaces)", () => {
+    expect(is({ stringIsWhitespace: " " })).toBe(true);
+    expect(is({ stringIsWhitespace: "   " })).toBe(true);
   });
-  test("false for the empty string and for any other character", () => {
+  test("false for the empty string, other white space and any other character", () => {
     expect(is({ stringIsWhitespace: "" })).toBe(false);
     expect(is({ stringIsWhitespace: " x " })).toBe(false);
+    expect(is({ stringIsWhitespace: " \t" })).toBe(false);
+    expect(is({ stringIsWhitespace: "\n" })).toBe(false);
+    expect(is({ stringIsWhitespace: "\u00a0" })).toBe(false);
   });
 });
 
@@ -67,56 +70,67 @@ describe("stringEquals", () => {
     expect(is({ stringEquals: "abc", value: "ABD" })).toBe(false);
     expect(is({ stringEquals: "abc", value: "abc " })).toBe(false);
   });
-  test("explain shows both resolved operands", () => {
-    expect(evaluate({ stringEquals: "abc", value: "ABD" }).explain).toBe("stringEquals: 'abc' = 'ABD' is false");
+  test("explain shows value, then the baseline", () => {
+    expect(evaluate({ stringEquals: "abc", value: "ABD" }).explain).toBe("stringEquals: 'ABD' = 'abc' is false");
   });
 });
 
+// Ordering operators are a predicate on value: `stringLessThan: b` with `value: a` is a < b (§10).
 describe("stringLessThan", () => {
-  test("true when the baseline sorts before value", () => {
-    expect(is({ stringLessThan: "a", value: "b" })).toBe(true);
-    expect(is({ stringLessThan: "A", value: "b" })).toBe(true);
-    expect(is({ stringLessThan: "ab", value: "abc" })).toBe(true);
+  test("true when value sorts before the baseline", () => {
+    expect(is({ stringLessThan: "b", value: "a" })).toBe(true);
+    expect(is({ stringLessThan: "b", value: "A" })).toBe(true);
+    expect(is({ stringLessThan: "abc", value: "ab" })).toBe(true);
   });
   test("false when equal (any case) or after", () => {
-    expect(is({ stringLessThan: "b", value: "a" })).toBe(false);
+    expect(is({ stringLessThan: "a", value: "b" })).toBe(false);
     expect(is({ stringLessThan: "B", value: "b" })).toBe(false);
+    expect(is({ stringLessThan: "A", value: "a" })).toBe(false);
   });
   test("compares text, not numbers", () => {
-    expect(is({ stringLessThan: "10", value: "9" })).toBe(true);
+    expect(is({ stringLessThan: "9", value: "10" })).toBe(true);
+  });
+  test("case-folded, so letters sort between digits and symbols the same in either case", () => {
+    // '_' (U+005F) lies between 'Z' and 'a'; folding makes 'Z' a 'z', after '_'.
+    expect(is({ stringLessThan: "Z", value: "_" })).toBe(true);
+    expect(is({ stringLessThan: "z", value: "_" })).toBe(true);
+  });
+  test("spaces count: a leading space sorts first", () => {
+    expect(is({ stringLessThan: "a", value: " a" })).toBe(true);
+    expect(is({ stringLessThan: "a ", value: "a" })).toBe(true);
   });
   test("explain", () => {
-    expect(evaluate({ stringLessThan: "a", value: "b" }).explain).toBe("stringLessThan: 'a' < 'b' is true");
+    expect(evaluate({ stringLessThan: "b", value: "a" }).explain).toBe("stringLessThan: 'a' < 'b' is true");
   });
 });
 
 describe("stringLessThanEquals", () => {
-  test("true when before or equal ignoring case", () => {
+  test("true when value is before or equal ignoring case", () => {
     expect(is({ stringLessThanEquals: "B", value: "b" })).toBe(true);
-    expect(is({ stringLessThanEquals: "a", value: "b" })).toBe(true);
+    expect(is({ stringLessThanEquals: "b", value: "a" })).toBe(true);
   });
   test("false when after", () => {
-    expect(is({ stringLessThanEquals: "c", value: "b" })).toBe(false);
+    expect(is({ stringLessThanEquals: "b", value: "c" })).toBe(false);
   });
 });
 
 describe("stringGreaterThan", () => {
-  test("true when the baseline sorts after value", () => {
-    expect(is({ stringGreaterThan: "b", value: "A" })).toBe(true);
+  test("true when value sorts after the baseline", () => {
+    expect(is({ stringGreaterThan: "A", value: "b" })).toBe(true);
   });
   test("false when equal or before", () => {
     expect(is({ stringGreaterThan: "b", value: "B" })).toBe(false);
-    expect(is({ stringGreaterThan: "a", value: "b" })).toBe(false);
+    expect(is({ stringGreaterThan: "b", value: "a" })).toBe(false);
   });
 });
 
 describe("stringGreaterThanEquals", () => {
-  test("true when after or equal", () => {
+  test("true when value is after or equal", () => {
     expect(is({ stringGreaterThanEquals: "b", value: "B" })).toBe(true);
-    expect(is({ stringGreaterThanEquals: "c", value: "b" })).toBe(true);
+    expect(is({ stringGreaterThanEquals: "b", value: "c" })).toBe(true);
   });
   test("false when before", () => {
-    expect(is({ stringGreaterThanEquals: "a", value: "b" })).toBe(false);
+    expect(is({ stringGreaterThanEquals: "b", value: "a" })).toBe(false);
   });
 });
 
@@ -142,91 +156,215 @@ describe("patternMatches", () => {
     expect(is({ patternMatches: "^bu", value: "Debug" })).toBe(false);
     expect(is({ patternMatches: "^\\d+$", value: "1.25" })).toBe(false);
   });
-  test("case-sensitive like the regex says", () => {
-    expect(is({ patternMatches: "debug", value: "Debug" })).toBe(false);
+  test("letter case is ignored, as in every string comparison; (?-i) asks for exact case", () => {
+    // The page's one example: '^[a-z]+$' matches 'ThisIsValue' (documented true).
+    expect(is({ patternMatches: "^[a-z]+$", value: "ThisIsValue" })).toBe(true);
+    expect(is({ patternMatches: "debug", value: "Debug" })).toBe(true);
+    expect(is({ patternMatches: "(?-i)debug", value: "Debug" })).toBe(false);
+    expect(is({ patternMatches: "(?-i)Debug", value: "Debug" })).toBe(true);
   });
-  test("unicode mode: \\u{…} escapes work", () => {
-    expect(is({ patternMatches: "^\\u{1F600}$", value: "\u{1F600}" })).toBe(true);
-  });
-  test("an invalid pattern (e.g. from a reference) is false, not an error", () => {
+  test("an invalid pattern (e.g. from a reference) is false, not an error, and says why", () => {
     const result = evaluate({ patternMatches: "{{ Bad }}", value: "x" });
-    expect(result).toEqual({ value: false, explain: "patternMatches: '(' is not a valid regular expression, so false" });
+    expect(result).toEqual({ value: false, explain: "patternMatches: '(' is not a valid regular expression (missing closing ): `(`), so false" });
+  });
+  test("a lookaround from a reference is false too (RE2 has none)", () => {
+    expect(evaluate({ patternMatches: "(?=x)", value: "x" }).value).toBe(false);
+  });
+});
+
+/**
+ * RE2 as Go's regexp package has it. Expected results, with where each is stated:
+ * - RE2 syntax wiki (github.com/google/re2/wiki/Syntax) and Go's regexp/syntax package
+ *   documentation (pkg.go.dev/regexp/syntax): flags `(?i)` "case-insensitive" and `-` to clear
+ *   them; ASCII classes `[[:digit:]]`; named groups `(?P<name>re)` (and `(?<name>re)` since Go
+ *   1.22); `\z` "at end of text"; `$` "at end of text (like \z not \Z) or line (flag m=true)";
+ *   `\C`, `\Z`, backreferences `\1` and lookaround `(?=re)`, `(?!re)`, `(?<=re)`, `(?<!re)` are
+ *   listed as NOT SUPPORTED; repeat counts above 1000 are refused.
+ * - Go's regexp package documentation (pkg.go.dev/regexp): MatchString "reports whether the
+ *   string s contains any match" — an unanchored search.
+ * - Error texts: Go's regexp/syntax ErrorCode strings ("missing closing )", "invalid escape
+ *   sequence", "invalid or unsupported Perl syntax", "invalid named capture", "invalid repeat
+ *   count", "invalid nested repetition operator").
+ */
+describe("RE2 (Go's regexp) semantics", () => {
+  const matches = (pattern: string, text: string) => {
+    const compiled = compilePattern(pattern);
+    if (typeof compiled === "string") throw new Error(`${pattern}: ${compiled}`);
+    return compiled.test(text);
+  };
+  const error = (pattern: string) => {
+    const compiled = compilePattern(pattern);
+    return typeof compiled === "string" ? compiled : undefined;
+  };
+
+  test("(?i) flag: (?i)abc matches ABC; (?-i) clears it", () => {
+    expect(matches("(?i)abc", "ABC")).toBe(true);
+    expect(matches("(?-i:abc)", "ABC")).toBe(false);
+  });
+  test("ASCII classes: [[:digit:]]+ matches x42; [[:word:]] matches _", () => {
+    expect(matches("[[:digit:]]+", "x42")).toBe(true);
+    expect(matches("^[[:digit:]]+$", "x42")).toBe(false);
+    expect(matches("[[:word:]]", "_")).toBe(true);
+    // In JavaScript, [[:digit:]] is the class of ':', 'd', 'i', 'g', 't' followed by ']'.
+    expect(matches("[[:digit:]]", "d]")).toBe(false);
+  });
+  test("named groups (?P<year>\\d{4}) and (?<year>\\d{4}) are valid", () => {
+    expect(error("(?P<year>\\d{4})")).toBeUndefined();
+    expect(matches("(?P<year>\\d{4})", "built in 2024")).toBe(true);
+    expect(matches("(?<year>\\d{4})", "built in 2024")).toBe(true);
+  });
+  test("\\z is the end of text: a\\z matches 'ba' but not 'ab\\n'", () => {
+    expect(matches("a\\z", "ba")).toBe(true);
+    expect(matches("a\\z", "ab\n")).toBe(false);
+    expect(matches("a\\z", "a\n")).toBe(false);
+  });
+  test("$ without (?m) is the end of text, not before a final newline; with (?m) the end of a line", () => {
+    expect(matches("a$", "a\n")).toBe(false);
+    expect(matches("(?m)a$", "a\nb")).toBe(true);
+    expect(matches("^b", "a\nb")).toBe(false);
+    expect(matches("(?m)^b", "a\nb")).toBe(true);
+  });
+  test(". does not match a newline unless (?s)", () => {
+    expect(matches("a.b", "a\nb")).toBe(false);
+    expect(matches("(?s)a.b", "a\nb")).toBe(true);
+  });
+  test("unanchored search: a match anywhere in the text counts", () => {
+    expect(matches("b", "abc")).toBe(true);
+    expect(matches("^b", "abc")).toBe(false);
+    expect(matches("c$", "abc")).toBe(true);
+  });
+  test("\\Q…\\E quotes literally", () => {
+    expect(matches("\\Q1.5\\E", "v1.5")).toBe(true);
+    expect(matches("\\Q1.5\\E", "v125")).toBe(false);
+  });
+  test("backreferences are invalid: (a)\\1", () => {
+    expect(error("(a)\\1")).toBe("invalid escape sequence: `\\1`");
+  });
+  test("lookahead is invalid: (?=a), (?!a)", () => {
+    expect(error("(?=a)")).toBe("invalid or unsupported Perl syntax: `(?=`");
+    expect(error("(?!a)")).toBe("invalid or unsupported Perl syntax: `(?!`");
+  });
+  test("lookbehind is invalid: (?<!a)b, (?<=a)b", () => {
+    expect(error("(?<!a)b")).toBe("invalid named capture: `(?<!a)b`");
+    expect(error("(?<=a)b")).toBe("invalid named capture: `(?<=a)b`");
+  });
+  test("other things RE2 refuses: \\Z, \\C, possessive a++, repeat counts over 1000, unclosed groups", () => {
+    expect(error("a\\Z")).toBe("invalid escape sequence: `\\Z`");
+    expect(error("\\C")).toBe("invalid escape sequence: `\\C`");
+    expect(error("a++")).toBe("invalid nested repetition operator: `++`");
+    expect(error("x{1001}")).toBe("invalid repeat count: `{1001}`");
+    expect(error("([a-z")).toBe("missing closing ]: `[a-z`");
   });
 });
 
 describe("numberEquals", () => {
-  test("equal numbers in any decimal spelling", () => {
+  test("equal numbers in any plain decimal spelling", () => {
     expect(is({ numberEquals: "1.0", value: "1" })).toBe(true);
-    expect(is({ numberEquals: "10", value: "{{ Count }}" })).toBe(true);
-    expect(is({ numberEquals: "1e3", value: "+1000" })).toBe(true);
-    expect(is({ numberEquals: ".5", value: "0.50" })).toBe(true);
-    expect(is({ numberEquals: "-0", value: "0" })).toBe(true);
+    expect(is({ numberEquals: "1", value: "+1.0" })).toBe(true);
+    expect(is({ numberEquals: "0", value: "-0" })).toBe(true);
+    expect(is({ numberEquals: "-0.000", value: "+0" })).toBe(true);
+    expect(is({ numberEquals: "1.1", value: "1.10" })).toBe(true);
+    expect(is({ numberEquals: "007", value: "7" })).toBe(true);
   });
   test("different numbers", () => {
     expect(is({ numberEquals: "1", value: "1.01" })).toBe(false);
+    expect(is({ numberEquals: "-1", value: "1" })).toBe(false);
   });
-  test("text that does not parse makes the comparison false", () => {
-    for (const bad of ["a10", "", " ", "0x10", "Infinity", "NaN", "1_000", "1e999", "1,5", "5.."]) {
+  test("compared exactly: integers past 2^53 and long fractions that float64 would merge", () => {
+    expect(is({ numberEquals: "9007199254740992", value: "9007199254740993" })).toBe(false);
+    expect(is({ numberLessThan: "9007199254740993", value: "9007199254740992" })).toBe(true);
+    expect(is({ numberGreaterThan: "123456789012345678901234567890", value: "123456789012345678901234567891" })).toBe(true);
+    expect(is({ numberEquals: "0.1", value: "0.10000000000000000001" })).toBe(false);
+    expect(is({ numberLessThan: "0.10000000000000000001", value: "0.1" })).toBe(true);
+  });
+  test("text that is not ^[-+]?([0-9]+[.])?[0-9]+$ makes the comparison false", () => {
+    for (const bad of ["a10", "", " ", " 1", "1 ", "10\n", "1e3", ".5", "5.", "0x10", "Infinity", "NaN", "1_000", "1,5", "5..", "--1", "+", "1.2.3"]) {
       expect(is({ numberEquals: bad, value: bad })).toBe(false);
+      expect(is({ numberEquals: "1", value: bad })).toBe(false);
+      expect(is({ numberGreaterThanEquals: "-1e999", value: bad })).toBe(false);
     }
+    expect(is({ numberEquals: "1000", value: "1e3" })).toBe(false);
+    expect(is({ numberEquals: "0.5", value: ".5" })).toBe(false);
+    expect(is({ numberEquals: "10", value: "{{ Count }}" })).toBe(false); // " 10 ": not trimmed
   });
-  test("numbers from YAML are read as their text", () => {
+  test("numbers passed as numbers are read as plain decimals", () => {
     expect(is({ numberEquals: 3, value: "3.0" })).toBe(true);
+    expect(is({ numberEquals: 1e21, value: "1000000000000000000000" })).toBe(true);
+    expect(is({ numberEquals: 1.5e-7, value: "0.00000015" })).toBe(true);
+    expect(is({ numberEquals: -2.5e22, value: "-25000000000000000000000" })).toBe(true);
+    expect(is({ numberEquals: Number.NaN, value: "0" })).toBe(false);
   });
   test("explain names the operand that is not a number", () => {
     expect(evaluate({ numberEquals: "1", value: "a10" }).explain).toBe("numberEquals: 'a10' is not a number, so false");
-    expect(evaluate({ numberEquals: "1.0", value: "{{ Count }}" }).explain).toBe("numberEquals: 1.0 = 10 is false");
+    expect(evaluate({ numberEquals: "1e3", value: "1" }).explain).toBe("numberEquals: '1e3' is not a number, so false");
+    expect(evaluate({ numberEquals: "1.0", value: "10" }).explain).toBe("numberEquals: 10 = 1.0 is false");
   });
 });
 
 describe("numberLessThan", () => {
-  test("true when baseline < value, numerically", () => {
-    expect(is({ numberLessThan: "9", value: "10" })).toBe(true);
-    expect(is({ numberLessThan: "-2.5", value: "-2" })).toBe(true);
+  test("true when value < baseline, numerically", () => {
+    expect(is({ numberLessThan: "10", value: "9" })).toBe(true);
+    expect(is({ numberLessThan: "-2", value: "-2.5" })).toBe(true);
+    expect(is({ numberLessThan: "2", value: "1" })).toBe(true);
   });
   test("false when equal or greater, or when a side does not parse", () => {
-    expect(is({ numberLessThan: "10", value: "10.0" })).toBe(false);
-    expect(is({ numberLessThan: "11", value: "10" })).toBe(false);
+    expect(is({ numberLessThan: "10.0", value: "10" })).toBe(false);
+    expect(is({ numberLessThan: "10", value: "11" })).toBe(false);
+    expect(is({ numberLessThan: "two", value: "1" })).toBe(false);
     expect(is({ numberLessThan: "1", value: "two" })).toBe(false);
+  });
+  test("explain reads value < baseline", () => {
+    expect(evaluate({ numberLessThan: "2", value: "1" }).explain).toBe("numberLessThan: 1 < 2 is true");
   });
 });
 
 describe("numberLessThanEquals", () => {
-  test("true when less or equal", () => {
-    expect(is({ numberLessThanEquals: "10", value: "10.0" })).toBe(true);
-    expect(is({ numberLessThanEquals: "2", value: "3" })).toBe(true);
+  test("true when value is less or equal", () => {
+    expect(is({ numberLessThanEquals: "10.0", value: "10" })).toBe(true);
+    expect(is({ numberLessThanEquals: "3", value: "2" })).toBe(true);
   });
   test("false when greater", () => {
-    expect(is({ numberLessThanEquals: "3", value: "2" })).toBe(false);
+    expect(is({ numberLessThanEquals: "2", value: "3" })).toBe(false);
   });
 });
 
 describe("numberGreaterThan", () => {
-  test("true when baseline > value", () => {
-    expect(is({ numberGreaterThan: "10", value: "9" })).toBe(true);
+  test("true when value > baseline", () => {
+    expect(is({ numberGreaterThan: "9", value: "10" })).toBe(true);
+    expect(is({ numberGreaterThan: "-10", value: "-9.99" })).toBe(true);
   });
   test("false when equal or less", () => {
     expect(is({ numberGreaterThan: "9", value: "9" })).toBe(false);
-    expect(is({ numberGreaterThan: "8", value: "9" })).toBe(false);
+    expect(is({ numberGreaterThan: "9", value: "8" })).toBe(false);
   });
 });
 
 describe("numberGreaterThanEquals", () => {
-  test("true when greater or equal", () => {
+  test("true when value is greater or equal", () => {
     expect(is({ numberGreaterThanEquals: "9", value: "9" })).toBe(true);
-    expect(is({ numberGreaterThanEquals: "1e1", value: "9" })).toBe(true);
+    expect(is({ numberGreaterThanEquals: "9", value: "10" })).toBe(true);
   });
   test("false when less", () => {
-    expect(is({ numberGreaterThanEquals: "8", value: "9" })).toBe(false);
+    expect(is({ numberGreaterThanEquals: "9", value: "8" })).toBe(false);
   });
 });
 
-describe("parseNumber", () => {
-  test("trimmed decimal with sign, point and exponent", () => {
-    expect(parseNumber(" -1.5e2\n")).toBe(-150);
-    expect(parseNumber("5.")).toBe(5);
-    expect(parseNumber("0x1A")).toBeUndefined();
-    expect(parseNumber("")).toBeUndefined();
+describe("parseDecimal and compareDecimal", () => {
+  test("parts without leading or trailing zeros; zero is never negative", () => {
+    expect(parseDecimal("+001.2500")).toEqual({ negative: false, whole: "1", fraction: "25" });
+    expect(parseDecimal("-0.0")).toEqual({ negative: false, whole: "", fraction: "" });
+    expect(parseDecimal("-0.05")).toEqual({ negative: true, whole: "", fraction: "05" });
+    expect(parseDecimal("1e3")).toBeUndefined();
+    expect(parseDecimal("")).toBeUndefined();
+  });
+  test("orders like the numbers", () => {
+    const sorted = ["-100", "-10.5", "-10.05", "-1", "-0.5", "0", "0.05", "0.5", "0.51", "0.6", "1", "1.5", "9", "10", "100"];
+    for (let i = 0; i < sorted.length; i++) {
+      for (let j = 0; j < sorted.length; j++) {
+        const order = compareDecimal(parseDecimal(sorted[i]!)!, parseDecimal(sorted[j]!)!);
+        expect(Math.sign(order), `${sorted[i]} vs ${sorted[j]}`).toBe(Math.sign(i - j));
+      }
+    }
   });
 });
 
@@ -346,7 +484,7 @@ describe("or", () => {
 
 describe("not", () => {
   test("negates a mapping", () => {
-    expect(evaluate({ not: { stringEquals: "skip", value: "{{ Mode }}" } })).toEqual({ value: true, explain: "not (stringEquals: 'skip' = 'Debug' is false) is true" });
+    expect(evaluate({ not: { stringEquals: "skip", value: "{{ Mode }}" } })).toEqual({ value: true, explain: "not (stringEquals: 'Debug' = 'skip' is false) is true" });
   });
   test("negates a one-element list", () => {
     expect(is({ not: [{ stringIsEmpty: "" }] })).toBe(false);
@@ -356,7 +494,7 @@ describe("not", () => {
     expect(is({ not: [] })).toBe(false);
   });
   test("nesting", () => {
-    expect(is({ and: [{ not: { or: [{ stringIsEmpty: "x" }, { not: [{ binaryExists: "apt-get" }] }] } }, { numberLessThan: "1", value: "2" }] })).toBe(true);
+    expect(is({ and: [{ not: { or: [{ stringIsEmpty: "x" }, { not: [{ binaryExists: "apt-get" }] }] } }, { numberLessThan: "2", value: "1" }] })).toBe(true);
   });
 });
 

@@ -3,6 +3,7 @@
  * expression, its operands, literal operands that can never work, then/else, nesting depth (V19).
  */
 import type { Path } from "../../errors.ts";
+import { compilePattern, parseDecimal } from "../../expr/condition.ts";
 import { COMPARISON_OPERATORS, MAX_LOGICAL_DEPTH, STEP_ACTIONS, comparisonByName, isLogicalOperator, LOGICAL_OPERATORS } from "../../model/conditions.ts";
 import { didYouMean } from "../../model/suggest.ts";
 import { hasTemplate } from "../../modules/index.ts";
@@ -82,6 +83,7 @@ function checkExpression(ctx: RuleContext, value: unknown, path: Path, depth: nu
       if (key in value && textOf(value[key]) === undefined) fail(ctx, [...path, key], `${key} takes a single value, found ${describe(value[key])}`);
     }
     checkLiteralOperand(ctx, operator, value[operator], [...path, operator]);
+    if (comparison.baseline === "number" && "value" in value) checkYamlNumber(ctx, operator, value.value, [...path, "value"]);
     return;
   }
   if (depth + 1 > MAX_LOGICAL_DEPTH) {
@@ -109,18 +111,29 @@ function checkLiteralOperand(ctx: RuleContext, operator: string, value: unknown,
   const text = ctx.sourceText(path) ?? textOf(value);
   if (text === undefined || hasTemplate(text)) return;
   const kind = comparisonByName.get(operator)?.baseline;
-  if (kind === "number" && !/^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/.test(text)) {
-    fail(ctx, path, `${operator} compares numbers, but '${text}' is not a number`);
+  if (kind === "number") {
+    if (typeof value === "number") checkYamlNumber(ctx, operator, value, path);
+    else if (parseDecimal(text) === undefined) fail(ctx, path, `${operator} compares numbers, but '${text}' is not a number`);
   } else if (kind === "regex") {
-    try {
-      new RegExp(text, "u");
-    } catch (error) {
-      fail(ctx, path, `'${text}' is not a valid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, "")}`);
-    }
+    // RE2, as patternMatches runs it (Go's regexp): no backreferences, no lookaround.
+    const compiled = compilePattern(text);
+    if (typeof compiled === "string") fail(ctx, path, `'${text}' is not a valid regular expression: ${compiled}`, "patterns use RE2 syntax (Go's regexp package): no backreferences or lookaround");
   } else if (kind === "digest") {
     const want = DIGEST_LENGTH[operator]!;
     if (!/^[0-9a-fA-F]+$/.test(text) || text.length !== want) fail(ctx, path, `${operator} expects ${want} hex digits, found '${text}'`);
   }
+}
+
+/**
+ * A YAML number (unquoted) of a numeric comparison is compared by its source text, exactly; one
+ * written another way (1e3, .5, 0x10, .inf) would be read as no number at all, so it is refused.
+ * Quoted text that is not a number stays allowed in `value`: the comparison is then false (§10).
+ */
+function checkYamlNumber(ctx: RuleContext, operator: string, value: unknown, path: Path): void {
+  if (typeof value !== "number") return;
+  const text = ctx.sourceText(path) ?? String(value);
+  if (parseDecimal(text) !== undefined) return;
+  fail(ctx, path, `${operator} compares numbers written as plain decimals, but ${text} is written another way`, "write digits with an optional sign and decimal point, such as 1000 or 0.5");
 }
 
 function fail(ctx: RuleContext, path: Path, message: string, hint?: string, at?: "key" | "value"): void {
