@@ -66,7 +66,7 @@ describe("ExecutePowerShell", () => {
 describe("Assert", () => {
   test("true passes, false fails with the compared values", async () => {
     const ctx = moduleContext();
-    expect((await modules.Assert.execute!({ numberGreaterThanEquals: "3.5", value: "3" }, ctx)).outputs).toEqual({});
-    await expect(modules.Assert.execute!({ stringEquals: "abc", value: "abd" }, ctx)).rejects.toThrow(/evaluated to false: .*'abc'.*'abd'/);
+    expect((await modules.Assert.execute!({ numberGreaterThanEquals: "3", value: "3.5" }, ctx)).outputs).toEqual({});
+    await expect(modules.Assert.execute!({ stringEquals: "abc", value: "abd" }, ctx)).rejects.toThrow(/evaluated to false: .*'abd'.*'abc'/);
   });
 });
