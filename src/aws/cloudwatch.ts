@@ -32,8 +32,9 @@
  *   deadline timers stay referenced, because close() must not be cut short by an empty event
  *   loop, and close() clears them all before it resolves.
  */
+import type { ConsoleMirror } from "../model/ports.ts";
 import { Buffer } from "node:buffer";
-import type { ConsoleMirror } from "../logs/console-mirror.ts";
+
 import { commonCause, errorName, firstLine, statusOf, unreachableCause, type ServiceWords } from "./_cause.ts";
 
 type Sdk = typeof import("@aws-sdk/client-cloudwatch-logs");

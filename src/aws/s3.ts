@@ -5,10 +5,10 @@
  * instance roles; AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / a profile's endpoint_url). With an
  * endpoint override, path-style addressing is used, which S3-compatible stores expect.
  */
+import type { S3Options, S3Port } from "../model/ports.ts";
 import { createReadStream } from "node:fs";
 import { StepError } from "../errors.ts";
 import { commonCause, CONNECT_TIMEOUT_MS, firstLine, idleTimeoutMs, isTransient, statusOf } from "./_cause.ts";
-import type { S3Options, S3Port } from "./s3-port.ts";
 
 type Sdk = typeof import("@aws-sdk/client-s3");
 type Client = InstanceType<Sdk["S3Client"]>;

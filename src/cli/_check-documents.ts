@@ -11,7 +11,7 @@ import type { LoadResult } from "../document/load.ts";
 import { validateText, type ValidationResult } from "../document/validate.ts";
 import type { Diagnostic } from "../errors.ts";
 import { ansiPalette, plainPalette } from "../logs/terminal.ts";
-import type { PlatformName } from "../modules/index.ts";
+import type { PlatformName } from "../model/platform.ts";
 import { renderResult } from "./_render.ts";
 
 export interface CheckedDocument {

@@ -10,7 +10,7 @@ import { ExitCode, UsageError, type Diagnostic } from "../errors.ts";
 import { documentLoader } from "../engine/document-sources.ts";
 import { createLogger } from "../logs/logger.ts";
 import { colorEnabled, paletteFor } from "../logs/terminal.ts";
-import type { PlatformName } from "../modules/index.ts";
+import type { PlatformName } from "../model/platform.ts";
 import { hostPlatform } from "../platform/host.ts";
 import { blockedModulesArgs, documentsArgs, osPlatformsArgs, outputArgs, parseBlockedModules, platformArgs, splitList, traceArgs } from "./_args.ts";
 import { checkDocuments, type CheckedDocument } from "./_check-documents.ts";

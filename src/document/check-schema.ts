@@ -8,6 +8,7 @@
  * Issues of severity "warning" (a flag written as a YAML 1.1 word) do not make a value fail.
  * test/document/check-schema.test.ts cross-checks it against a standard validator.
  */
+import { isRecord } from "../model/platform.ts";
 import { yaml11Boolean } from "../model/schema-kit.ts";
 import { closest, didYouMean } from "../model/suggest.ts";
 import type { DiagnosticCode, Issue, Path } from "../errors.ts";
@@ -266,7 +267,4 @@ export function describe(value: unknown, source?: string): string {
   return typeof value;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 

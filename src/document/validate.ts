@@ -5,8 +5,9 @@
 import { isAbsolute, resolve } from "node:path";
 import { formatPath, type Diagnostic, type Issue } from "../errors.ts";
 import { ComponentDocument } from "../model/component.ts";
-import type { PlatformName } from "../modules/index.ts";
-import { checkSchema, isRecord } from "./check-schema.ts";
+import type { PlatformName } from "../model/platform.ts";
+import { checkSchema } from "./check-schema.ts";
+import { isRecord } from "../model/platform.ts";
 import { loadLocalDocument } from "./load.ts";
 import { parseYamlText } from "./parse.ts";
 import { checkBlockedModules } from "./rules/blocked.ts";

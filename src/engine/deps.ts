@@ -2,11 +2,12 @@
  * @module engine/deps: every side effect the engine needs, passed in from the command layer so
  * tests can substitute the parts that cannot exist here (a reboot, a Windows registry).
  */
+import type { ExecRequest, ExecResult, Probe, S3Port } from "../model/ports.ts";
 import type { Diagnostic } from "../errors.ts";
-import type { Probe } from "../expr/condition.ts";
-import type { S3Port } from "../aws/s3-port.ts";
-import type { PlatformName, ShellKit } from "../modules/_define.ts";
-import type { ExecRequest, ExecResult } from "../platform/process.ts";
+
+import type { ShellKit } from "../modules/index.ts";
+import type { PlatformName } from "../model/platform.ts";
+
 import type { LoadResult } from "../document/load.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import type { Palette } from "../logs/terminal.ts";

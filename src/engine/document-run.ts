@@ -2,7 +2,8 @@
  * @module engine/document-run: running one document's phases and steps, with what its steps
  * share — the log, the log folder, chaining records and the context handed to modules.
  */
-import type { ChainingEntry, LogFolder } from "../logs/log-folder.ts";
+import type { LogFolder } from "../logs/log-folder.ts";
+import type { ChainingEntry } from "../model/record.ts";
 import type { RunLog } from "../logs/run-log.ts";
 import { stepKey, type Scope, type StepData } from "../expr/scope.ts";
 import { evaluateCondition } from "../expr/condition.ts";
@@ -13,11 +14,11 @@ import { isFailure, rollUp, type Status } from "../model/status.ts";
 import { isArnSource } from "../model/component-arn.ts";
 import { nestedIn, StderrCapture, type FailureContext } from "./failure-context.ts";
 import { localTimestamp } from "../model/time.ts";
-import type { ModuleContext, NestedRunRequest } from "../modules/_define.ts";
+import type { ModuleContext, NestedRunRequest } from "../modules/index.ts";
 import type { EngineDeps } from "./deps.ts";
 import type { ReadyDocument } from "./prepare.ts";
 import { runStep } from "./step.ts";
-import { isRecord } from "../document/check-schema.ts";
+import { isRecord } from "../model/platform.ts";
 
 export interface Counters {
   executed: number;

@@ -10,7 +10,8 @@
  * limit, HTTP 5xx, throttling) is marked `transient`; `loadPatiently` retries those with backoff
  * for a resumed run that starts at boot, before the network may be up.
  */
-import type { S3FailureFacts, S3Port } from "../aws/s3-port.ts";
+
+import type { S3FailureFacts, S3Port } from "../model/ports.ts";
 import { createImageBuilderPort, type ImageBuilderPort } from "../aws/imagebuilder.ts";
 import { decodeDocument, failureFor, formatBytes, loadLocalDocument, MAX_DOCUMENT_BYTES, type LoadResult } from "../document/load.ts";
 import { COMPONENT_ARN_FORM, isArnSource, parseComponentArn } from "../model/component-arn.ts";

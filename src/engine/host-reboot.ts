@@ -6,11 +6,12 @@
  * ssm and disabled save the state and exit 194 (Linux, macOS) or 3010 (Windows); standalone
  * installs a boot trigger that runs the same command again, then restarts the machine.
  */
+import type { ExecRequest, ExecResult } from "../model/ports.ts";
 import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
-import type { PlatformName } from "../modules/_define.ts";
+import type { PlatformName } from "../model/platform.ts";
 import { chooseTriggerKind, installBootTrigger, removeBootTrigger, type ResumeCommand, type TriggerEnv } from "../platform/boot-trigger.ts";
-import type { ExecRequest, ExecResult } from "../platform/process.ts";
+
 import { rebootCommand, rebootNow } from "../platform/reboot-command.ts";
 import { rebootExitCode } from "../platform/shell.ts";
 import type { RebootPort } from "./deps.ts";

@@ -13,7 +13,8 @@
  * 4. defaults are filled in. The record form also lists absent fields ("" / null), as
  *    detailedoutput.json does.
  */
-import { checkSchema, isError, isRecord } from "../document/check-schema.ts";
+import { checkSchema, isError } from "../document/check-schema.ts";
+import { isRecord } from "../model/platform.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import { formatPath, StepError, type Issue, type Path } from "../errors.ts";
 import { renderValue, type ChainUse } from "../expr/render.ts";

@@ -7,9 +7,10 @@
  * endpoint costs one request's limits (aws/_cause.ts: under 2 minutes), not one per file.
  * The outcome is one sentence for the log.
  */
+import type { S3FailureFacts, S3Port } from "../model/ports.ts";
 import { readdirSync } from "node:fs";
 import { basename, join, relative, sep } from "node:path";
-import type { S3FailureFacts, S3Port } from "../aws/s3-port.ts";
+
 import { TEMPORARY_NAME } from "../safe-fs/durable.ts";
 
 export interface LogUploadTarget {

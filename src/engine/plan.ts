@@ -4,7 +4,7 @@
  * iterations and `if` decisions. Whatever depends on an earlier step's outputs is shown as
  * deferred, with the reason. Probes in conditions (binaryExists, fileExists…) only look.
  */
-import { isRecord } from "../document/check-schema.ts";
+import { isRecord } from "../model/platform.ts";
 import { ResolveError } from "../errors.ts";
 import { evaluateCondition, normalizeIf } from "../expr/condition.ts";
 import { expandLoop } from "../expr/loop.ts";

@@ -3,26 +3,28 @@
  * before anything runs, the documents in order, nested documents for ExecuteDocument, and the
  * final record and summary (cli.md §6–§7).
  */
+import type { ConsoleMirror } from "../model/ports.ts";
 import { StateError, StepError } from "../errors.ts";
 import { ensurePrivateFolder, UntrustedFolderError } from "../safe-fs/private-folder.ts";
 import { sweepTemporaries } from "../safe-fs/durable.ts";
 import { identityOf as processIdentity, stillRunning, stopLeftoverGroup } from "../platform/process-identity.ts";
 import { RunLock, type LockHolder } from "../state/run-lock.ts";
 import { RunHalt } from "./halt.ts";
-import { LogFolder, type ChainingEntry } from "../logs/log-folder.ts";
+import { LogFolder } from "../logs/log-folder.ts";
+import type { ChainingEntry } from "../model/record.ts";
 import { RecordWriter } from "../logs/record-writer.ts";
 import { RunLog } from "../logs/run-log.ts";
 import type { DocumentRecord, ExecutionRecord, RunSummary } from "../model/record.ts";
 import { isFailure, rollUp, type Status } from "../model/status.ts";
 import { formatFailureContext, type FailureContext } from "./failure-context.ts";
 import { localTimestamp } from "../model/time.ts";
-import type { NestedRunRequest } from "../modules/_define.ts";
+import type { NestedRunRequest } from "../modules/index.ts";
 import { VERSION } from "../version.ts";
 import type { EngineDeps } from "./deps.ts";
 import { DocumentRun, type Counters, type ExecutionHooks } from "./document-run.ts";
 import { uploadLogFolder, type LogUploadTarget } from "./log-upload.ts";
 import { identityOf, prepareDocuments, type DocumentRequest, type Prepared, type ReadyDocument } from "./prepare.ts";
-import type { ConsoleMirror } from "../logs/console-mirror.ts";
+
 import { fingerprintOf } from "../state/fingerprint.ts";
 import { JournalWriter, readJournal, type Journal } from "../state/journal.ts";
 import { ExecutionJournal, MAX_REBOOTS, type RebootRequest } from "./resume.ts";

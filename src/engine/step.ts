@@ -6,7 +6,7 @@
 import { isHalt } from "./halt.ts";
 import { StepError } from "../errors.ts";
 import { describeWriteError } from "../logs/log-folder.ts";
-import { isRecord } from "../document/check-schema.ts";
+import { isRecord } from "../model/platform.ts";
 import { evaluateCondition, normalizeIf } from "../expr/condition.ts";
 import { expandLoop } from "../expr/loop.ts";
 import { renderString, type ChainUse } from "../expr/render.ts";

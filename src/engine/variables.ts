@@ -2,7 +2,7 @@
  * @module engine/variables: the value of every parameter and constant of one document for a run
  * (documents.md §3): per-document value > global value > default; constants are fixed.
  */
-import { isRecord } from "../document/check-schema.ts";
+import { isRecord } from "../model/platform.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import type { Issue } from "../errors.ts";
 

@@ -8,19 +8,11 @@
  * corrected direction). Text comparisons ignore letter case and never trim; numbers are compared
  * exactly from their text; patterns are RE2 (Go's regexp), matched ignoring letter case.
  */
+import type { DigestAlgorithm, Probe } from "../model/ports.ts";
 import { STEP_ACTIONS, comparisonByName, isLogicalOperator } from "../model/conditions.ts";
 import { ResolveError } from "../errors.ts";
 
 /** What conditions may ask about the machine; platform/probe.ts has the real one. */
-export interface Probe {
-  binaryExists(name: string): boolean;
-  fileExists(path: string): boolean;
-  folderExists(path: string): boolean;
-  /** Lower- or upper-case hex digest; undefined when the file is missing or unreadable. */
-  fileDigest(path: string, algorithm: DigestAlgorithm): string | undefined;
-}
-
-export type DigestAlgorithm = "md5" | "sha1" | "sha256" | "sha512";
 export type StepAction = (typeof STEP_ACTIONS)[number];
 
 export interface Evaluation {

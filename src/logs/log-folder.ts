@@ -14,16 +14,10 @@
 import { chmodSync, lstatSync, mkdirSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { LogDirectoryError } from "../errors.ts";
-import type { ExecutionRecord } from "../model/record.ts";
+import type { ChainingEntry, ExecutionRecord } from "../model/record.ts";
 import { folderTimestamp } from "../model/time.ts";
 import { PARENT_FOLDER_MODE, PRIVATE_FOLDER_MODE, writeFileDurably } from "../safe-fs/durable.ts";
 import { checkPathToFolder, UntrustedFolderError } from "../safe-fs/private-folder.ts";
-
-export interface ChainingEntry {
-  expression: string;
-  usedBy: string;
-  resolved: boolean;
-}
 
 /** Bytes set aside for the final record (a record of thousands of steps fits). */
 export const RESERVE_BYTES = 512 * 1024;

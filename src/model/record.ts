@@ -130,3 +130,10 @@ export interface RunSummary {
   failureMessage: string;
   logUrl: string;
 }
+
+/** One `{{ reference }}` a step used, as chaining.json lists it (never its value). */
+export interface ChainingEntry {
+  expression: string;
+  usedBy: string;
+  resolved: boolean;
+}

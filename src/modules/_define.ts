@@ -6,15 +6,13 @@
  * later steps may chain to. Rules that a schema cannot express (one field or the other, a value
  * that must suit another field) go in `check`. Execution arrives with the engine.
  */
+import type { ExecRequest, ExecResult, S3Port } from "../model/ports.ts";
 import type { Static, TSchema } from "@sinclair/typebox";
 import type { Issue, Path } from "../errors.ts";
 import type { ExecutionRecord, RunSummary } from "../model/record.ts";
-import type { ExecRequest, ExecResult } from "../platform/process.ts";
-import type { S3Port } from "../aws/s3-port.ts";
-import { TEMPLATE_PATTERN } from "../model/schema-kit.ts";
 
-export const PLATFORMS = ["linux", "windows", "macos"] as const;
-export type PlatformName = (typeof PLATFORMS)[number];
+import { TEMPLATE_PATTERN } from "../model/schema-kit.ts";
+import { PLATFORMS, type PlatformName } from "../model/platform.ts";
 
 /** What a module's `check` may know about the place the document will run. */
 export interface CheckEnv {

@@ -1,6 +1,7 @@
 /** @module modules/_exec: turning a finished script or program into a step outcome (Execute* modules). */
+import type { ExecResult } from "../model/ports.ts";
 import { StepError } from "../errors.ts";
-import type { ExecResult } from "../platform/process.ts";
+
 import type { ModuleContext, ModuleResult } from "./_define.ts";
 
 /** How many of the last stderr lines a failure message quotes. */

@@ -28,13 +28,14 @@
  * - The package must be a file; a product code (`{GUID}`) is refused with a hint — the spec's
  *   `path` is a package, and without the file there is no signature to check.
  */
+import type { ExecResult } from "../model/ports.ts";
 import { Type } from "@sinclair/typebox";
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { StepError } from "../errors.ts";
 import { Choice, Fields, Flag, Text, Whole } from "../model/schema-kit.ts";
 import { verifySignature, type SignatureFlags } from "./_authenticode.ts";
-import type { ExecResult } from "../platform/process.ts";
+
 import { literalText, type InputIssue, type ModuleContext, type ModuleResult } from "./_define.ts";
 import { absolute } from "./_fs.ts";
 import {

@@ -5,9 +5,10 @@
  * characters special to cmd reach the registry as written); reg creates missing keys. The value
  * rules and the command line live in _registry.ts, shared with validation.
  */
+import type { ExecResult } from "../model/ports.ts";
 import { Type } from "@sinclair/typebox";
 import { formatPath, StepError } from "../errors.ts";
-import type { ExecResult } from "../platform/process.ts";
+
 import { Choice, Fields, Text } from "../model/schema-kit.ts";
 import { defineModule, hasTemplate, literalText, type InputIssue } from "./_define.ts";
 import { forEachOperation } from "./_fs.ts";

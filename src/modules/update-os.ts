@@ -7,6 +7,7 @@
  * folder and run it with Windows PowerShell. Either way, when the updates need a restart the step
  * asks for a reboot that continues with the next step (the updates are already in).
  */
+import type { ExecResult } from "../model/ports.ts";
 import { Type } from "@sinclair/typebox";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -14,7 +15,7 @@ import { join } from "node:path";
 import { StepError } from "../errors.ts";
 import { writeFileDurably } from "../safe-fs/durable.ts";
 import { Fields, TextList } from "../model/schema-kit.ts";
-import type { ExecResult } from "../platform/process.ts";
+
 import { defineModule, literalText, type InputIssue, type ModuleContext, type ModuleResult } from "./_define.ts";
 import { NoOutput } from "./_inputs.ts";
 import {

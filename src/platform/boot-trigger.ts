@@ -9,13 +9,13 @@
  * launchd plists can be moved with AWSTOE_SYSTEMD_UNIT_DIR / AWSTOE_LAUNCHD_DIR (for tests and
  * unusual layouts), so tests never touch the real boot configuration.
  */
+import type { ExecRequest, ExecResult } from "../model/ports.ts";
 import { lstatSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { writeFileDurably } from "../safe-fs/durable.ts";
 import { checkTrustedFile, ensurePrivateFolder, UntrustedFolderError } from "../safe-fs/private-folder.ts";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { StateError, StepError, UsageError } from "../errors.ts";
-import type { PlatformName } from "../modules/_define.ts";
-import type { ExecRequest, ExecResult } from "./process.ts";
+import type { PlatformName } from "../model/platform.ts";
 
 export type TriggerKind = "systemd" | "cron" | "schtasks" | "launchd";
 export const TRIGGER_KINDS: readonly TriggerKind[] = ["systemd", "cron", "schtasks", "launchd"];

@@ -1,5 +1,5 @@
 /** @module platform/host: which of awstoe's platforms this process runs on. */
-import type { PlatformName } from "../modules/_define.ts";
+import type { PlatformName } from "../model/platform.ts";
 
 export function hostPlatform(platform: NodeJS.Platform = process.platform): PlatformName {
   if (platform === "win32") return "windows";

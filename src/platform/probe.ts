@@ -2,11 +2,11 @@
  * @module platform/probe: the real answers to the machine questions of `if`/Assert conditions
  * (documents.md §10) — programs on PATH, files, folders and file digests.
  */
+import type { DigestAlgorithm, Probe } from "../model/ports.ts";
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { extname, isAbsolute, join, resolve } from "node:path";
-import type { DigestAlgorithm, Probe } from "../expr/condition.ts";
 
 const DEFAULT_PATHEXT = ".COM;.EXE;.BAT;.CMD";
 const CHUNK = 64 * 1024;

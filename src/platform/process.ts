@@ -11,56 +11,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { statSync } from "node:fs";
-
-export interface ExecRequest {
-  command: string;
-  args: readonly string[];
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  /** Kill the whole process tree after this many ms; undefined = no limit. */
-  timeoutMs?: number;
-  /** Aborting kills the process tree too (used for SIGINT/SIGTERM to awstoe). */
-  signal?: AbortSignal;
-  /** Called with each chunk of output as it arrives, decoded as UTF-8 across chunk boundaries. */
-  onOutput?: (stream: "stdout" | "stderr", text: string) => void;
-  /** Most bytes of each stream kept in memory for the result (default CAPTURE_LIMIT_BYTES). */
-  captureLimit?: number;
-  /** Text written to the child's stdin, then closed; default: stdin is /dev/null (ignored). */
-  input?: string;
-  /**
-   * Windows only: `args` go on the command line exactly as given, joined by spaces, without the
-   * C-runtime quoting applied by default — for programs that parse their raw command line by
-   * rules of their own (msiexec). The caller owns all quoting then. Ignored elsewhere.
-   */
-  windowsVerbatimArguments?: boolean;
-  /**
-   * Called once the program has started, with its pid — on POSIX also the id of the new process
-   * group it leads — so the engine can journal it and stop a group a crashed awstoe left behind.
-   */
-  onSpawn?: (pid: number) => void;
-}
-
-export interface ExecResult {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  /** The LAST captureLimit bytes of the stream (its tail), decoded as UTF-8. */
-  stdout: string;
-  stderr: string;
-  stdoutTruncated: boolean;
-  stderrTruncated: boolean;
-  timedOut: boolean;
-  aborted: boolean;
-  /** Set when the program could not be started (ENOENT, EACCES, ENOEXEC …): a readable reason. */
-  spawnError?: string;
-  /**
-   * The program exited on its own, but its output was still open DRAIN_AFTER_EXIT_MS later:
-   * processes it started hold the pipes and were left running. awstoe stopped reading then, so
-   * their later output is lost (a write to it gets EPIPE, or SIGPIPE, which ends a program that
-   * does not handle it). Absent in results not made by runProcess.
-   */
-  leftRunning?: boolean;
-  durationMs: number;
-}
+import type { ExecRequest, ExecResult } from "../model/ports.ts";
 
 export const CAPTURE_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Time between SIGTERM and SIGKILL to the process group: lets well-behaved children clean up. */

@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, rmSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { StateError } from "../errors.ts";
+import type { ChainingEntry } from "../model/record.ts";
 import { appendWhole, writeFileDurably } from "../safe-fs/durable.ts";
 import { ensurePrivateFolder } from "../safe-fs/private-folder.ts";
 
@@ -42,7 +43,7 @@ export interface StepEntry {
   executed: boolean;
   record: Record<string, unknown>;
   data: { inputs: Record<string, unknown>[]; outputs: Record<string, unknown>[] | null };
-  chaining: { expression: string; usedBy: string; resolved: boolean }[];
+  chaining: ChainingEntry[];
   phaseStartTime: string;
   documentStartTime: string;
 }

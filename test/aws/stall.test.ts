@@ -9,6 +9,7 @@
  * test/e2e/s3-stall.test.ts shows the binary exits.) The idle limit is shortened with
  * AWSTOE_AWS_IDLE_TIMEOUT_MS so the file runs in seconds.
  */
+import type { S3FailureFacts } from "../../src/model/ports.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +17,7 @@ import { join } from "node:path";
 import { CONNECT_TIMEOUT_MS, IDLE_TIMEOUT_ENV, IDLE_TIMEOUT_MS, idleTimeoutMs, isTransient } from "../../src/aws/_cause.ts";
 import { createImageBuilderPort } from "../../src/aws/imagebuilder.ts";
 import { createS3Port } from "../../src/aws/s3.ts";
-import type { S3FailureFacts } from "../../src/aws/s3-port.ts";
+
 import { parseComponentArn, type ComponentArn } from "../../src/model/component-arn.ts";
 import { isolatedAwsEnv } from "../helpers/aws-env.ts";
 import { startStallServer, type StallServer } from "../helpers/stall-server.ts";

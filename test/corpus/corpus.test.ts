@@ -7,7 +7,7 @@ import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { validateSource } from "../../src/document/validate.ts";
-import type { PlatformName } from "../../src/modules/index.ts";
+import type { PlatformName } from "../../src/model/platform.ts";
 import { describeWithShared, manifestRows } from "../helpers/corpus.ts";
 
 interface Review {

@@ -21,11 +21,12 @@
  * take (spec README Q21: documentation errors); they are checked to be refused clearly, and their
  * corrected forms validate and run.
  */
+import type { S3Port } from "../../src/model/ports.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { S3Port } from "../../src/aws/s3-port.ts";
+
 import { renderDiagnostic } from "../../src/cli/_render.ts";
 import { parseParameters } from "../../src/cli/_run-options.ts";
 import { parseYamlText } from "../../src/document/parse.ts";
@@ -42,7 +43,8 @@ import { renderString } from "../../src/expr/render.ts";
 import { emptyScope, type Scope } from "../../src/expr/scope.ts";
 import { plainPalette } from "../../src/logs/terminal.ts";
 import type { StepRecord } from "../../src/model/record.ts";
-import { modules, type PlatformName } from "../../src/modules/index.ts";
+import { modules } from "../../src/modules/index.ts";
+import { type PlatformName } from "../../src/model/platform.ts";
 
 let tmp: string;
 beforeAll(() => {

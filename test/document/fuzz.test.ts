@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { validateText, type ValidationResult } from "../../src/document/validate.ts";
-import { PLATFORMS, type PlatformName } from "../../src/modules/index.ts";
+import { PLATFORMS, type PlatformName } from "../../src/model/platform.ts";
 import { missingShared, sharedDir } from "../helpers/corpus.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");

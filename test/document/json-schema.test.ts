@@ -14,7 +14,8 @@ import { checkSchema, matchesSchema } from "../../src/document/check-schema.ts";
 import { componentJsonSchema } from "../../src/document/json-schema.ts";
 import { validateText } from "../../src/document/validate.ts";
 import type { Issue } from "../../src/errors.ts";
-import { modules, type ModuleDef, type PlatformName } from "../../src/modules/index.ts";
+import { modules, type ModuleDef } from "../../src/modules/index.ts";
+import { type PlatformName } from "../../src/model/platform.ts";
 import { missingShared, sharedDir } from "../helpers/corpus.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");

@@ -1,7 +1,7 @@
 /** Rule-by-rule checks of the validator on small documents written inline. */
 import { describe, expect, test } from "bun:test";
 import { validateText } from "../../src/document/validate.ts";
-import type { PlatformName } from "../../src/modules/index.ts";
+import type { PlatformName } from "../../src/model/platform.ts";
 
 function check(yaml: string, platform: PlatformName = "linux") {
   const result = validateText(yaml, "doc.yaml", { platform });

@@ -4,11 +4,12 @@
  * the files not yet started, so a stalled endpoint costs one request's limits, not one per file.
  * awstoe's own working files are not sent.
  */
+import type { S3Port } from "../../src/model/ports.ts";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { S3Port } from "../../src/aws/s3-port.ts";
+
 import { uploadLogFolder } from "../../src/engine/log-upload.ts";
 
 let dir: string;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import type { Probe } from "../../src/model/ports.ts";
 import { ResolveError } from "../../src/errors.ts";
-import { compareDecimal, compareText, compilePattern, evaluateCondition, normalizeIf, parseDecimal, type Probe } from "../../src/expr/condition.ts";
+import { compareDecimal, compareText, compilePattern, evaluateCondition, normalizeIf, parseDecimal } from "../../src/expr/condition.ts";
 
 const vars: Record<string, string> = { Mode: "Debug", Count: " 10 ", Empty: "", Bad: "(" };
 

@@ -3,13 +3,14 @@
  * the real shell kit, a temp work folder); `exec` can be replaced where the real thing cannot run
  * here (PowerShell), and each test says so.
  */
+import type { ExecRequest, ExecResult } from "../../src/model/ports.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { evaluateCondition } from "../../src/expr/condition.ts";
 import type { ModuleContext } from "../../src/modules/_define.ts";
 import { createProbe } from "../../src/platform/probe.ts";
-import { runProcess, type ExecRequest, type ExecResult } from "../../src/platform/process.ts";
+import { runProcess } from "../../src/platform/process.ts";
 import * as shell from "../../src/platform/shell.ts";
 import { createS3Port } from "../../src/aws/s3.ts";
 

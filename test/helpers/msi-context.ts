@@ -7,7 +7,8 @@
  * Get-AuthenticodeSignature (not in Wine at all). Everything else is real: files, folders, the
  * shell kit that writes the check script, the S3 and HTTPS downloads.
  */
-import type { ExecResult } from "../../src/platform/process.ts";
+
+import type { ExecResult } from "../../src/model/ports.ts";
 import type { ModuleContext } from "../../src/modules/_define.ts";
 import { execResult, moduleContext } from "./module-context.ts";
 import { StepError } from "../../src/errors.ts";

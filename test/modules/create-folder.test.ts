@@ -4,7 +4,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { modules } from "../../src/modules/index.ts";
-import type { PlatformName } from "../../src/modules/_define.ts";
+import type { PlatformName } from "../../src/model/platform.ts";
 import { moduleContext } from "../helpers/module-context.ts";
 
 const root = mkdtempSync(join(tmpdir(), "opentoe-create-folder-"));

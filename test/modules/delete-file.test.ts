@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { modules } from "../../src/modules/index.ts";
-import type { PlatformName } from "../../src/modules/_define.ts";
+import type { PlatformName } from "../../src/model/platform.ts";
 import { put, scratch } from "../helpers/fs-tree.ts";
 import { moduleContext } from "../helpers/module-context.ts";
 

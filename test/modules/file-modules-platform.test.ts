@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { validateText } from "../../src/document/validate.ts";
-import type { PlatformName } from "../../src/modules/index.ts";
+import type { PlatformName } from "../../src/model/platform.ts";
 
 function check(action: string, inputs: string, platform: PlatformName) {
   const yaml = `schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: Step\n        action: ${action}\n        inputs:\n${inputs}`;

@@ -2,7 +2,8 @@
 import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { modules, PLATFORMS } from "../../src/modules/index.ts";
+import { modules } from "../../src/modules/index.ts";
+import { PLATFORMS } from "../../src/model/platform.ts";
 
 const kebab = (name: string) => name.replace(/MSI/g, "Msi").replace("PowerShell", "Powershell").replace(/OS$/, "Os").replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
 

@@ -7,6 +7,7 @@
  * The generated resume.sh is run with the real /bin/sh; resume.cmd runs under Wine's cmd when
  * Wine is installed.
  */
+import type { ExecRequest } from "../../src/model/ports.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,7 +26,7 @@ import {
   type TriggerEnv,
 } from "../../src/platform/boot-trigger.ts";
 import { findProgram } from "../../src/platform/probe.ts";
-import { runProcess, type ExecRequest } from "../../src/platform/process.ts";
+import { runProcess } from "../../src/platform/process.ts";
 import { runWine, stopWine, toWinePath, wineAvailable } from "../helpers/wine.ts";
 
 const posix = process.platform !== "win32";

@@ -4,12 +4,13 @@
  * code, and what it left behind keeps running. Timeouts and aborts of a program still running
  * kill its whole group as before (process.test.ts).
  */
+import type { ExecRequest } from "../../src/model/ports.ts";
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { scriptOutcome } from "../../src/modules/_exec.ts";
-import { DRAIN_AFTER_EXIT_MS, KILL_GRACE_MS, killAllRunning, runProcess, type ExecRequest } from "../../src/platform/process.ts";
+import { DRAIN_AFTER_EXIT_MS, KILL_GRACE_MS, killAllRunning, runProcess } from "../../src/platform/process.ts";
 import { moduleContext } from "../helpers/module-context.ts";
 import { diesWithin, isAlive, pidFrom } from "../helpers/processes.ts";
 
@@ -27,7 +28,6 @@ afterAll(() => {
 });
 
 const sh = (script: string, extra: Partial<ExecRequest> = {}) => runProcess({ command: "sh", args: ["-c", script], ...extra });
-
 
 describe.skipIf(!posix)("runProcess: background jobs holding the output", () => {
   test("a program that exits at once ends the run within seconds, exit 0, and its background job keeps running", async () => {

@@ -1,9 +1,10 @@
 /** Real child processes through runProcess (bash, no mocks): exit codes, streaming, tails, tree kills. */
+import type { ExecRequest } from "../../src/model/ports.ts";
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CAPTURE_LIMIT_BYTES, KILL_GRACE_MS, killAllRunning, runProcess, type ExecRequest } from "../../src/platform/process.ts";
+import { CAPTURE_LIMIT_BYTES, KILL_GRACE_MS, killAllRunning, runProcess } from "../../src/platform/process.ts";
 import { diesWithin, isAlive, pidFrom } from "../helpers/processes.ts";
 
 const posix = process.platform !== "win32";
@@ -34,7 +35,6 @@ async function streamed(script: string, extra: Partial<ExecRequest> = {}) {
   });
   return { result, seen, calls };
 }
-
 
 /** A script that starts two background sleeps, writes one pid to `file`, and waits forever. */
 const treeScript = (file: string) => `sleep 300 & sleep 300 & echo $! > '${file}'; wait`;

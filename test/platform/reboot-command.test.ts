@@ -4,6 +4,7 @@
  * outside that folder, so the real /usr/sbin/shutdown can never run. Root is injected through
  * TriggerEnv.uid (0 or 1000) rather than by switching users.
  */
+import type { ExecRequest, ExecResult } from "../../src/model/ports.ts";
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +12,7 @@ import { dirname, join } from "node:path";
 import { StepError } from "../../src/errors.ts";
 import type { TriggerEnv } from "../../src/platform/boot-trigger.ts";
 import { findProgram } from "../../src/platform/probe.ts";
-import { runProcess, type ExecRequest, type ExecResult } from "../../src/platform/process.ts";
+import { runProcess } from "../../src/platform/process.ts";
 import { rebootCommand, rebootNow } from "../../src/platform/reboot-command.ts";
 import { execResult } from "../helpers/module-context.ts";
 

@@ -1,8 +1,8 @@
 /** @module document/rules/_context: what every semantic rule receives, and small readers of raw data. */
 import type { Issue, Path } from "../../errors.ts";
-import type { PlatformName } from "../../modules/index.ts";
+import type { PlatformName } from "../../model/platform.ts";
 import type { SourceText } from "../check-schema.ts";
-import { isRecord } from "../check-schema.ts";
+import { isRecord } from "../../model/platform.ts";
 
 export interface RuleContext {
   /** The parsed document; only partly trustworthy, so rules read it defensively. */
@@ -49,4 +49,3 @@ export function textOf(value: unknown): string | undefined {
   return undefined;
 }
 
-export { isRecord };

@@ -7,7 +7,8 @@
  * module is blocked.
  */
 import type { Diagnostic } from "../../errors.ts";
-import { isRecord, stepsOf, textOf, type RuleContext, type StepRef } from "./_context.ts";
+import { stepsOf, textOf, type RuleContext, type StepRef } from "./_context.ts";
+import { isRecord } from "../../model/platform.ts";
 
 /**
  * The blocked-module problems of the document a step runs, or undefined when it cannot be told

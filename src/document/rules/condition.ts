@@ -8,7 +8,8 @@ import { COMPARISON_OPERATORS, MAX_LOGICAL_DEPTH, STEP_ACTIONS, comparisonByName
 import { didYouMean } from "../../model/suggest.ts";
 import { hasTemplate } from "../../modules/index.ts";
 import { describe } from "../check-schema.ts";
-import { isRecord, stepsOf, textOf, type RuleContext } from "./_context.ts";
+import { stepsOf, textOf, type RuleContext } from "./_context.ts";
+import { isRecord } from "../../model/platform.ts";
 
 const OPERATOR_NAMES = [...COMPARISON_OPERATORS.map((o) => o.name), ...LOGICAL_OPERATORS];
 const DIGEST_LENGTH: Record<string, number> = { fileMD5Equals: 32, fileSHA1Equals: 40, fileSHA256Equals: 64, fileSHA512Equals: 128 };

@@ -3,7 +3,8 @@ import { formatPath, type Issue, type Path } from "../../errors.ts";
 import { findModule, type ModuleDef } from "../../modules/index.ts";
 import { checkSchema } from "../check-schema.ts";
 import { checkAssertInputs } from "./condition.ts";
-import { isRecord, stepsOf, textOf, type RuleContext } from "./_context.ts";
+import { stepsOf, textOf, type RuleContext } from "./_context.ts";
+import { isRecord } from "../../model/platform.ts";
 
 export function checkInputs(ctx: RuleContext): void {
   for (const ref of stepsOf(ctx.doc)) {

@@ -1,6 +1,7 @@
 /** @module document/rules/loop: loop shapes, bounds and names (documents.md §7, V18). */
 import { MAX_LOOP_ITERATIONS } from "../../model/component.ts";
-import { isRecord, stepsOf, textOf, type RuleContext } from "./_context.ts";
+import { stepsOf, textOf, type RuleContext } from "./_context.ts";
+import { isRecord } from "../../model/platform.ts";
 
 export function checkLoops(ctx: RuleContext): void {
   const namesByPhase = new Map<number, Set<string>>();

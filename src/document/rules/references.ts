@@ -7,7 +7,8 @@ import type { Path } from "../../errors.ts";
 import { classifyReference, findReferences, unclosedReference } from "../../expr/template.ts";
 import { didYouMean } from "../../model/suggest.ts";
 import { findModule, type ModuleDef } from "../../modules/index.ts";
-import { isRecord, stepsOf, textOf, type RuleContext, type StepRef } from "./_context.ts";
+import { stepsOf, textOf, type RuleContext, type StepRef } from "./_context.ts";
+import { isRecord } from "../../model/platform.ts";
 
 interface Place {
   /** Where loop variables mean something: only in the inputs of a step that loops. */

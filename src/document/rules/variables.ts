@@ -1,5 +1,6 @@
 /** @module document/rules/variables: parameter and constant names, uniqueness and allowed values. */
-import { isRecord, textOf, type RuleContext } from "./_context.ts";
+import { textOf, type RuleContext } from "./_context.ts";
+import { isRecord } from "../../model/platform.ts";
 
 export function checkVariables(ctx: RuleContext): void {
   const seen = new Map<string, string>();

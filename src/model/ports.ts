@@ -1,0 +1,112 @@
+/**
+ * @module model/ports: the interfaces through which the pure layers reach the world — running a
+ * program, S3, the CloudWatch copy of the console, the machine questions of conditions. Types
+ * only: platform/, aws/ and logs/ implement them, modules and the engine receive them, so no
+ * layer needs another's implementation to name them.
+ */
+
+// --- running programs (implemented by platform/process.ts) ---
+
+export interface ExecRequest {
+  command: string;
+  args: readonly string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Kill the whole process tree after this many ms; undefined = no limit. */
+  timeoutMs?: number;
+  /** Aborting kills the process tree too (used for SIGINT/SIGTERM to awstoe). */
+  signal?: AbortSignal;
+  /** Called with each chunk of output as it arrives, decoded as UTF-8 across chunk boundaries. */
+  onOutput?: (stream: "stdout" | "stderr", text: string) => void;
+  /** Most bytes of each stream kept in memory for the result (default CAPTURE_LIMIT_BYTES). */
+  captureLimit?: number;
+  /** Text written to the child's stdin, then closed; default: stdin is /dev/null (ignored). */
+  input?: string;
+  /**
+   * Windows only: `args` go on the command line exactly as given, joined by spaces, without the
+   * C-runtime quoting applied by default — for programs that parse their raw command line by
+   * rules of their own (msiexec). The caller owns all quoting then. Ignored elsewhere.
+   */
+  windowsVerbatimArguments?: boolean;
+  /**
+   * Called once the program has started, with its pid — on POSIX also the id of the new process
+   * group it leads — so the engine can journal it and stop a group a crashed awstoe left behind.
+   */
+  onSpawn?: (pid: number) => void;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The LAST captureLimit bytes of the stream (its tail), decoded as UTF-8. */
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  timedOut: boolean;
+  aborted: boolean;
+  /** Set when the program could not be started (ENOENT, EACCES, ENOEXEC …): a readable reason. */
+  spawnError?: string;
+  /**
+   * The program exited on its own, but its output was still open DRAIN_AFTER_EXIT_MS later:
+   * processes it started hold the pipes and were left running. awstoe stopped reading then, so
+   * their later output is lost (a write to it gets EPIPE, or SIGPIPE, which ends a program that
+   * does not handle it). Absent in results not made by runProcess.
+   */
+  leftRunning?: boolean;
+  durationMs: number;
+}
+
+// --- S3 (implemented by aws/s3.ts) ---
+
+export interface S3Options {
+  expectedBucketOwner?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * What the port's failures (a StepError naming the object and the cause) may carry besides their
+ * message: `transient` when trying again later could succeed — no connection or no answer, a
+ * time limit, HTTP 5xx, throttling — and not for access denied, a missing object or a stop.
+ */
+export interface S3FailureFacts {
+  transient?: boolean;
+}
+
+/** Every call has time limits and retries of its own (aws/s3.ts), and stops when `signal` is aborted. */
+export interface S3Port {
+  /** The object's bytes as a stream (never buffered whole). */
+  getObject(bucket: string, key: string, options: S3Options): Promise<AsyncIterable<Uint8Array>>;
+  /** Keys under a prefix, all pages, stopping with an error past `limit`. */
+  listKeys(bucket: string, prefix: string, limit: number, options: S3Options): Promise<string[]>;
+  /** Uploads a local file (multipart when large), streaming it from disk. */
+  putFile(bucket: string, key: string, file: string, options: S3Options): Promise<void>;
+}
+
+// --- the remote copy of console.log (implemented by aws/cloudwatch.ts) ---
+
+export interface ConsoleMirror {
+  /** Where the copy goes, for messages ("CloudWatch Logs group 'g', stream 's'"). */
+  readonly description: string;
+  /** Makes the destination ready (creates the stream). Rejects with a sentence when it cannot be used. */
+  open(): Promise<void>;
+  /** Queues console text as it is written. Never throws and never waits on the network. */
+  write(text: string): void;
+  /**
+   * Sends everything still queued and stops. Resolves with undefined when every line arrived,
+   * otherwise with one sentence saying what was lost and why (after retries).
+   */
+  close(): Promise<string | undefined>;
+}
+
+// --- what `if` and Assert may ask the machine (implemented by platform/probe.ts) ---
+
+export interface Probe {
+  binaryExists(name: string): boolean;
+  fileExists(path: string): boolean;
+  folderExists(path: string): boolean;
+  /** Lower- or upper-case hex digest; undefined when the file is missing or unreadable. */
+  fileDigest(path: string, algorithm: DigestAlgorithm): string | undefined;
+}
+
+export type DigestAlgorithm = "md5" | "sha1" | "sha256" | "sha512";
