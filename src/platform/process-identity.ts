@@ -116,8 +116,10 @@ export async function stopLeftoverGroup(recorded: { pgid: number; boot?: string;
   if (recorded.boot === undefined || boot === undefined) return "unknown";
   if (recorded.boot !== boot) return "none";
   if (!groupExists(recorded.pgid)) return "none";
+  // A group id names a new group only once every member of ours has gone and the id came round
+  // again: its leader then started after ours did. (Equal or earlier: ours.)
   const leader = startTicks(recorded.pgid);
-  if (leader !== undefined && recorded.started !== undefined && leader !== recorded.started) return "none"; // a new group with a reused id
+  if (leader !== undefined && recorded.started !== undefined && leader > recorded.started) return "none";
   signalGroup(recorded.pgid, "SIGTERM");
   if (await gone(recorded.pgid, graceMs)) return "stopped";
   signalGroup(recorded.pgid, "SIGKILL");
