@@ -45,8 +45,9 @@ interface RunningTree {
 const running = new Set<RunningTree>();
 
 /**
- * Signals the process group of every child still running (the engine calls this from its
- * SIGINT/SIGTERM handler: detached groups do not get the terminal's signal and would survive us).
+ * Signals the process group of every child still running (`awstoe run` calls this from its
+ * SIGINT/SIGTERM/SIGHUP handler: detached groups do not get the terminal's signal and would
+ * survive us).
  * A signal other than SIGKILL is followed by SIGKILL after KILL_GRACE_MS, if we are still alive.
  * Returns how many trees were signalled.
  */
@@ -142,7 +143,16 @@ export function runProcess(request: ExecRequest): Promise<ExecResult> {
 
     const tree: RunningTree = { terminate };
     running.add(tree);
-    if (child.pid !== undefined) request.onSpawn?.(child.pid);
+    // The pid is known right after spawn(); should a runtime only know it at the 'spawn' event,
+    // it is reported then — exactly once either way.
+    let reported = false;
+    const report = () => {
+      if (reported || child.pid === undefined) return;
+      reported = true;
+      request.onSpawn?.(child.pid);
+    };
+    report();
+    child.once("spawn", report);
 
     /** The drain ended with the pipes still open: what holds them is left running, and we stop reading. */
     const leaveRunning = (): void => {
