@@ -77,10 +77,14 @@ afterAll(() => {
 function deps(cwd: string): EngineDeps {
   let ids = 0;
   const renderDiagnostics = (diagnostics: Diagnostic[], map: SourceMap | undefined) => diagnostics.map((d) => renderDiagnostic(d, map, plainPalette)).join("\n\n");
+  const base = hostDeps({ signal: new AbortController().signal, palette: plainPalette, renderDiagnostics, cwd, interactive: false, terminal: { stdout: () => {}, stderr: () => {} } });
   return {
-    ...hostDeps({ signal: new AbortController().signal, palette: plainPalette, renderDiagnostics, cwd, interactive: false, terminal: { stdout: () => {}, stderr: () => {} } }),
-    newId: () => `child-${++ids}`,
-    reboot: { exitCode: 194, clearTrigger: async () => undefined, reboot: async () => "handed over (stand-in)" },
+    ...base,
+    ports: {
+      ...base.ports,
+      newId: () => `child-${++ids}`,
+      reboot: { exitCode: 194, clearTrigger: async () => undefined, reboot: async () => "handed over (stand-in)" },
+    },
   };
 }
 

@@ -87,7 +87,7 @@ export default defineCommand({
       if (args["dry-run"] === true) {
         const plan = await planExecution(request, deps);
         if (!plan.valid) {
-          process.stderr.write(`${plan.failures.map((f) => deps.renderDiagnostics(f.diagnostics, f.map)).join("\n\n")}\n`);
+          process.stderr.write(`${plan.failures.map((f) => deps.presentation.renderDiagnostics(f.diagnostics, f.map)).join("\n\n")}\n`);
         }
         if (args.output === "json") process.stdout.write(`${JSON.stringify({ dryRun: true, valid: plan.valid, documents: plan.documents, errors: plan.failures.map((f) => ({ document: f.source, diagnostics: f.diagnostics })) }, null, 2)}\n`);
         else if (plan.valid) process.stdout.write(`${renderPlan(plan, paletteFor(process.stdout))}\n`);

@@ -1,13 +1,12 @@
 /**
  * @module engine/deps: every side effect the engine needs, passed in from the command layer so
- * tests can substitute the parts that cannot exist here (a reboot, a Windows registry).
+ * tests can substitute the parts that cannot exist here (a reboot, a Windows registry). Two
+ * groups: `ports` reach the machine and the network; `presentation` is how people see the run.
  */
 import type { ExecRequest, ExecResult, Probe, S3Port } from "../model/ports.ts";
 import type { Diagnostic } from "../errors.ts";
-
 import type { ShellKit } from "../modules/index.ts";
 import type { PlatformName } from "../model/platform.ts";
-
 import type { LoadResult } from "../document/load.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import type { Palette } from "../logs/terminal.ts";
@@ -25,19 +24,30 @@ export interface RebootPort {
   reboot(executionId: string, stateDirectory: string): Promise<string>;
 }
 
-export interface EngineDeps {
+/** The machine, its processes and files, AWS, the clock. */
+export interface EnginePorts {
   platform: PlatformName;
-  probe: Probe;
+  /** Current working directory, the base of relative document paths (README Q9). */
+  cwd: string;
+  /** Aborted when awstoe is interrupted (SIGINT/SIGTERM); within a run, also when it halts. */
+  signal: AbortSignal;
   exec(request: ExecRequest): Promise<ExecResult>;
   shell: ShellKit;
-  s3: S3Port;
-  /** Reads a document source (local path today; s3:// and ARNs with the AWS layer). */
+  /** What conditions ask about the machine (files, hashes, programs on PATH); only looks. */
+  probe: Probe;
+  /** Reads a document source: a local path, an s3:// URI or a component ARN (engine/document-sources.ts). */
   loadDocument(source: string, options?: { bucketOwner?: string }): LoadResult | Promise<LoadResult>;
+  s3: S3Port;
+  reboot: RebootPort;
   now(): Date;
   /** New execution ids for nested documents. */
   newId(): string;
-  /** Aborted when awstoe is interrupted (SIGINT/SIGTERM). */
-  signal: AbortSignal;
+}
+
+/** What people see: the terminal, its colours, rendered diagnostics. */
+export interface Presentation {
+  /** The terminal: people's text to stderr, the summary to stdout. */
+  terminal: { stdout(text: string): void; stderr(text: string): void };
   palette: Palette;
   /**
    * A person watches a terminal: one line per step (when it ends). Otherwise — CI logs, files —
@@ -46,9 +56,9 @@ export interface EngineDeps {
   interactive: boolean;
   /** Renders diagnostics of a document for a person (the CLI's renderer). */
   renderDiagnostics(diagnostics: Diagnostic[], map: SourceMap | undefined): string;
-  /** Current working directory, the base of relative document paths (README Q9). */
-  cwd: string;
-  reboot: RebootPort;
-  /** The terminal: people's text to stderr, the summary to stdout. */
-  terminal: { stdout(text: string): void; stderr(text: string): void };
+}
+
+export interface EngineDeps {
+  ports: EnginePorts;
+  presentation: Presentation;
 }

@@ -3,13 +3,13 @@
  * share — the log, the log folder, chaining records and the context handed to modules.
  */
 import type { LogFolder } from "../logs/log-folder.ts";
-import type { ChainingEntry } from "../model/record.ts";
 import type { RunLog } from "../logs/run-log.ts";
+import type { Palette } from "../logs/terminal.ts";
 import { stepKey, type Scope, type StepData } from "../expr/scope.ts";
 import { evaluateCondition } from "../expr/condition.ts";
-import type { DocumentRecord, ExecutionRecord, PhaseRecord, RunSummary, StepRecord } from "../model/record.ts";
+import type { ChainingEntry, DocumentRecord, ExecutionRecord, PhaseRecord, RunSummary, StepRecord } from "../model/record.ts";
 import type { StepEntry } from "../state/journal.ts";
-import type { ExecutionJournal, RebootRequest } from "./resume.ts";
+import type { ExecutionJournal, PlacedReboot } from "./resume.ts";
 import { isFailure, rollUp, type Status } from "../model/status.ts";
 import { isArnSource } from "../model/component-arn.ts";
 import { nestedIn, StderrCapture, type FailureContext } from "./failure-context.ts";
@@ -17,7 +17,8 @@ import { localTimestamp } from "../model/time.ts";
 import type { ModuleContext, NestedRunRequest } from "../modules/index.ts";
 import type { EngineDeps } from "./deps.ts";
 import type { ReadyDocument } from "./prepare.ts";
-import { runStep } from "./step.ts";
+import { compileStep } from "./compile-step.ts";
+import { runStep, type StepHost } from "./step.ts";
 import { isRecord } from "../model/platform.ts";
 
 export interface Counters {
@@ -30,134 +31,177 @@ export interface Counters {
   skipped: number;
 }
 
+/** How a document run ended. */
+export interface DocumentOutcome {
+  record: DocumentRecord;
+  /** Chaining references of its steps (nested documents' included), in the order they were met. */
+  chaining: ChainingEntry[];
+  /** The first step that failed or timed out, for console.log's failure context. */
+  firstFailure: FailureContext | undefined;
+  /** It ended early: an Abort-level failure, an interruption, or the reboot below. */
+  stopped: boolean;
+  /** A step (here or in a nested document) asked for a reboot: the execution stops for it. */
+  reboot?: PlacedReboot;
+}
+
+/** What a nested document run hands back to the ExecuteDocument step that ran it. */
+export interface NestedOutcome extends DocumentOutcome {
+  execution: ExecutionRecord;
+  summary: RunSummary;
+}
+
 /** What the document run needs from the execution around it. */
-export interface ExecutionHooks {
-  /** Rewrites detailedoutput.json of the top-level execution. */
-  save(): void;
-  /** Runs a nested document for ExecuteDocument (depth and cycles are checked there). */
-  runNested(request: NestedRunRequest, parent: DocumentRun): Promise<{ record: ExecutionRecord; summary: RunSummary; reboot?: boolean }>;
+export interface Execution {
+  deps: EngineDeps;
+  log: RunLog;
+  folder: LogFolder;
   /** Finished steps are journaled here, and restored from it after a reboot. */
   journal: ExecutionJournal;
+  /** Rewrites detailedoutput.json of the top-level execution. */
+  save(): void;
   /**
    * Ends the execution for a reason outside any step (a log or state file that cannot be written
    * any more): the running step is stopped and no further step starts.
    */
   halt(reason: string): void;
+  /** Runs a nested document for ExecuteDocument (depth and cycles are checked there). */
+  runNested(request: NestedRunRequest, parent: Parent): Promise<NestedOutcome>;
+}
+
+/** The ExecuteDocument step a nested document runs for. */
+export interface Parent {
+  /** Documents from the top down to the parent's, by identity (cycle detection). */
+  ancestors: readonly string[];
+  /** The step's journal key: the nested document's step keys hang below it. */
+  key: string;
+}
+
+/** The step running now, and what its module calls leave besides their results. */
+interface RunningStep {
+  key: string;
+  phase: string;
+  name: string;
+  /** Standard error of its programs in the current attempt. */
+  stderr: StderrCapture;
+  /** What the document its ExecuteDocument ran left: chaining references, its first failure. */
+  nestedChaining: ChainingEntry[];
+  nestedFailure?: FailureContext;
 }
 
 export class DocumentRun {
-  readonly chaining: ChainingEntry[] = [];
-  stopped = false;
-  /** Set when a step (here or in a nested document) asked for a reboot: the run stops for it. */
-  rebootRequest: RebootRequest | undefined;
-  /** The key of the step running now (nested documents hang their keys below it). */
-  currentKey = "";
-  /** The first step of this document that failed or timed out, for console.log's failure context. */
-  firstFailure: FailureContext | undefined;
-  /** Set by the nested runner: the first failure inside the document an ExecuteDocument step ran. */
-  nestedFailure: FailureContext | undefined;
-  /** Standard error of the running step's programs (reset at each attempt, by engine/step.ts). */
-  readonly stepStderr = new StderrCapture();
+  readonly record: DocumentRecord;
+  private readonly chaining: ChainingEntry[] = [];
+  private firstFailure: FailureContext | undefined;
 
-  constructor(
-    readonly deps: EngineDeps,
-    readonly log: RunLog,
-    readonly folder: LogFolder,
-    readonly doc: ReadyDocument,
-    readonly record: DocumentRecord,
+  private constructor(
+    private readonly execution: Execution,
+    private readonly doc: ReadyDocument,
     readonly counters: Counters,
-    private readonly hooks: ExecutionHooks,
     /** Documents from the top down to this one, by identity (cycle detection). */
-    readonly ancestors: readonly string[],
+    private readonly ancestors: readonly string[],
     /** Folder prefix for step files of nested executions. */
     private readonly folderPrefix: string,
     /** Start of this document's step keys: `d<n>`, or `<ExecuteDocument step key>>d0` when nested. */
     private readonly keyPrefix: string,
-  ) {}
+  ) {
+    this.record = newDocumentRecord(doc, execution.deps.ports.now());
+  }
 
-  /** Why this step may not reboot the machine (the reboot budget is spent), or undefined. */
-  rebootRefusal(): string | undefined {
-    return this.hooks.journal.rebootRefusal();
+  /** Document `index` of the execution; its steps count in the execution's `counters`. */
+  static topLevel(options: { execution: Execution; doc: ReadyDocument; index: number; counters: Counters }): DocumentRun {
+    const { execution, doc, index, counters } = options;
+    return new DocumentRun(execution, doc, counters, [doc.identity], "", `d${index}`);
+  }
+
+  /** The document an ExecuteDocument step runs, as the child execution `executionId`, with counters of its own. */
+  static nested(options: { execution: Execution; doc: ReadyDocument; parent: Parent; executionId: string }): DocumentRun {
+    const { execution, doc, parent, executionId } = options;
+    const counters: Counters = { executed: 0, failed: 0, ignored: 0, skipped: 0 };
+    return new DocumentRun(execution, doc, counters, [...parent.ancestors, doc.identity], `nested-${executionId.slice(0, 8)}/`, `${parent.key}>d0`);
   }
 
   /** Runs the selected phases in document order; stops early after an Abort-level failure. */
-  async run(phases: readonly string[] | undefined): Promise<void> {
+  async run(phases: readonly string[] | undefined): Promise<DocumentOutcome> {
+    const { deps, log, journal } = this.execution;
     const steps = new Map<string, StepData>();
     const scope = (): Scope => ({ variables: this.doc.variables, steps });
     const docName = this.record.name || this.doc.source;
+    let stopped = false;
+    let reboot: PlacedReboot | undefined;
     for (const [phaseIndex, phase] of (this.doc.doc.phases as Record<string, unknown>[]).entries()) {
       const phaseName = String(phase.name);
       if (phases !== undefined && phases.length > 0 && !phases.includes(phaseName)) continue;
-      const phaseRecord: PhaseRecord = { name: phaseName, status: "running", startTime: localTimestamp(this.deps.now()), endTime: "", failureMessage: "", steps: [] };
+      const phaseRecord: PhaseRecord = { name: phaseName, status: "running", startTime: localTimestamp(deps.ports.now()), endTime: "", failureMessage: "", steps: [] };
       /** The status of the step that ended this phase early, if one did (a timed-out one makes it timedOut). */
       let stoppedBy: Status | undefined;
       this.record.phases.push(phaseRecord);
       for (const [stepIndex, step] of (phase.steps as Record<string, unknown>[]).entries()) {
         if (!isRecord(step)) continue;
-        if (this.deps.signal.aborted) {
-          this.stopped = true; // interrupted or halted: no further step starts
+        if (deps.ports.signal.aborted) {
+          stopped = true; // interrupted or halted: no further step starts
           break;
         }
         const key = `${this.keyPrefix}/${phaseName}/${stepIndex}`;
-        const restored = this.hooks.journal.finished(key);
+        const restored = journal.finished(key);
         if (restored !== undefined) {
           this.restore(restored, phaseName, phaseRecord, steps);
           continue;
         }
-        const stepPath = ["phases", phaseIndex, "steps", stepIndex];
-        if (this.deps.interactive) this.log.debug(`[${docName}] ${phaseName}/${String(step.name)}: starting ${String(step.action)}`);
-        else this.log.progress(`[${docName}] ${phaseName}/${String(step.name)}: running ${String(step.action)}`);
+        const compiled = compileStep(this.doc, phaseName, step, ["phases", phaseIndex, "steps", stepIndex], scope(), deps.ports.probe, journal.decided(key));
+        const where = `[${docName}] ${phaseName}/${compiled.name}`;
+        if (deps.presentation.interactive) log.debug(`${where}: starting ${compiled.action}`);
+        else log.progress(`${where}: running ${compiled.action}`);
         const started = performance.now();
-        const chainingBefore = this.chaining.length;
-        this.currentKey = key;
-        this.nestedFailure = undefined;
-        this.stepStderr.reset();
-        const outcome = await runStep(this, phaseName, step, stepPath, scope(), this.hooks.journal.decided(key));
-        if (outcome.reboot?.rerun) {
+        const running: RunningStep = { key, phase: phaseName, name: compiled.name, stderr: new StderrCapture(), nestedChaining: [] };
+        const outcome = await runStep(compiled, this.stepHost(running));
+        if (!outcome.finished) {
           // Not finished: it runs again after the restart, so nothing of it is kept now.
-          this.chaining.length = chainingBefore;
-          this.rebootRequest = this.nestedReboot ?? { key, step: `${phaseName}/${outcome.record.name}`, rerun: true, ...(outcome.reboot.exitCode === undefined ? {} : { exitCode: outcome.reboot.exitCode }) };
-          this.log.progress(`[${docName}] ${phaseName}/${outcome.record.name}: asked for a reboot${outcome.reboot.exitCode === undefined ? "" : ` (exit code ${outcome.reboot.exitCode})`}; it runs again after the restart`);
+          reboot = outcome.reboot;
+          const code = reboot.from.key === key && reboot.exitCode !== undefined ? ` (exit code ${reboot.exitCode})` : "";
+          log.progress(`${where}: asked for a reboot${code}; it runs again after the restart`);
           break;
         }
-        steps.set(stepKey(phaseName, String(step.name)), outcome.data);
+        const chaining = [...running.nestedChaining, ...outcome.uses];
+        this.chaining.push(...chaining);
+        steps.set(stepKey(phaseName, compiled.name), outcome.data);
         this.tally(outcome.record, outcome.executed, phaseName, phaseRecord);
-        this.noteFailure(phaseName, outcome.record, this.stepStderr.text());
-        this.journal(() => this.hooks.journal.stepFinished({
+        this.noteFailure(phaseName, outcome.record, running.stderr.text(), running.nestedFailure);
+        this.journal(() => journal.stepFinished({
           key,
           executed: outcome.executed,
           record: outcome.record as unknown as Record<string, unknown>,
           data: { inputs: [...outcome.data.inputs], outputs: outcome.data.outputs === undefined ? null : [...outcome.data.outputs] },
-          chaining: this.chaining.slice(chainingBefore),
+          chaining,
           phaseStartTime: phaseRecord.startTime,
           documentStartTime: this.record.startTime,
         }));
-        this.progress(docName, phaseName, outcome.record.name, outcome.record.status, performance.now() - started, outcome.record.failureMessage);
-        this.hooks.save();
+        this.progress(docName, phaseName, outcome.record, performance.now() - started);
+        this.execution.save();
         if (outcome.reboot) {
-          this.rebootRequest = { key, step: `${phaseName}/${outcome.record.name}`, rerun: false };
-          this.log.progress(`[${docName}] ${phaseName}/${outcome.record.name}: reboot requested; the run goes on with the next step after the restart`);
+          reboot = outcome.reboot;
+          log.progress(`${where}: reboot requested; the run goes on with the next step after the restart`);
           break;
         }
         if (outcome.stop) {
-          this.stopped = true;
+          stopped = true;
           stoppedBy = outcome.record.status;
           break;
         }
       }
-      if (this.rebootRequest !== undefined) {
-        this.stopped = true;
-        this.hooks.save();
-        return; // statuses stay "running": the execution is not over
+      if (reboot !== undefined) {
+        this.execution.save();
+        // Statuses stay "running": the execution is not over.
+        return { record: this.record, chaining: this.chaining, firstFailure: this.firstFailure, stopped: true, reboot };
       }
       phaseRecord.status = rollUp(phaseRecord.steps.map((s) => s.status), stoppedBy);
-      phaseRecord.endTime = localTimestamp(this.deps.now());
+      phaseRecord.endTime = localTimestamp(deps.ports.now());
       if (this.record.failureMessage === "" && phaseRecord.failureMessage !== "") this.record.failureMessage = phaseRecord.failureMessage;
-      this.hooks.save();
-      if (this.stopped) break;
+      this.execution.save();
+      if (stopped) break;
     }
-    this.record.status = rollUp(this.record.phases.map((p) => p.status), this.stopped ? this.record.phases.at(-1)?.status : undefined);
-    this.record.endTime = localTimestamp(this.deps.now());
+    this.record.status = rollUp(this.record.phases.map((p) => p.status), stopped ? this.record.phases.at(-1)?.status : undefined);
+    this.record.endTime = localTimestamp(deps.ports.now());
+    return { record: this.record, chaining: this.chaining, firstFailure: this.firstFailure, stopped };
   }
 
   /** A journal write; one that fails halts the execution rather than letting it go on unrecorded. */
@@ -165,12 +209,20 @@ export class DocumentRun {
     try {
       write();
     } catch (error) {
-      this.hooks.halt((error as Error).message);
+      this.execution.halt((error as Error).message);
     }
   }
 
-  /** Set by the nested runner when a step of a nested document asked for the reboot. */
-  nestedReboot: RebootRequest | undefined;
+  private stepHost(running: RunningStep): StepHost {
+    return {
+      ports: this.execution.deps.ports,
+      log: this.execution.log,
+      key: running.key,
+      moduleContext: (signal) => this.moduleContext(signal, running),
+      attemptStarts: () => running.stderr.reset(),
+      rebootRefusal: () => this.execution.journal.rebootRefusal(),
+    };
+  }
 
   /** A step finished before a restart, put back as it was: record, chaining data, counters. */
   private restore(entry: StepEntry, phaseName: string, phaseRecord: PhaseRecord, steps: Map<string, StepData>): void {
@@ -182,8 +234,8 @@ export class DocumentRun {
     steps.set(stepKey(phaseName, record.name), { inputs: entry.data.inputs, outputs: entry.data.outputs ?? undefined });
     this.chaining.push(...entry.chaining);
     this.tally(record, entry.executed, phaseName, phaseRecord);
-    this.noteFailure(phaseName, record, ""); // its standard error went with the process that ran it
-    this.log.debug(`${phaseName}/${record.name}: finished before the restart (${record.status}); not run again`);
+    this.noteFailure(phaseName, record, "", undefined); // its standard error went with the process that ran it
+    this.execution.log.debug(`${phaseName}/${record.name}: finished before the restart (${record.status}); not run again`);
   }
 
   /** Adds a finished step to its phase record and the counters. */
@@ -200,57 +252,69 @@ export class DocumentRun {
 
   /**
    * Keeps the first failed (or timed-out) step for the failure context. An ExecuteDocument step
-   * that failed because a step of its document did names that inner step, under this document.
+   * that failed because a step of its document did (`inner`) names that inner step, under this document.
    */
-  private noteFailure(phaseName: string, record: StepRecord, stderr: string): void {
+  private noteFailure(phaseName: string, record: StepRecord, stderr: string, inner: FailureContext | undefined): void {
     if (this.firstFailure !== undefined || !isFailure(record.status)) return;
     const document = this.record.name || this.doc.source;
     const componentArn = isArnSource(this.doc.source) ? { componentArn: this.doc.source } : {};
-    const inner = this.nestedFailure;
-    this.firstFailure = inner !== undefined
-      ? nestedIn(inner, { document, ...componentArn, via: `${phaseName}/${record.name}` })
-      : { document, ...componentArn, nested: [], phase: phaseName, step: record.name, action: record.action, errorMessage: record.failureMessage, stderr };
+    if (inner !== undefined) this.firstFailure = nestedIn(inner, { document, ...componentArn, via: `${phaseName}/${record.name}` });
+    else this.firstFailure = { document, ...componentArn, nested: [], phase: phaseName, step: record.name, action: record.action, errorMessage: record.failureMessage, stderr };
   }
 
-  /** The context one module call gets; side effects come from the engine's deps. */
-  moduleContext(signal: AbortSignal, usedBy: string): ModuleContext {
-    const [phase = "", step = ""] = usedBy.split("/");
-    const log = this.log;
+  /** The context one module call gets; side effects come from the engine's ports. */
+  private moduleContext(signal: AbortSignal, running: RunningStep): ModuleContext {
+    const { deps: { ports }, log, folder, journal } = this.execution;
+    const usedBy = `${running.phase}/${running.name}`;
     return {
-      platform: this.deps.platform,
-      cwd: this.deps.cwd,
+      platform: ports.platform,
+      cwd: ports.cwd,
       signal,
-      workFile: (name) => this.folder.stepFile(`${this.folderPrefix}${phase}`, step, name),
+      workFile: (name) => folder.stepFile(`${this.folderPrefix}${running.phase}`, running.name, name),
       exec: (request) => {
         log.debug(`${usedBy}: running ${request.command} ${request.args.join(" ")}`);
-        const key = this.currentKey;
         const onOutput = (stream: "stdout" | "stderr", text: string) => {
           log.output(text);
-          if (stream === "stderr") this.stepStderr.add(text);
+          if (stream === "stderr") running.stderr.add(text);
         };
-        return this.deps.exec({ cwd: this.deps.cwd, ...request, signal, onOutput, onSpawn: (pid) => this.journal(() => this.hooks.journal.processStarted(key, pid)) });
+        return ports.exec({ cwd: ports.cwd, ...request, signal, onOutput, onSpawn: (pid) => this.journal(() => journal.processStarted(running.key, pid)) });
       },
-      shell: this.deps.shell,
-      s3: this.deps.s3,
+      shell: ports.shell,
+      s3: ports.s3,
       log: {
         debug: (m) => log.debug(`${usedBy}: ${m}`),
         info: (m) => log.info(`${usedBy}: ${m}`),
         warn: (m) => log.warn(`${usedBy}: ${m}`),
       },
       print: (text) => log.output(text.endsWith("\n") ? text : `${text}\n`),
-      evaluate: (expression) => evaluateCondition(expression, (text) => text, this.deps.probe),
-      runDocument: (request) => this.hooks.runNested(request, this),
+      evaluate: (expression) => evaluateCondition(expression, (text) => text, ports.probe),
+      runDocument: async (request) => {
+        const nested = await this.execution.runNested(request, { ancestors: this.ancestors, key: running.key });
+        running.nestedChaining.push(...nested.chaining);
+        running.nestedFailure = nested.firstFailure;
+        return { record: nested.execution, summary: nested.summary, ...(nested.reboot ? { reboot: nested.reboot } : {}) };
+      },
     };
   }
 
-  private progress(doc: string, phase: string, step: string, status: string, ms: number, failure: string): void {
-    const c = this.log.palette;
-    const seconds = `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-    const plain = `[${doc}] ${phase}/${step}: ${status} (${seconds})${failure ? ` — ${failure}` : ""}`;
-    const bad = status === "failed" || status === "timedOut";
-    const paint = status === "success" ? c.green : bad ? c.red : status === "skipped" ? c.dim : c.yellow;
-    const mark = status === "success" ? "✔" : bad ? "✖" : status === "skipped" ? "↷" : "!";
-    const coloured = `${paint(mark)} ${c.dim(`[${doc}]`)} ${phase}/${c.bold(step)}: ${paint(status)} ${c.dim(`(${seconds})`)}${failure ? ` — ${failure}` : ""}`;
-    this.log.progress(plain, coloured);
+  /** The line a person sees when a step ends: its status, how long it took, why it failed. */
+  private progress(doc: string, phase: string, record: StepRecord, ms: number): void {
+    const { name: step, status, failureMessage: failure } = record;
+    const c = this.execution.log.palette;
+    const took = `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+    const plain = `[${doc}] ${phase}/${step}: ${status} (${took})${failure ? ` — ${failure}` : ""}`;
+    const [colour, mark] = LOOKS[status] ?? ["yellow", "!"];
+    const paint = c[colour];
+    const coloured = `${paint(mark)} ${c.dim(`[${doc}]`)} ${phase}/${c.bold(step)}: ${paint(status)} ${c.dim(`(${took})`)}${failure ? ` — ${failure}` : ""}`;
+    this.execution.log.progress(plain, coloured);
   }
+}
+
+/** How a finished step's status looks on the terminal: its colour and mark. */
+const LOOKS: Record<string, [keyof Palette, string]> = { success: ["green", "✔"], failed: ["red", "✖"], timedOut: ["red", "✖"], skipped: ["dim", "↷"] };
+
+function newDocumentRecord(doc: ReadyDocument, now: Date): DocumentRecord {
+  const text = (value: unknown) => String(value ?? "");
+  const startTime = localTimestamp(now);
+  return { name: text(doc.doc.name), filePath: doc.source, status: "running", description: text(doc.doc.description), startTime, endTime: "", failureMessage: "", phases: [] };
 }

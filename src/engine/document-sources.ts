@@ -138,7 +138,7 @@ export async function loadPatiently(
     }
     const wait = Math.min(delay, left);
     tell(`cannot load document '${source}' yet (try ${tries}): ${result.diagnostic.message}; trying again in ${duration(wait)} (a resumed run waits up to ${duration(budgetMs)} for the network)`);
-    if (!(await sleep(wait, signal))) return result;
+    if (!(await waitUnlessStopped(wait, signal))) return result;
     delay = Math.min(delay * 2, maxDelayMs);
   }
 }
@@ -151,8 +151,8 @@ export function patientLoader(loader: DocumentLoader, patience: Patience, say: (
 /** A guard against a zero budget with zero delays spinning; far more tries than any real budget allows. */
 const MAX_PATIENT_TRIES = 1000;
 
-/** Resolves true after `ms`, or false as soon as `signal` is aborted. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+/** Resolves true after `ms`, or false as soon as `signal` is aborted (it never rejects). */
+function waitUnlessStopped(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const done = (value: boolean) => {

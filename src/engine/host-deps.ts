@@ -10,7 +10,7 @@ import { hostPlatform } from "../platform/host.ts";
 import { runProcess } from "../platform/process.ts";
 import { createProbe } from "../platform/probe.ts";
 import * as shell from "../platform/shell.ts";
-import type { EngineDeps } from "./deps.ts";
+import type { EngineDeps, EnginePorts, Presentation, RebootPort } from "./deps.ts";
 
 export interface HostDepsOptions {
   signal: AbortSignal;
@@ -19,8 +19,8 @@ export interface HostDepsOptions {
   cwd?: string;
   interactive?: boolean;
   /** How reboots are carried out; by default a reboot is refused (tools that never reboot). */
-  reboot?: EngineDeps["reboot"];
-  terminal?: EngineDeps["terminal"];
+  reboot?: RebootPort;
+  terminal?: Presentation["terminal"];
   /** Expected owner of buckets holding s3:// documents (--document-s3-bucket-owner). */
   documentS3BucketOwner?: string;
 }
@@ -29,27 +29,31 @@ export function hostDeps(options: HostDepsOptions): EngineDeps {
   // Bound to the run's signal: an interrupt stops every S3 call, also those made outside steps
   // (s3:// documents, the log upload), whether or not the caller passes a signal of its own.
   const s3 = createS3Port({ signal: options.signal });
-  return {
+  const cwd = options.cwd ?? process.cwd();
+  const ports: EnginePorts = {
     platform: hostPlatform(),
-    probe: createProbe(process.env, process.platform, options.cwd ?? process.cwd()),
+    cwd,
+    signal: options.signal,
     exec: runProcess,
     shell,
-    s3,
+    probe: createProbe(process.env, process.platform, cwd),
     loadDocument: documentLoader(s3, options.documentS3BucketOwner, { imageBuilder: createImageBuilderPort(), signal: options.signal }),
+    s3,
+    reboot: options.reboot ?? noReboot,
     now: () => new Date(),
     newId: randomUUID,
-    signal: options.signal,
+  };
+  const presentation: Presentation = {
+    terminal: options.terminal ?? { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
     palette: options.palette,
     interactive: options.interactive ?? process.stderr.isTTY === true,
-    reboot: options.reboot ?? noReboot,
     renderDiagnostics: options.renderDiagnostics,
-    cwd: options.cwd ?? process.cwd(),
-    terminal: options.terminal ?? { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
   };
+  return { ports, presentation };
 }
 
 /** For callers that never reboot (dry runs): a reboot request fails the execution with this. */
-const noReboot: EngineDeps["reboot"] = {
+const noReboot: RebootPort = {
   exitCode: 194,
   clearTrigger: async () => undefined,
   reboot: async () => {

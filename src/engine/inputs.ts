@@ -112,7 +112,8 @@ function applyDefaults(schema: Schema, value: Record<string, unknown>): Record<s
 function withAbsentFields(schema: Schema, value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries((schema.properties ?? {}) as Record<string, Schema>)) {
-    out[key] = value[key] !== undefined ? value[key] : field["x-kind"] === "text" ? "" : null;
+    const absent = field["x-kind"] === "text" ? "" : null;
+    out[key] = value[key] !== undefined ? value[key] : absent;
   }
   return out;
 }

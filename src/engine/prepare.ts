@@ -56,20 +56,21 @@ export interface PrepareOptions {
 
 export async function prepareDocuments(requests: readonly DocumentRequest[], global: ReadonlyMap<string, string>, deps: EngineDeps, options: PrepareOptions = {}): Promise<Prepared> {
   const prepared: Prepared = { ready: [], texts: [], failures: [] };
-  const patience = options.patient === true ? {} : options.patient === false ? undefined : options.patient;
-  const say = (line: string) => deps.terminal.stderr(`awstoe: ${line}\n`);
+  const patience: Patience | undefined = options.patient === true ? {} : options.patient || undefined;
+  const { ports } = deps;
+  const say = (line: string) => deps.presentation.terminal.stderr(`awstoe: ${line}\n`);
   for (const request of requests) {
     // Relative paths are taken from the run's working directory (README Q9), whatever the process's is.
-    const location = /^(s3:\/\/|arn:)/i.test(request.source) ? request.source : resolve(deps.cwd, request.source);
-    const load = () => deps.loadDocument(location, request.bucketOwner ? { bucketOwner: request.bucketOwner } : undefined);
-    const raw = patience === undefined ? await load() : await loadPatiently(request.source, load, patience, say, deps.signal);
+    const location = /^(s3:\/\/|arn:)/i.test(request.source) ? request.source : resolve(ports.cwd, request.source);
+    const load = () => ports.loadDocument(location, request.bucketOwner ? { bucketOwner: request.bucketOwner } : undefined);
+    const raw = patience === undefined ? await load() : await loadPatiently(request.source, load, patience, say, ports.signal);
     const loaded = raw.ok ? raw : { ...raw, diagnostic: { ...raw.diagnostic, file: request.source, message: raw.diagnostic.message.replace(location, request.source) } };
     if (!loaded.ok) {
       prepared.failures.push({ source: request.source, diagnostics: [loaded.diagnostic] });
       continue;
     }
     prepared.texts.push({ source: request.source, text: loaded.text });
-    const result = validateText(loaded.text, request.source, { platform: deps.platform, cwd: deps.cwd, ...(options.blockedModules ? { blockedModules: options.blockedModules } : {}) });
+    const result = validateText(loaded.text, request.source, { platform: ports.platform, cwd: ports.cwd, ...(options.blockedModules ? { blockedModules: options.blockedModules } : {}) });
     if (!result.valid || result.map === undefined) {
       prepared.failures.push({ source: request.source, diagnostics: result.diagnostics, ...(result.map ? { map: result.map } : {}) });
       continue;
@@ -90,7 +91,7 @@ export async function prepareDocuments(requests: readonly DocumentRequest[], glo
       prepared.failures.push({ source: request.source, diagnostics, map: result.map });
       continue;
     }
-    prepared.ready.push({ source: request.source, identity: identityOf(request.source, deps.cwd), text: loaded.text, doc, map: result.map, variables: values });
+    prepared.ready.push({ source: request.source, identity: identityOf(request.source, ports.cwd), text: loaded.text, doc, map: result.map, variables: values });
   }
   return prepared;
 }

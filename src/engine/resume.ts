@@ -10,17 +10,13 @@
  */
 import { JournalWriter, type Journal, type RebootEntry, type StepEntry } from "../state/journal.ts";
 import { bootId, startTicks } from "../platform/process-identity.ts";
+import type { RebootRequest } from "../modules/index.ts";
 
 /** Standalone reboots allowed per execution before the asking step fails (cli.md §10, inferred). */
 export const MAX_REBOOTS = 10;
 
-export interface RebootRequest {
-  key: string;
-  /** `phase/step` as people read it. */
-  step: string;
-  rerun: boolean;
-  exitCode?: number;
-}
+/** A reboot request with its asking step filled in (what the journal records). */
+export type PlacedReboot = RebootRequest & { from: NonNullable<RebootRequest["from"]> };
 
 export class ExecutionJournal {
   private constructor(
@@ -77,9 +73,9 @@ export class ExecutionJournal {
   }
 
   /** Written and synced before the machine restarts or the reboot is handed over. */
-  rebootRequested(request: RebootRequest, at: string): void {
+  rebootRequested(request: PlacedReboot, at: string): void {
     this.reboots++;
-    this.writer?.append({ kind: "reboot", key: request.key, rerun: request.rerun, exitCode: request.exitCode ?? null, at }, true);
+    this.writer?.append({ kind: "reboot", key: request.from.key, rerun: request.rerunStep, exitCode: request.exitCode ?? null, at }, true);
   }
 
   /** The execution ended (not by a reboot): nothing is left to resume. */

@@ -11,23 +11,22 @@ import { identityOf as processIdentity, stillRunning, stopLeftoverGroup } from "
 import { RunLock, type LockHolder } from "../state/run-lock.ts";
 import { RunHalt } from "./halt.ts";
 import { LogFolder } from "../logs/log-folder.ts";
-import type { ChainingEntry } from "../model/record.ts";
 import { RecordWriter } from "../logs/record-writer.ts";
 import { RunLog } from "../logs/run-log.ts";
-import type { DocumentRecord, ExecutionRecord, RunSummary } from "../model/record.ts";
+import type { ChainingEntry, ExecutionRecord, RunSummary } from "../model/record.ts";
 import { isFailure, rollUp, type Status } from "../model/status.ts";
 import { formatFailureContext, type FailureContext } from "./failure-context.ts";
 import { localTimestamp } from "../model/time.ts";
 import type { NestedRunRequest } from "../modules/index.ts";
 import { VERSION } from "../version.ts";
 import type { EngineDeps } from "./deps.ts";
-import { DocumentRun, type Counters, type ExecutionHooks } from "./document-run.ts";
+import { DocumentRun, type Counters, type Execution, type NestedOutcome, type Parent } from "./document-run.ts";
 import { uploadLogFolder, type LogUploadTarget } from "./log-upload.ts";
-import { identityOf, prepareDocuments, type DocumentRequest, type Prepared, type ReadyDocument } from "./prepare.ts";
+import { identityOf, prepareDocuments, type DocumentRequest, type Prepared } from "./prepare.ts";
 
 import { fingerprintOf } from "../state/fingerprint.ts";
 import { JournalWriter, readJournal, type Journal } from "../state/journal.ts";
-import { ExecutionJournal, MAX_REBOOTS, type RebootRequest } from "./resume.ts";
+import { ExecutionJournal, MAX_REBOOTS, type PlacedReboot } from "./resume.ts";
 
 /** Nested levels below the top document (modules.md ExecuteDocument: 4 documents in a chain). */
 export const MAX_NESTED_LEVELS = 3;
@@ -78,14 +77,15 @@ export async function runExecution(request: RunRequest, deps: EngineDeps): Promi
 }
 
 async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirectory: string | undefined): Promise<RunResult> {
-  const started = outerDeps.now();
+  const outerSignal = outerDeps.ports.signal;
+  const started = outerDeps.ports.now();
   // One signal for the whole run: SIGINT/SIGTERM from outside, or a halt from inside (a log or
   // state file that cannot be written any more) — both stop the running step and start no other.
   const runSignal = new AbortController();
-  const forward = () => runSignal.abort(outerDeps.signal.reason);
-  outerDeps.signal.addEventListener("abort", forward, { once: true });
-  if (outerDeps.signal.aborted) forward();
-  const deps: EngineDeps = { ...outerDeps, signal: runSignal.signal };
+  const forward = () => runSignal.abort(outerSignal.reason);
+  outerSignal.addEventListener("abort", forward, { once: true });
+  if (outerSignal.aborted) forward();
+  const deps: EngineDeps = { ...outerDeps, ports: { ...outerDeps.ports, signal: runSignal.signal } };
   let haltReason: string | undefined;
   const halt = (reason: string) => {
     if (haltReason !== undefined) return;
@@ -95,7 +95,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
   const earlier = stateDirectory === undefined ? undefined : readJournal(stateDirectory);
   // A trigger with no execution to resume is stale and goes at once; one that resumes an
   // execution stays until this run has everything it needs (at boot the network may be slow).
-  let cleared = stateDirectory === undefined || earlier !== undefined ? undefined : await deps.reboot.clearTrigger(stateDirectory);
+  let cleared = stateDirectory === undefined || earlier !== undefined ? undefined : await deps.ports.reboot.clearTrigger(stateDirectory);
   if (earlier !== undefined && request.executionIdGiven === true && earlier.header.executionId !== request.executionId) {
     throw foreignState(earlier, `it belongs to execution ${earlier.header.executionId}, not ${request.executionId}`);
   }
@@ -105,16 +105,16 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
   if (earlier !== undefined && fingerprint !== undefined && earlier.header.fingerprint !== fingerprint) {
     throw foreignState(earlier, "this run asks for something else: the documents, their text, the parameters or the phases differ");
   }
-  if (earlier !== undefined && stateDirectory !== undefined && prepared.failures.length === 0) cleared = await deps.reboot.clearTrigger(stateDirectory);
+  if (earlier !== undefined && stateDirectory !== undefined && prepared.failures.length === 0) cleared = await deps.ports.reboot.clearTrigger(stateDirectory);
   const executionId = earlier?.header.executionId ?? request.executionId;
   const folder = earlier === undefined ? LogFolder.create(request.logDirectory, executionId, started) : LogFolder.reopen(request.logDirectory, executionId, earlier.header.logFolder);
   const log = new RunLog({
     applicationLog: folder.file("application.log"),
     consoleLog: folder.file("console.log"),
     trace: request.trace,
-    palette: deps.palette,
-    stderr: deps.terminal.stderr,
-    stdout: deps.terminal.stdout,
+    palette: deps.presentation.palette,
+    stderr: deps.presentation.terminal.stderr,
+    stdout: deps.presentation.terminal.stdout,
     onWriteFailure: (reason) => {
       folder.releaseReserve(); // room for the final record
       halt(`${reason} (log folder '${folder.path}')`);
@@ -127,47 +127,54 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
   let journal: ExecutionJournal | undefined;
   const writer = new RecordWriter(folder, record, undefined, (error) => halt((error as Error).message));
   try {
-    log.info(`awstoe ${VERSION} (opentoe): execution ${executionId} on ${deps.platform}, log folder ${folder.path}`);
+    log.info(`awstoe ${VERSION} (opentoe): execution ${executionId} on ${deps.ports.platform}, log folder ${folder.path}`);
     if (cleared !== undefined) log.info(cleared);
     if (earlier !== undefined) log.info(`resuming after ${earlier.reboots.length} reboot(s): ${earlier.steps.size} finished step(s) are restored, not run again`);
-    const mirrorProblem = request.mirror ? await openMirror(request.mirror, log) : undefined;
+    let problem = request.mirror ? await openMirror(request.mirror, log) : undefined;
+    const mirrorOpen = request.mirror !== undefined && problem === undefined;
     prepared.texts.forEach((loaded, i) => folder.saveDocument(i + 1, loaded.text));
-    const save = () => writer.request();
     writer.flush();
-    const stateProblem = mirrorProblem !== undefined || prepared.failures.length > 0 ? undefined : (startJournal() ?? (earlier === undefined ? undefined : await stopLeftovers(earlier, log)));
-    if (mirrorProblem !== undefined || stateProblem !== undefined) {
+    if (problem === undefined && prepared.failures.length === 0) {
+      const header = { executionId, fingerprint: fingerprint!, documents: request.documents.map((d) => d.source), logFolder: folder.path, startTime: record.startTime };
+      const opened = openJournal(earlier, stateDirectory, header, log);
+      if (typeof opened === "string") problem = opened;
+      else journal = opened;
+      if (journal !== undefined && earlier !== undefined) problem = await stopLeftovers(earlier, log);
+    }
+    if (problem !== undefined) {
       record.status = "failed";
-      record.failureMessage = (mirrorProblem ?? stateProblem)!;
+      record.failureMessage = problem;
     } else if (prepared.failures.length > 0) {
       reportInvalid(prepared, log, deps);
       record.status = "failed";
       record.failureMessage = invalidMessage(prepared);
       if (earlier !== undefined) log.warn(`the execution being resumed keeps its state and boot trigger, so it is tried again at the next boot or when the same command runs again`);
     } else {
-      const hooks = nestedRunner(deps, log, folder, save, journal!, halt, blockedModules);
+      const underway: Underway = { request, deps, log, folder, record, writer, counters, chaining, journal: journal!, stateDirectory };
+      const execution = executionWithNesting({ deps, log, folder, journal: journal!, save: () => writer.request(), halt }, blockedModules);
       let stoppedBy: Status | undefined;
       for (const [index, doc] of prepared.ready.entries()) {
-        if (deps.signal.aborted) break;
-        const run = new DocumentRun(deps, log, folder, doc, newDocumentRecord(doc, deps), counters, hooks, [doc.identity], "", `d${index}`);
+        if (deps.ports.signal.aborted) break;
+        const run = DocumentRun.topLevel({ execution, doc, index, counters });
         record.documents.push(run.record);
-        await run.run(request.phases);
-        chaining.push(...run.chaining);
-        firstFailure ??= run.firstFailure;
-        if (run.rebootRequest !== undefined && haltReason === undefined) {
-          const handedOver = await stopForReboot(run.rebootRequest);
+        const outcome = await run.run(request.phases);
+        chaining.push(...outcome.chaining);
+        firstFailure ??= outcome.firstFailure;
+        if (outcome.reboot !== undefined && haltReason === undefined) {
+          const handedOver = await stopForReboot(outcome.reboot, underway);
           if (handedOver !== undefined) return handedOver;
           break;
         }
-        if (record.failureMessage === "" && run.record.failureMessage !== "") record.failureMessage = run.record.failureMessage;
-        if (run.stopped) {
-          stoppedBy = run.record.status;
+        if (record.failureMessage === "" && outcome.record.failureMessage !== "") record.failureMessage = outcome.record.failureMessage;
+        if (outcome.stopped) {
+          stoppedBy = outcome.record.status;
           break;
         }
       }
       if (record.status === "running") record.status = rollUp(record.documents.map((d) => d.status), stoppedBy);
     }
     if (haltReason !== undefined) {
-      failUnfinished(record, haltReason, localTimestamp(deps.now()));
+      failUnfinished(record, haltReason, localTimestamp(deps.ports.now()));
       record.status = "failed";
       record.failureMessage = `the execution was stopped: ${haltReason}`;
       log.error(record.failureMessage);
@@ -175,8 +182,8 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     // The first failed step, then its standard error, in console.log (and so in the CloudWatch and
     // S3 copies) before the summary: current-awstoe.md §3.
     if (isFailure(record.status) && firstFailure !== undefined) log.output(formatFailureContext(firstFailure));
-    if (request.mirror && mirrorProblem === undefined) await closeMirror(request.mirror, record, log);
-    record.endTime = localTimestamp(deps.now());
+    if (request.mirror && mirrorOpen) await closeMirror(request.mirror, record, log);
+    record.endTime = localTimestamp(deps.ports.now());
     writer.flush();
     folder.saveChaining(chaining);
     // A halted run keeps its journal: the same command resumes it once the disk has room again.
@@ -188,58 +195,65 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     log.summary(`${JSON.stringify(summary, null, 4)}\n`);
     return { record, summary, logFolder: folder.path };
   } finally {
-    outerDeps.signal.removeEventListener("abort", forward);
+    outerSignal.removeEventListener("abort", forward);
     log.close();
     folder.close();
   }
+}
 
-  /** Journals the execution (fresh or resumed); returns why it cannot be, if so. */
-  function startJournal(): string | undefined {
-    try {
-      if (earlier !== undefined) journal = ExecutionJournal.resumed(earlier);
-      else if (stateDirectory === undefined) journal = ExecutionJournal.fresh(undefined);
-      else journal = ExecutionJournal.fresh(JournalWriter.create(stateDirectory, { executionId, fingerprint: fingerprint!, documents: request.documents.map((d) => d.source), logFolder: folder.path, startTime: record.startTime }));
-      return undefined;
-    } catch (error) {
-      const message = `${(error as Error).message}; nothing ran`;
-      log.error(message);
-      return message;
-    }
-  }
+/** An execution under way, as its end sees it. */
+interface Underway extends Pick<Execution, "deps" | "log" | "folder" | "journal"> {
+  request: RunRequest;
+  record: ExecutionRecord;
+  writer: RecordWriter;
+  counters: Counters;
+  chaining: ChainingEntry[];
+  stateDirectory: string | undefined;
+}
 
-  /**
-   * The journal's reboot line goes to disk first, then the record; then the port restarts the
-   * machine or hands the reboot over (exit 194/3010). A machine that cannot be restarted fails
-   * the execution here instead.
-   */
-  async function stopForReboot(reboot: RebootRequest): Promise<RunResult | undefined> {
-    try {
-      journal!.rebootRequested(reboot, new Date().toISOString());
-    } catch (error) {
-      record.status = "failed";
-      record.failureMessage = `step '${reboot.step}' asked for a reboot, and the execution cannot be saved for it: ${(error as Error).message}`;
-      failUnfinished(record, record.failureMessage, localTimestamp(deps.now()));
-      log.error(record.failureMessage);
-      return undefined;
-    }
-    writer.flush();
-    folder.saveChaining(chaining);
-    const count = journal!.rebootCount;
-    let message: string;
-    try {
-      message = await deps.reboot.reboot(executionId, stateDirectory!);
-    } catch (error) {
-      record.status = "failed";
-      record.failureMessage = `step '${reboot.step}' asked for a reboot, and the machine cannot be restarted: ${(error as Error).message}`;
-      failUnfinished(record, record.failureMessage, localTimestamp(deps.now()));
-      log.error(record.failureMessage);
-      return undefined;
-    }
-    log.warn(`reboot ${count} of at most ${MAX_REBOOTS}: ${message}`);
-    if (request.mirror) await request.mirror.target.close();
-    journal!.suspend();
-    return { record, summary: summaryOf(record, counters, folder.path), logFolder: folder.path, reboot: { exitCode: deps.reboot.exitCode } };
+/** Journals the execution (fresh or resumed), or says why it cannot be. */
+function openJournal(earlier: Journal | undefined, stateDirectory: string | undefined, header: Parameters<typeof JournalWriter.create>[1], log: RunLog): ExecutionJournal | string {
+  try {
+    if (earlier !== undefined) return ExecutionJournal.resumed(earlier);
+    return ExecutionJournal.fresh(stateDirectory === undefined ? undefined : JournalWriter.create(stateDirectory, header));
+  } catch (error) {
+    const message = `${(error as Error).message}; nothing ran`;
+    log.error(message);
+    return message;
   }
+}
+
+/**
+ * The journal's reboot line goes to disk first, then the record; then the port restarts the
+ * machine or hands the reboot over (exit 194/3010). A machine that cannot be restarted fails
+ * the execution here instead, and the execution ends as any other (undefined).
+ */
+async function stopForReboot(reboot: PlacedReboot, run: Underway): Promise<RunResult | undefined> {
+  const { record, deps, log, journal, folder } = run;
+  const fail = (why: string): undefined => {
+    record.status = "failed";
+    record.failureMessage = `step '${reboot.from.step}' asked for a reboot, and ${why}`;
+    failUnfinished(record, record.failureMessage, localTimestamp(deps.ports.now()));
+    log.error(record.failureMessage);
+    return undefined;
+  };
+  try {
+    journal.rebootRequested(reboot, new Date().toISOString());
+  } catch (error) {
+    return fail(`the execution cannot be saved for it: ${(error as Error).message}`);
+  }
+  run.writer.flush();
+  folder.saveChaining(run.chaining);
+  let message: string;
+  try {
+    message = await deps.ports.reboot.reboot(record.executionId, run.stateDirectory!);
+  } catch (error) {
+    return fail(`the machine cannot be restarted: ${(error as Error).message}`);
+  }
+  log.warn(`reboot ${journal.rebootCount} of at most ${MAX_REBOOTS}: ${message}`);
+  if (run.request.mirror) await run.request.mirror.target.close();
+  journal.suspend();
+  return { record, summary: summaryOf(record, run.counters, folder.path), logFolder: folder.path, reboot: { exitCode: deps.ports.reboot.exitCode } };
 }
 
 /** The state folder, made private or refused (nothing has run yet). */
@@ -329,7 +343,7 @@ async function closeMirror(mirror: NonNullable<RunRequest["mirror"]>, record: Ex
 
 /** cli.md §8: upload problems are reported but leave the status alone; logUrl says where the logs are. */
 async function uploadLogs(path: string, target: LogUploadTarget, deps: EngineDeps, log: RunLog): Promise<string> {
-  const result = await uploadLogFolder(path, target, deps.s3);
+  const result = await uploadLogFolder(path, target, deps.ports.s3);
   if (result.failures.length === 0) {
     log.info(`log folder uploaded to ${result.url}/ (${result.uploaded} files)`);
     return result.url;
@@ -355,24 +369,10 @@ function summaryOf(record: ExecutionRecord, counters: Counters, logUrl: string):
   };
 }
 
-function newDocumentRecord(doc: ReadyDocument, deps: EngineDeps): DocumentRecord {
-  const text = (value: unknown) => (typeof value === "string" ? value : value === undefined || value === null ? "" : String(value));
-  return {
-    name: text(doc.doc.name),
-    filePath: doc.source,
-    status: "running",
-    description: text(doc.doc.description),
-    startTime: localTimestamp(deps.now()),
-    endTime: "",
-    failureMessage: "",
-    phases: [],
-  };
-}
-
 function reportInvalid(prepared: Prepared, log: RunLog, deps: EngineDeps): void {
   for (const failure of prepared.failures) {
     log.error(`document '${failure.source}' cannot run: ${failure.diagnostics.filter((d) => d.severity === "error").length} problem(s)`);
-    log.output(`${deps.renderDiagnostics(failure.diagnostics, failure.map)}\n`);
+    log.output(`${deps.presentation.renderDiagnostics(failure.diagnostics, failure.map)}\n`);
   }
 }
 
@@ -386,15 +386,14 @@ function invalidMessage(prepared: Prepared): string {
   return `document '${first.source}' is not valid, so nothing ran: ${first.source}${where}: ${error?.message ?? "invalid"}${more}`;
 }
 
-/** ExecuteDocument: a child execution in the same log folder, after depth and cycle checks. */
-function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: () => void, journal: ExecutionJournal, halt: (reason: string) => void, blockedModules: readonly string[]): ExecutionHooks {
-  const hooks: ExecutionHooks = {
-    save,
-    journal,
-    halt,
-    async runNested(request: NestedRunRequest, parent: DocumentRun) {
+/** The execution as its documents see it; ExecuteDocument runs a child execution in the same log folder, after depth and cycle checks. */
+function executionWithNesting(shared: Omit<Execution, "runNested">, blockedModules: readonly string[]): Execution {
+  const { deps, log } = shared;
+  const execution: Execution = {
+    ...shared,
+    async runNested(request: NestedRunRequest, parent: Parent): Promise<NestedOutcome> {
       if (parent.ancestors.length > MAX_NESTED_LEVELS) throw new StepError(`maximum document nesting depth (${MAX_NESTED_LEVELS}) exceeded`);
-      const identity = identityOf(request.document, deps.cwd);
+      const identity = identityOf(request.document, deps.ports.cwd);
       if (parent.ancestors.includes(identity)) {
         throw new StepError(`cyclic document execution detected: ${[...parent.ancestors, identity].join(" → ")}`);
       }
@@ -403,26 +402,19 @@ function nestedRunner(deps: EngineDeps, log: RunLog, folder: LogFolder, save: ()
         reportInvalid(prepared, log, deps);
         throw new StepError(invalidMessage(prepared).replace(/^document/, "nested document"));
       }
-      const doc = prepared.ready[0]!;
-      const executionId = deps.newId();
-      const docRecord = newDocumentRecord(doc, deps);
-      const record: ExecutionRecord = { executionId, status: "running", startTime: localTimestamp(deps.now()), endTime: "", failureMessage: "", documents: [docRecord] };
-      const counters: Counters = { executed: 0, failed: 0, ignored: 0, skipped: 0 };
+      const executionId = deps.ports.newId();
+      const run = DocumentRun.nested({ execution, doc: prepared.ready[0]!, parent, executionId });
+      const record: ExecutionRecord = { executionId, status: "running", startTime: localTimestamp(deps.ports.now()), endTime: "", failureMessage: "", documents: [run.record] };
       log.info(`nested execution ${executionId}: ${request.document}`);
-      const run = new DocumentRun(deps, log, folder, doc, docRecord, counters, hooks, [...parent.ancestors, identity], `nested-${executionId.slice(0, 8)}/`, `${parent.currentKey}>d0`);
-      await run.run(request.phases);
-      parent.chaining.push(...run.chaining);
-      parent.nestedFailure = run.firstFailure;
-      if (run.rebootRequest !== undefined) {
-        parent.nestedReboot = run.rebootRequest;
-        return { record, summary: summaryOf(record, counters, ""), reboot: true };
+      const outcome = await run.run(request.phases);
+      if (outcome.reboot === undefined) {
+        record.status = outcome.record.status;
+        record.failureMessage = outcome.record.failureMessage;
+        record.endTime = localTimestamp(deps.ports.now());
       }
-      record.status = docRecord.status;
-      record.failureMessage = docRecord.failureMessage;
-      record.endTime = localTimestamp(deps.now());
       // A nested run's logs live in the parent's folder: its logUrl is "" (modules.md).
-      return { record, summary: summaryOf(record, counters, "") };
+      return { ...outcome, execution: record, summary: summaryOf(record, run.counters, "") };
     },
   };
-  return hooks;
+  return execution;
 }

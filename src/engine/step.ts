@@ -1,33 +1,56 @@
 /**
- * @module engine/step: one step from start to finish (documents.md §8–§9): the `if` decision,
- * loop expansion, attempts under the time limit, and the outcome as a record plus what chaining
- * may read. Step failures are data here; nothing but bugs escapes as an exception.
+ * @module engine/step: one compiled step (engine/compile-step.ts) from start to finish
+ * (documents.md §8–§9): its `if` decision, attempts under the time limit, onFailure — and the
+ * outcome as a value: the record, what chaining may read, the references it used, a reboot
+ * request. Step failures are data here; nothing but bugs escapes as an exception.
  */
 import { isHalt } from "./halt.ts";
 import { StepError } from "../errors.ts";
 import { describeWriteError } from "../logs/log-folder.ts";
 import { isRecord } from "../model/platform.ts";
-import { evaluateCondition, normalizeIf } from "../expr/condition.ts";
-import { expandLoop } from "../expr/loop.ts";
-import { renderString, type ChainUse } from "../expr/render.ts";
-import type { Scope, StepData } from "../expr/scope.ts";
-import { STEP_DEFAULTS, type OnFailure } from "../model/component.ts";
-import type { ExecutionRecord, LoopRecord, StepRecord } from "../model/record.ts";
+import type { ChainUse } from "../expr/render.ts";
+import type { StepData } from "../expr/scope.ts";
+import type { ChainingEntry, ExecutionRecord, LoopRecord, StepRecord } from "../model/record.ts";
+import { isFailure, type Status } from "../model/status.ts";
 import { localTimestamp } from "../model/time.ts";
-import { findModule, type ModuleDef } from "../modules/index.ts";
-import { asWritten, loopAsWritten, prepareInputs } from "./inputs.ts";
-import type { DocumentRun } from "./document-run.ts";
+import type { ModuleContext, RebootRequest } from "../modules/index.ts";
+import type { CompiledStep } from "./compile-step.ts";
+import type { EnginePorts } from "./deps.ts";
+import type { PlacedReboot } from "./resume.ts";
 
-export interface StepOutcome {
+/** What a step needs from the document run around it. */
+export interface StepHost {
+  ports: Pick<EnginePorts, "now" | "signal">;
+  log: { debug(message: string): void; info(message: string): void; warn(message: string): void };
+  /** The step's journal key (`d0/build/3`, nested `d0/build/3>d0/test/1`): where its reboot request comes from. */
+  key: string;
+  /** The context for one call of the step's module (its files, processes, nested runs), stopped by `signal`. */
+  moduleContext(signal: AbortSignal): ModuleContext;
+  /** An attempt starts: the failure context quotes the last attempt's standard error only. */
+  attemptStarts(): void;
+  /** Why the step may not reboot the machine now (the execution's reboot budget is spent), or undefined. */
+  rebootRefusal(): string | undefined;
+}
+
+/**
+ * A finished step, or one that asked for a reboot and runs again after it (exit 194/3010, or a
+ * step of the document its ExecuteDocument runs asked): of that one nothing is kept now.
+ */
+export type StepOutcome = FinishedStep | { finished: false; reboot: PlacedReboot };
+
+export interface FinishedStep {
+  finished: true;
   record: StepRecord;
   /** What later steps may chain to. */
   data: StepData;
-  /** Stop the whole execution (onFailure Abort, a reboot request, an interruption). */
-  stop: boolean;
+  /** The chaining references the step resolved, each once (chaining.json, the journal). */
+  uses: ChainingEntry[];
   /** Counted as executed (not skipped). */
   executed: boolean;
-  /** The step asked for a reboot; `rerun`: it runs again after the restart (exit 194/3010). */
-  reboot?: { rerun: boolean; exitCode?: number };
+  /** Stop the whole execution (onFailure Abort, a reboot request, an interruption). */
+  stop: boolean;
+  /** The step asked for a reboot (the Reboot module); the run goes on with the next step after it. */
+  reboot?: PlacedReboot;
 }
 
 interface Attempt {
@@ -41,162 +64,129 @@ interface Attempt {
   inputs: Record<string, unknown>[];
   failedIterations: number[];
   detailedOutput: ExecutionRecord[] | null;
-  reboot?: { rerun: boolean; exitCode?: number };
+  reboot?: RebootRequest;
 }
 
-/** `decided`: the step's `if` said Execute before a reboot and is not evaluated again. */
-export async function runStep(run: DocumentRun, phase: string, step: Record<string, unknown>, stepPath: (string | number)[], scope: Scope, decided = false): Promise<StepOutcome> {
-  const name = String(step.name);
-  const action = String(step.action);
-  const module = findModule(action)!; // validated before the run
-  const fixed = module.fixedStepFields ?? {};
-  const timeoutSeconds = module.ignoresTimeout ? -1 : (fixed.timeoutSeconds ?? (typeof step.timeoutSeconds === "number" ? step.timeoutSeconds : STEP_DEFAULTS.timeoutSeconds));
-  const maxAttempts = fixed.maxAttempts ?? (typeof step.maxAttempts === "number" ? step.maxAttempts : STEP_DEFAULTS.maxAttempts);
-  const onFailure = (typeof step.onFailure === "string" ? step.onFailure : STEP_DEFAULTS.onFailure) as OnFailure;
-  const started = run.deps.now();
-  const usedBy = `${phase}/${name}`;
-  const used: ChainUse[] = [];
-  const startTime = localTimestamp(started);
-  const finish = (status: StepRecord["status"], failureMessage: string, inputs: unknown[], outputs: unknown[], loop: LoopRecord | null, detailedOutput: ExecutionRecord[] | null): StepRecord => {
-    for (const use of used) run.chaining.push({ expression: use.expression, usedBy, resolved: use.resolved });
+/** How a step ended, besides its status and message. */
+interface Ending {
+  executed: boolean;
+  loop?: LoopRecord | null;
+  detailedOutput?: ExecutionRecord[] | null;
+  /** Stopped by an interrupt or a halt: onFailure does not apply, the execution stops. */
+  interrupted?: boolean;
+  reboot?: PlacedReboot;
+}
+
+export async function runStep(step: CompiledStep, host: StepHost): Promise<StepOutcome> {
+  const usedBy = `${step.phase}/${step.name}`;
+  const startTime = localTimestamp(host.ports.now());
+  const uses: ChainUse[] = [...(step.condition?.uses ?? [])];
+  // onFailure applies to any failure, a timeout included: Abort stops everything, Continue goes on,
+  // Ignore records `ignoredFailure`.
+  const end = (status: Status, failureMessage: string, inputs: Record<string, unknown>[], outputs: Record<string, unknown>[] | undefined, ending: Ending): FinishedStep => {
+    const ignored = isFailure(status) && step.onFailure === "Ignore" && ending.interrupted !== true;
     // Key order as in cli.md §7.1; a module without outputs records "[]".
-    const recorded = outputs.filter((o) => !isRecord(o) || Object.keys(o).length > 0);
+    const recorded = (outputs ?? []).filter((o) => !isRecord(o) || Object.keys(o).length > 0);
+    const record: StepRecord = {
+      name: step.name, status: ignored ? "ignoredFailure" : status, failureMessage, timeoutSeconds: step.timeoutSeconds, onFailure: step.onFailure, maxAttempts: step.maxAttempts, action: step.action, startTime,
+      endTime: localTimestamp(host.ports.now()),
+      inputs: JSON.stringify(inputs), outputs: JSON.stringify(recorded), loop: ending.loop ?? null, detailedOutput: ending.detailedOutput ?? null,
+    };
+    const failedHard = isFailure(status) && !ignored && (step.onFailure === "Abort" || ending.interrupted === true);
     return {
-      name, status, failureMessage, timeoutSeconds, onFailure, maxAttempts, action, startTime,
-      endTime: localTimestamp(run.deps.now()),
-      inputs: JSON.stringify(inputs), outputs: JSON.stringify(recorded), loop, detailedOutput,
+      finished: true, record, data: { inputs, outputs }, uses: uses.map((use) => ({ expression: use.expression, usedBy, resolved: use.resolved })), executed: ending.executed,
+      stop: failedHard || ending.reboot !== undefined, ...(ending.reboot ? { reboot: ending.reboot } : {}),
     };
   };
-  const inputsFor = (s: Scope) => {
-    try {
-      return prepareInputs(module, step.inputs, [...stepPath, "inputs"], run.doc.map, s, used).list;
-    } catch {
-      return [];
-    }
-  };
 
-  // 1. The condition, evaluated once (never on retries, nor after a reboot).
-  if (step.if !== undefined && decided) run.log.debug(`${usedBy}: if already decided Execute before the restart`);
-  if (step.if !== undefined && !decided) {
-    let decision: "Execute" | "Skip" | "Abort";
-    try {
-      const condition = normalizeIf(asWritten(step.if, [...stepPath, "if"], run.doc.map));
-      const { value, explain } = evaluateCondition(condition.expression, (text) => renderString(text, scope, used), run.deps.probe);
-      decision = value ? condition.then : condition.else;
-      run.log.debug(`${usedBy}: if ${explain} → ${decision}`);
-    } catch (error) {
-      const message = `${action}: the if condition could not be evaluated: ${messageOf(error)}`;
-      return failed(run, finish("failed", message, [], [], null, null), { inputs: [], outputs: undefined }, onFailure, false);
-    }
-    if (decision === "Skip") {
-      const inputs = inputsFor(scope);
-      return { record: finish("skipped", "", inputs, [], null, null), data: { inputs, outputs: undefined }, stop: false, executed: false };
-    }
-    if (decision === "Abort") {
-      const inputs = inputsFor(scope);
-      return failed(run, finish("failed", "step aborted by if condition", inputs, [], null, null), { inputs, outputs: undefined }, onFailure, false);
+  // 1. The condition, decided once by compileStep (never on retries, nor after a reboot).
+  if (step.condition !== undefined) {
+    const condition = step.condition;
+    if (!condition.ok) return end("failed", `${step.action}: the if condition could not be evaluated: ${messageOf(condition.error)}`, [], undefined, { executed: false });
+    host.log.debug(`${usedBy}: if ${condition.value.explain} → ${condition.value.decision}`);
+    if (condition.value.decision !== "Execute") {
+      uses.push(...step.unrunInputs.uses);
+      const inputs = step.unrunInputs.ok ? step.unrunInputs.value.list : [];
+      if (condition.value.decision === "Skip") return end("skipped", "", inputs, undefined, { executed: false });
+      return end("failed", "step aborted by if condition", inputs, undefined, { executed: false });
     }
   }
 
-  // 2. The loop's values, computed once when the step starts.
+  // 2. The loop's values, worked out once when the step started.
   let loop: LoopRecord | null = null;
-  if (isRecord(step.loop)) {
-    try {
-      const expanded = expandLoop(loopAsWritten(step.loop, [...stepPath, "loop"], run.doc.map), (text) => renderString(text, scope, used));
-      loop = { name: expanded.name ?? "", type: expanded.type, values: expanded.values, failedIterations: [] };
-    } catch (error) {
-      const message = `${action}: the loop could not be expanded: ${messageOf(error)}`;
-      return failed(run, finish("failed", message, [], [], null, null), { inputs: [], outputs: undefined }, onFailure, true);
-    }
+  if (step.loop !== undefined) {
+    uses.push(...step.loop.uses);
+    if (!step.loop.ok) return end("failed", `${step.action}: the loop could not be expanded: ${messageOf(step.loop.error)}`, [], undefined, { executed: true });
+    loop = { name: step.loop.value.name ?? "", type: step.loop.value.type, values: step.loop.value.values, failedIterations: [] };
   }
+  uses.push(...(step.iterations[0]?.uses ?? []));
 
   // 3. Attempts, each with the whole time limit; a retry starts the loop again at index 0.
-  let attempt: Attempt | undefined;
-  for (let n = 1; n <= maxAttempts; n++) {
-    if (n > 1) run.log.info(`${usedBy}: attempt ${n} of ${maxAttempts}`);
-    attempt = await runAttempt(run, module, step, stepPath, scope, loop, timeoutSeconds, used, usedBy);
-    if (attempt.ok || attempt.reboot !== undefined || run.deps.signal.aborted) break;
-    if (n < maxAttempts) run.log.warn(`${usedBy}: attempt ${n} of ${maxAttempts} failed, trying again: ${attempt.message}`);
+  let attempt!: Attempt;
+  for (let n = 1; n <= step.maxAttempts; n++) {
+    if (n > 1) host.log.info(`${usedBy}: attempt ${n} of ${step.maxAttempts}`);
+    attempt = await runAttempt(step, host);
+    if (attempt.ok || attempt.reboot !== undefined || host.ports.signal.aborted) break;
+    if (n < step.maxAttempts) host.log.warn(`${usedBy}: attempt ${n} of ${step.maxAttempts} failed, trying again: ${attempt.message}`);
   }
-  const last = attempt!;
-  if (loop !== null) loop.failedIterations = last.failedIterations;
-  if (last.reboot !== undefined) {
-    // A nested document's reboot was already counted against the budget where it was asked for.
-    const refusal = run.nestedReboot === undefined ? run.rebootRefusal() : undefined;
-    if (refusal !== undefined) {
-      return failed(run, finish("failed", `${action}: ${refusal}`, last.inputs, [], loop, last.detailedOutput), { inputs: last.inputs, outputs: undefined }, onFailure, true);
-    }
-    const record = finish("success", "", last.inputs, [last.outputs], loop, last.detailedOutput);
-    return { record, data: { inputs: last.inputs, outputs: [last.outputs] }, stop: true, executed: true, reboot: last.reboot };
+  if (loop !== null) loop.failedIterations = attempt.failedIterations;
+  const ran: Ending = { executed: true, loop, detailedOutput: attempt.detailedOutput };
+  if (attempt.reboot !== undefined) {
+    // A request from inside a nested document was counted against the budget where it was made.
+    const inner = attempt.reboot.from;
+    const refusal = inner === undefined ? host.rebootRefusal() : undefined;
+    if (refusal !== undefined) return end("failed", `${step.action}: ${refusal}`, attempt.inputs, undefined, ran);
+    const reboot: PlacedReboot = { ...attempt.reboot, from: inner ?? { key: host.key, step: usedBy } };
+    if (reboot.rerunStep || inner !== undefined) return { finished: false, reboot };
+    return end("success", "", attempt.inputs, [attempt.outputs], { ...ran, reboot });
   }
-  if (last.ok) {
-    return { record: finish("success", "", last.inputs, [last.outputs], loop, last.detailedOutput), data: { inputs: last.inputs, outputs: [last.outputs] }, stop: false, executed: true };
-  }
-  const tries = maxAttempts > 1 && !run.deps.signal.aborted ? ` (after ${maxAttempts} attempts)` : "";
+  if (attempt.ok) return end("success", "", attempt.inputs, [attempt.outputs], ran);
+  const interrupted = host.ports.signal.aborted;
+  const tries = step.maxAttempts > 1 && !interrupted ? ` (after ${step.maxAttempts} attempts)` : "";
   // A loop that failed keeps what its successful iterations produced, consolidated as for a loop
   // that succeeded, so later steps can chain to it; a step that produced nothing has no outputs.
-  const kept = loop !== null && last.succeeded > 0 ? [last.outputs] : undefined;
-  const record = finish(last.timedOut ? "timedOut" : "failed", `${last.message}${tries}`, last.inputs, kept ?? [], loop, last.detailedOutput);
-  return failed(run, record, { inputs: last.inputs, outputs: kept }, onFailure, true, run.deps.signal.aborted);
+  const kept = loop !== null && attempt.succeeded > 0 ? [attempt.outputs] : undefined;
+  return end(attempt.timedOut ? "timedOut" : "failed", `${attempt.message}${tries}`, attempt.inputs, kept, { ...ran, interrupted });
 }
 
-/**
- * Applies onFailure to a failed (or timed-out) step: Abort stops everything, Continue goes on,
- * Ignore marks it `ignoredFailure` — whatever the failure was, a timeout included.
- */
-function failed(run: DocumentRun, record: StepRecord, data: StepData, onFailure: OnFailure, executed: boolean, interrupted = false): StepOutcome {
-  if (onFailure === "Ignore" && !interrupted) return { record: { ...record, status: "ignoredFailure" }, data, stop: false, executed };
-  return { record, data, stop: interrupted || onFailure === "Abort", executed };
-}
-
-async function runAttempt(
-  run: DocumentRun,
-  module: ModuleDef,
-  step: Record<string, unknown>,
-  stepPath: (string | number)[],
-  scope: Scope,
-  loop: LoopRecord | null,
-  timeoutSeconds: number,
-  used: ChainUse[],
-  usedBy: string,
-): Promise<Attempt> {
+async function runAttempt(step: CompiledStep, host: StepHost): Promise<Attempt> {
+  const { signal } = host.ports;
   const controller = new AbortController();
-  const stopOnInterrupt = () => controller.abort(isHalt(run.deps.signal.reason) ? run.deps.signal.reason : new Error("interrupted"));
-  run.deps.signal.addEventListener("abort", stopOnInterrupt, { once: true });
-  if (run.deps.signal.aborted) stopOnInterrupt();
-  const timer = timeoutSeconds === -1 ? undefined : setTimeout(() => controller.abort(new Error("timeout")), timeoutSeconds * 1000);
-  const values = loop?.values ?? [undefined];
+  const stopOnInterrupt = () => controller.abort(isHalt(signal.reason) ? signal.reason : new Error("interrupted"));
+  signal.addEventListener("abort", stopOnInterrupt, { once: true });
+  if (signal.aborted) stopOnInterrupt();
+  const timer = step.timeoutSeconds === -1 ? undefined : setTimeout(() => controller.abort(new Error("timeout")), step.timeoutSeconds * 1000);
+  const looping = step.loop !== undefined;
   const outputs: Record<string, unknown>[] = [];
   let inputs: Record<string, unknown>[] = [];
   let detailedOutput: ExecutionRecord[] | null = null;
-  const result = (ok: boolean, message: string, failedIterations: number[] = [], reboot?: Attempt["reboot"], overTime = false): Attempt => ({
-    ok, timedOut: overTime, message, outputs: consolidate(outputs), succeeded: outputs.length, inputs, failedIterations, detailedOutput, ...(reboot ? { reboot } : {}),
+  const result = (ok: boolean, message: string, failedAt?: number, reboot?: RebootRequest, overTime = false): Attempt => ({
+    ok, timedOut: overTime, message, outputs: consolidate(outputs), succeeded: outputs.length, inputs,
+    failedIterations: looping && failedAt !== undefined ? [failedAt] : [], detailedOutput, ...(reboot ? { reboot } : {}),
   });
-  run.stepStderr.reset(); // the failure context quotes the last attempt's standard error
+  host.attemptStarts();
   try {
-    for (let index = 0; index < values.length; index++) {
-      const iterationScope: Scope = loop === null ? scope : { ...scope, loop: { ...(loop.name ? { name: loop.name } : {}), index, value: values[index]! } };
-      const where = loop === null ? "" : `iteration ${index}: `;
+    for (const [index, iteration] of step.iterations.entries()) {
+      const where = looping ? `iteration ${index}: ` : "";
       try {
-        const prepared = prepareInputs(module, step.inputs, [...stepPath, "inputs"], run.doc.map, iterationScope, index === 0 ? used : undefined);
-        inputs = prepared.list;
-        const ctx = run.moduleContext(controller.signal, usedBy);
-        const outcome = await untilAborted(module.execute(prepared.value, ctx), controller.signal);
+        if (!iteration.ok) throw iteration.error;
+        inputs = iteration.value.inputs.list;
+        const outcome = await untilAborted(step.module.execute(iteration.value.inputs.value, host.moduleContext(controller.signal)), controller.signal);
         if (outcome.detailedOutput !== undefined) detailedOutput = [...(detailedOutput ?? []), ...outcome.detailedOutput];
         // A step that continues with the next one after the restart keeps its outputs (chainable).
         if (outcome.reboot !== undefined && !outcome.reboot.rerunStep) outputs.push(outcome.outputs as Record<string, unknown>);
-        if (outcome.reboot !== undefined) return result(false, "", [], { rerun: outcome.reboot.rerunStep, ...(outcome.reboot.exitCode === undefined ? {} : { exitCode: outcome.reboot.exitCode }) });
-        if (outcome.failed !== undefined) return result(false, `${module.name}: ${where}${outcome.failed}`, loop === null ? [] : [index]);
+        if (outcome.reboot !== undefined) return result(false, "", undefined, outcome.reboot);
+        if (outcome.failed !== undefined) return result(false, `${step.module.name}: ${where}${outcome.failed}`, index);
         outputs.push(outcome.outputs as Record<string, unknown>);
       } catch (error) {
-        if (controller.signal.aborted) return result(false, stoppedMessage(controller.signal, timeoutSeconds, loop !== null, index), loop === null ? [] : [index], undefined, timedOut(controller.signal));
-        return result(false, `${module.name}: ${where}${messageOf(error)}`, loop === null ? [] : [index]);
+        if (controller.signal.aborted) return result(false, stoppedMessage(controller.signal, step.timeoutSeconds, looping, index), index, undefined, timedOut(controller.signal));
+        return result(false, `${step.module.name}: ${where}${messageOf(error)}`, index);
       }
     }
     return result(true, "");
   } finally {
     if (timer !== undefined) clearTimeout(timer);
-    run.deps.signal.removeEventListener("abort", stopOnInterrupt);
+    signal.removeEventListener("abort", stopOnInterrupt);
   }
 }
 
@@ -240,13 +230,14 @@ function stoppedMessage(signal: AbortSignal, timeoutSeconds: number, looping: bo
   if (isHalt(signal.reason)) return `stopped: ${signal.reason.message}`;
   if (timedOut(signal)) {
     return looping
-      ? `the loop timed out after ${seconds(timeoutSeconds)} (in iteration ${index})`
-      : `the step timed out after ${seconds(timeoutSeconds)}`;
+      ? `the loop timed out after ${secondsPhrase(timeoutSeconds)} (in iteration ${index})`
+      : `the step timed out after ${secondsPhrase(timeoutSeconds)}`;
   }
   return "awstoe was interrupted while this step was running";
 }
 
-function seconds(n: number): string {
+/** "1 second", "30 seconds": a time limit in words. */
+function secondsPhrase(n: number): string {
   return `${n} second${n === 1 ? "" : "s"}`;
 }
 

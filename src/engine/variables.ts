@@ -17,8 +17,10 @@ export interface SuppliedParameters {
 export function resolveVariables(doc: Record<string, unknown>, supplied: SuppliedParameters, map: SourceMap | undefined): { values: Map<string, string>; issues: Issue[] } {
   const values = new Map<string, string>();
   const issues: Issue[] = [];
-  const text = (value: unknown, path: (string | number)[]) =>
-    typeof value === "string" ? value : value === undefined || value === null ? undefined : (map?.sourceText(path) ?? String(value));
+  const text = (value: unknown, path: (string | number)[]): string | undefined => {
+    if (value === undefined || value === null) return undefined;
+    return typeof value === "string" ? value : (map?.sourceText(path) ?? String(value));
+  };
   eachVariable(doc, "constants", (name, body, path) => {
     const value = text(body.value, [...path, "value"]);
     if (value !== undefined) values.set(name, value);

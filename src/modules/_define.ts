@@ -56,15 +56,24 @@ export interface ModuleDef<I extends TSchema = TSchema, O extends TSchema = TSch
 
 export interface ModuleResult<O> {
   outputs: O;
-  /**
-   * The step asks for a reboot (exit 194/3010, Reboot module). `rerunStep`: run this step again
-   * after the restart (scripts) rather than continuing with the next one (Reboot module).
-   */
-  reboot?: { rerunStep: boolean; exitCode?: number };
+  /** The step asks for a reboot (exit 194/3010, the Reboot module, a nested document's step). */
+  reboot?: RebootRequest;
   /** ExecuteDocument: the child execution, recorded under the step as `detailedOutput`. */
   detailedOutput?: ExecutionRecord[];
   /** A failure that still has outputs to record (a nested document that failed). */
   failed?: string;
+}
+
+/**
+ * A step's request to restart the machine. `rerunStep`: run the asking step again after the
+ * restart (exit 194/3010) rather than going on with the next one (the Reboot module). Modules
+ * leave `from` out; the engine fills in the asking step (its journal key and `phase/step`), and
+ * ExecuteDocument hands on its nested document's request as it is, `from` included.
+ */
+export interface RebootRequest {
+  rerunStep: boolean;
+  exitCode?: number;
+  from?: { key: string; step: string };
 }
 
 /** A nested document run on behalf of ExecuteDocument. */
@@ -102,7 +111,7 @@ export interface ModuleContext {
   /** Evaluates a comparison/logical expression whose references are already resolved. */
   evaluate(expression: Record<string, unknown>): { value: boolean; explain: string };
   /** Runs another document as a nested execution (ExecuteDocument). */
-  runDocument(request: NestedRunRequest): Promise<{ record: ExecutionRecord; summary: RunSummary; reboot?: boolean }>;
+  runDocument(request: NestedRunRequest): Promise<{ record: ExecutionRecord; summary: RunSummary; reboot?: RebootRequest }>;
 }
 
 /** The script-building half of platform/shell.ts, handed to modules through the context. */

@@ -57,9 +57,9 @@ export default defineModule({
       ...(owner ? { bucketOwner: owner } : {}),
     });
     const outputs = { ...summary, logUrl: "" };
-    // A step of the child asked for a reboot: this step runs again after the restart, and the
-    // child's finished steps are restored rather than run (engine/resume.ts).
-    if (reboot === true) return { outputs, detailedOutput: [record], reboot: { rerunStep: true } };
+    // A step of the child asked for a reboot: its request is this step's. This step runs again
+    // after the restart, and the child's finished steps are restored rather than run (engine/resume.ts).
+    if (reboot !== undefined) return { outputs, detailedOutput: [record], reboot };
     const ok = summary.status === "success" || summary.status === "successWithIgnoredFailure";
     return {
       outputs,

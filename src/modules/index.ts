@@ -72,4 +72,4 @@ export function findModule(action: string): ModuleDef | undefined {
   return Object.hasOwn(modules, action) ? modules[action as ActionName] : undefined;
 }
 
-export { type ModuleDef, type CheckEnv, type ModuleContext, type NestedRunRequest, type ShellKit, hasTemplate } from "./_define.ts";
+export { type ModuleDef, type CheckEnv, type ModuleContext, type NestedRunRequest, type RebootRequest, type ShellKit, hasTemplate } from "./_define.ts";

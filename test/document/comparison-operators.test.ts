@@ -151,7 +151,7 @@ async function run(name: string, yaml: string): Promise<Map<string, StepRecord>>
   writeFileSync(join(dir, "component.yaml"), yaml);
   const renderDiagnostics = (diagnostics: Diagnostic[], map: SourceMap | undefined) => diagnostics.map((d) => renderDiagnostic(d, map, plainPalette)).join("\n\n");
   const base = hostDeps({ signal: new AbortController().signal, palette: plainPalette, renderDiagnostics, cwd: dir, interactive: false, terminal: { stdout: () => {}, stderr: () => {} } });
-  const deps: EngineDeps = { ...base, reboot: { exitCode: 194, clearTrigger: async () => undefined, reboot: async () => "not in tests" } };
+  const deps: EngineDeps = { ...base, ports: { ...base.ports, reboot: { exitCode: 194, clearTrigger: async () => undefined, reboot: async () => "not in tests" } } };
   const result = await runExecution(
     {
       documents: [{ source: "component.yaml", parameters: new Map() }],

@@ -100,9 +100,12 @@ async function run(name: string, yaml: string, options: RunOptions = {}): Promis
   const pathFirst = options.pathFirst;
   const deps: EngineDeps = {
     ...base,
-    ...(options.s3 === undefined ? {} : { s3: options.s3 }),
-    exec: pathFirst === undefined ? base.exec : (request) => base.exec({ ...request, env: { ...(request.env ?? process.env), PATH: `${pathFirst}:${process.env.PATH ?? "/usr/bin:/bin"}` } }),
-    reboot: { exitCode: 194, clearTrigger: async () => undefined, reboot: async () => "not in tests" },
+    ports: {
+      ...base.ports,
+      ...(options.s3 === undefined ? {} : { s3: options.s3 }),
+      exec: pathFirst === undefined ? base.ports.exec : (request) => base.ports.exec({ ...request, env: { ...(request.env ?? process.env), PATH: `${pathFirst}:${process.env.PATH ?? "/usr/bin:/bin"}` } }),
+      reboot: { exitCode: 194, clearTrigger: async () => undefined, reboot: async () => "not in tests" },
+    },
   };
   const result = await runExecution(
     {

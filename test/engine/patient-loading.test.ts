@@ -63,7 +63,7 @@ function depsFor(endpoint: string, options: { signal?: AbortSignal; imageBuilder
   const stderr: string[] = [];
   const signal = options.signal ?? new AbortController().signal;
   const deps = hostDeps({ signal, palette: plainPalette, renderDiagnostics: () => "", cwd: dir, interactive: false, terminal: { stdout: () => {}, stderr: (text) => stderr.push(text) } });
-  if (options.imageBuilder) deps.loadDocument = documentLoader(deps.s3, undefined, { imageBuilder: options.imageBuilder, signal });
+  if (options.imageBuilder) deps.ports.loadDocument = documentLoader(deps.ports.s3, undefined, { imageBuilder: options.imageBuilder, signal });
   return { deps, stderr };
 }
 

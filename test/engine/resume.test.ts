@@ -21,7 +21,8 @@ let count = 0;
 
 const disabled: RebootPort = { exitCode: 194, clearTrigger: async () => undefined, reboot: async () => "handed over (stand-in)" };
 function deps(cwd: string, reboot: RebootPort = disabled): EngineDeps {
-  return { ...hostDeps({ signal: new AbortController().signal, palette: plainPalette, renderDiagnostics: () => "", cwd, interactive: false, terminal: { stdout: () => {}, stderr: () => {} } }), reboot };
+  const base = hostDeps({ signal: new AbortController().signal, palette: plainPalette, renderDiagnostics: () => "", cwd, interactive: false, terminal: { stdout: () => {}, stderr: () => {} } });
+  return { ...base, ports: { ...base.ports, reboot } };
 }
 
 /** A folder with a document whose steps are given as bash command lists. */
@@ -133,7 +134,8 @@ describe("resume at boot and after a kill", () => {
     await runExecution(request, deps(dir));
     const { cleared, port } = recording();
     // At boot the document cannot be read yet (its file system, or the network, is not there).
-    const unreadable: EngineDeps = { ...deps(dir, port), loadDocument: () => ({ ok: false, diagnostic: { code: "E_SOURCE_UNREADABLE", severity: "error", message: "failed to load document 'doc.yaml': not there yet", file: "doc.yaml", path: "" } }) };
+    const base = deps(dir, port);
+    const unreadable: EngineDeps = { ...base, ports: { ...base.ports, loadDocument: () => ({ ok: false, diagnostic: { code: "E_SOURCE_UNREADABLE", severity: "error", message: "failed to load document 'doc.yaml': not there yet", file: "doc.yaml", path: "" } }) } };
     const early = await runExecution(request, unreadable);
     expect(early.summary.status).toBe("failed");
     expect(cleared).toEqual([]); // the trigger is kept: the next boot tries again
