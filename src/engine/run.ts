@@ -282,6 +282,8 @@ async function stopLeftovers(earlier: Journal, log: RunLog): Promise<string | un
   for (const [key, entries] of earlier.processes) {
     for (const entry of entries) {
       const result = await stopLeftoverGroup(entry);
+      // Every decision goes to application.log: a step found running twice must be explainable.
+      log.debug(`process group ${entry.pgid} of step ${key} (boot ${entry.boot ?? "?"}, started ${entry.started ?? "?"}): ${result}`);
       if (result === "stopped") log.warn(`stopped process group ${entry.pgid} that step ${key} had started before awstoe was killed`);
       if (result === "still-running") {
         const message = `process group ${entry.pgid}, started by step ${key} before awstoe was killed, is still running after SIGKILL; nothing ran`;
