@@ -11,7 +11,7 @@
  * Each is tried a few times, at different moments of the step. POSIX only (reads /proc).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { binaryUnderTest, groupMembers, killGroupsOf, linesOf, processGone, processGroupOf, readRecord, scratchRoot, sq, start, summaryOf, waitFor, writeDocument } from "../helpers/hardening.ts";
 
@@ -36,6 +36,24 @@ function ticksOf(file: string): Tick[] {
 }
 
 /** The pids in the order they first ticked; throws when one ticks again after another began. */
+/** Runs `check`; when it throws, adds `context()` to the message. */
+function explained<T>(check: () => T, context: () => string): T {
+  try {
+    return check();
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- the resumed run ---\n${context()}`);
+  }
+}
+
+function applicationLogs(dir: string): string {
+  const logs = join(dir, "logs");
+  if (!existsSync(logs)) return "";
+  return readdirSync(logs)
+    .filter((name) => name.startsWith("TOE_"))
+    .map((name) => readFileSync(join(logs, name, "application.log"), "utf8"))
+    .join("\n");
+}
+
 function blocks(ticks: Tick[]): number[] {
   const order: number[] = [];
   for (const tick of ticks) {
@@ -85,7 +103,8 @@ describe("kill -9 of awstoe mid-step, then the same command again", () => {
         const result = await resume.finish(40_000);
         expect(result.timedOut).toBe(false);
         const all = ticksOf(ticks);
-        const order = blocks(all); // throws on interleaving
+        // On interleaving, say what the resumed run decided (its stderr and application.log).
+        const order = explained(() => blocks(all), () => `${result.stderr}\n${applicationLogs(dir)}`);
         expect(result.code, result.stderr).toBe(0);
         expect(summaryOf(result.stdout).status).toBe("success");
         if (orphanAlive && pgid !== undefined) expect(result.stderr).toContain(`stopped process group ${pgid} that step d0/build/0 had started before awstoe was killed`);
