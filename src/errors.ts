@@ -1,12 +1,14 @@
 /** @module errors: every error code, the error classes, diagnostics and the exit-code table. */
 
-/** Exit codes of the process (cli.md §11). Only src/main.ts turns these into an exit. */
+/**
+ * Exit codes of the process (cli.md §11). Only src/main.ts turns these into an exit. A run that
+ * stops for a reboot exits with the reboot code instead: 194, or 3010 on Windows
+ * (platform/shell.ts rebootExitCode).
+ */
 export const ExitCode = {
   ok: 0,
   failed: 1,
   usage: 2,
-  rebootLinux: 194,
-  rebootWindows: 3010,
 } as const;
 
 /** Codes of problems found in a document or config file. Stable: they appear in `--output json`. */
@@ -94,15 +96,7 @@ export interface Diagnostic {
   endColumn?: number;
 }
 
-export type ErrorCode =
-  | "E_USAGE"
-  | "E_CONFIG_INVALID"
-  | "E_DOCUMENT_INVALID"
-  | "E_RESOLVE"
-  | "E_STEP"
-  | "E_LOG_DIRECTORY"
-  | "E_STATE"
-  | "E_INTERNAL";
+export type ErrorCode = "E_USAGE" | "E_RESOLVE" | "E_STEP" | "E_LOG_DIRECTORY" | "E_STATE";
 
 /** Base of every error awstoe raises on purpose. `main.ts` maps it to an exit code. */
 export abstract class ToeError extends Error {
@@ -121,31 +115,6 @@ export abstract class ToeError extends Error {
 export class UsageError extends ToeError {
   readonly code = "E_USAGE" as const;
   readonly exitCode = ExitCode.usage;
-}
-
-/** A `--config` file that cannot be used. Carries diagnostics with positions in the file. */
-export class ConfigError extends ToeError {
-  readonly code = "E_CONFIG_INVALID" as const;
-  readonly exitCode = ExitCode.failed;
-  constructor(
-    message: string,
-    readonly diagnostics: Diagnostic[] = [],
-    options?: { cause?: unknown; hint?: string },
-  ) {
-    super(message, options);
-  }
-}
-
-/** One or more documents that failed to load or validate. */
-export class DocumentError extends ToeError {
-  readonly code = "E_DOCUMENT_INVALID" as const;
-  readonly exitCode = ExitCode.failed;
-  constructor(
-    message: string,
-    readonly diagnostics: Diagnostic[],
-  ) {
-    super(message);
-  }
 }
 
 export function isToeError(value: unknown): value is ToeError {

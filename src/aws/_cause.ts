@@ -38,7 +38,7 @@ export function idleTimeoutMs(): number {
 }
 
 /** Milliseconds as a person reads them: "30 s", "1.5 s", "200 ms". */
-export function seconds(ms: number): string {
+export function durationText(ms: number): string {
   return ms >= 1000 ? `${Number((ms / 1000).toFixed(1))} s` : `${ms} ms`;
 }
 
@@ -110,13 +110,14 @@ export function unreachableCause(error: unknown, words: Pick<ServiceWords, "endp
 
 /** The clause for a request stopped by one of the time limits above. */
 function timeoutCause(error: unknown, words: Pick<ServiceWords, "endpoint" | "tries" | "networkHint">): string {
-  const message = firstLine(error);
-  const what = /establish a connection/i.test(message)
-    ? `could not be reached (no connection within ${seconds(CONNECT_TIMEOUT_MS)})`
-    : /no data/i.test(message)
-      ? `stopped sending data (nothing for ${seconds(idleTimeoutMs())})`
-      : `did not answer (nothing for ${seconds(idleTimeoutMs())})`;
-  return `${words.endpoint} ${what}${words.tries ?? ""}${words.networkHint ? `; ${words.networkHint}` : ""}`;
+  return `${words.endpoint} ${whichTimeout(firstLine(error))}${words.tries ?? ""}${words.networkHint ? `; ${words.networkHint}` : ""}`;
+}
+
+/** Which limit ran out, from the message of the SDK's HTTP handler. */
+function whichTimeout(message: string): string {
+  if (/establish a connection/i.test(message)) return `could not be reached (no connection within ${durationText(CONNECT_TIMEOUT_MS)})`;
+  if (/no data/i.test(message)) return `stopped sending data (nothing for ${durationText(idleTimeoutMs())})`;
+  return `did not answer (nothing for ${durationText(idleTimeoutMs())})`;
 }
 
 /**
@@ -147,7 +148,9 @@ function networkCode(error: unknown, depth = 0): string | undefined {
 /** The SDK error's name, or its code where the name is only "Error"; "" when it has neither. */
 export function errorName(error: unknown): string {
   const e = error as { name?: unknown; code?: unknown } | undefined;
-  return typeof e?.name === "string" && e.name !== "Error" ? e.name : typeof e?.code === "string" ? e.code : "";
+  if (typeof e?.name === "string" && e.name !== "Error") return e.name;
+  if (typeof e?.code === "string") return e.code;
+  return "";
 }
 
 /** A Node network error's code (ECONNREFUSED, ...), when it has one. */

@@ -1,5 +1,7 @@
 /** @module cli/_args: option definitions shared by commands, so their help text stays the same. */
 import type { ArgsDef } from "citty";
+import type { ConfigProblem } from "../document/config.ts";
+import { UsageError } from "../errors.ts";
 import { didYouMean } from "../model/suggest.ts";
 import { ACTION_NAMES } from "../modules/index.ts";
 
@@ -75,6 +77,32 @@ export function parseBlockedModules(value: string): { modules: string[] } | { pr
     }
   }
   return { modules: [...new Set(items)] };
+}
+
+/** `--blocked-action-modules`: the module names (undefined when not given); a mistake is a usage error. */
+export function blockedModulesFromFlag(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseBlockedModules(value);
+  if ("problem" in parsed) throw new UsageError(`--blocked-action-modules: ${parsed.problem}`, { hint: parsed.hint });
+  return parsed.modules;
+}
+
+/** The config file's `blockedActionModules`; a mistake is a problem of that file, reported like its others. */
+export function blockedModulesFromConfig(value: string | undefined, configSource: string): string[] | ConfigProblem {
+  if (value === undefined) return [];
+  const parsed = parseBlockedModules(value);
+  if ("modules" in parsed) return parsed.modules;
+  return {
+    source: configSource,
+    diagnostics: [{ code: "E_VALUE", severity: "error", message: `config: blockedActionModules: ${parsed.problem}`, hint: parsed.hint, file: configSource, path: "blockedActionModules" }],
+  };
+}
+
+/** `run` and `validate` read their documents from --documents or from --config's list: one of them, not both. */
+export function requireDocumentsOrConfig(documents: string | undefined, config: string | undefined, command: "run" | "validate"): void {
+  if ((documents === undefined) === (config === undefined)) {
+    throw new UsageError("specify exactly one of --config or --documents", { hint: `e.g. awstoe ${command} --documents component.yaml` });
+  }
 }
 
 /** AWS's sample kit spells --platform this way; darwin is macOS. */

@@ -38,9 +38,13 @@ export async function checkDocuments(request: CheckRequest): Promise<CheckedDocu
   const checked: CheckedDocument[] = [];
   for (const source of request.sources) {
     const loaded = await request.load(source);
-    const result: ValidationResult = loaded.ok
-      ? validateText(loaded.text, source, { platform: request.platform, ...(request.blockedModules ? { blockedModules: request.blockedModules } : {}) })
-      : { source, valid: false, diagnostics: [loaded.diagnostic] };
+    let result: ValidationResult;
+    if (loaded.ok) {
+      const blocked = request.blockedModules ? { blockedModules: request.blockedModules } : {};
+      result = validateText(loaded.text, source, { platform: request.platform, ...blocked });
+    } else {
+      result = { source, valid: false, diagnostics: [loaded.diagnostic] };
+    }
     checked.push({ source, valid: result.valid, diagnostics: result.diagnostics, report: renderResult(result, palette) });
   }
   return checked;

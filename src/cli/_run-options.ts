@@ -5,12 +5,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { parseRunConfig } from "../document/config.ts";
+import { parseRunConfig, type ConfigProblem } from "../document/config.ts";
 import type { LoadResult } from "../document/load.ts";
-import type { SourceMap } from "../document/source-map.ts";
-import { UsageError, type Diagnostic } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import type { DocumentRequest } from "../engine/prepare.ts";
-import { parseBlockedModules, splitList } from "./_args.ts";
+import type { RunConfig } from "../model/config.ts";
+import { blockedModulesFromConfig, blockedModulesFromFlag, requireDocumentsOrConfig, splitList } from "./_args.ts";
+
+export type { ConfigProblem } from "../document/config.ts";
 
 export interface RunOptions {
   documents: DocumentRequest[];
@@ -33,13 +35,6 @@ export interface RunOptions {
 
 export type RunArgs = Record<string, string | boolean | undefined>;
 
-/** A config file that cannot be used, with placed diagnostics. */
-export interface ConfigProblem {
-  source: string;
-  diagnostics: Diagnostic[];
-  map?: SourceMap;
-}
-
 /**
  * `loadConfig` reads the --config source (a local path or s3://, with the document bucket owner),
  * so this module stays free of the AWS layer.
@@ -47,18 +42,17 @@ export interface ConfigProblem {
 export async function runOptions(args: RunArgs, loadConfig: (source: string) => Promise<LoadResult>): Promise<RunOptions | ConfigProblem> {
   const text = (name: string) => (typeof args[name] === "string" ? (args[name] as string) : undefined);
   const flag = (name: string) => args[name] === true;
-  if ((text("documents") === undefined) === (text("config") === undefined)) {
-    throw new UsageError("specify exactly one of --config or --documents", { hint: "e.g. awstoe run --documents component.yaml" });
-  }
-  let config: ReturnType<typeof parseRunConfig> | undefined;
-  if (text("config") !== undefined) {
+  const configSource = text("config");
+  requireDocumentsOrConfig(text("documents"), configSource, "run");
+  let file: RunConfig | undefined;
+  if (configSource !== undefined) {
     for (const clash of ["documents", "parameters"]) {
       if (args[clash] !== undefined) throw new UsageError(`--${clash} cannot be combined with --config`, { hint: `put ${clash} in the config file instead` });
     }
-    config = parseRunConfig(text("config")!, await loadConfig(text("config")!));
-    if (!config.ok) return { source: text("config")!, diagnostics: config.diagnostics, ...(config.map ? { map: config.map } : {}) };
+    const read = parseRunConfig(configSource, await loadConfig(configSource));
+    if (!read.ok) return read.problem;
+    file = read.config;
   }
-  const file = config?.ok ? config.config : undefined;
   const documents: DocumentRequest[] = file
     ? file.documents.map((d) => ({ source: d.path, parameters: new Map((d.parameters ?? []).map((p) => [p.name, p.value])) }))
     : list("documents", text("documents")!).map((source) => ({ source, parameters: new Map() }));
@@ -80,7 +74,7 @@ export async function runOptions(args: RunArgs, loadConfig: (source: string) => 
   const region = text("cw-log-region") ?? file?.cwLogRegion;
   const owner = text("log-s3-bucket-owner") ?? file?.logS3BucketOwner;
   const documentOwner = text("document-s3-bucket-owner") ?? file?.documentS3BucketOwner;
-  const blocked = blockedModules(text("blocked-action-modules"), file?.blockedActionModules, text("config"));
+  const blocked = blockedModulesFromFlag(text("blocked-action-modules")) ?? blockedModulesFromConfig(file?.blockedActionModules, configSource ?? "");
   if (!Array.isArray(blocked)) return blocked;
   const componentVersion = text("version");
   if (componentVersion !== undefined && componentVersion.trim() === "") {
@@ -97,33 +91,22 @@ export async function runOptions(args: RunArgs, loadConfig: (source: string) => 
     logDirectory,
     stateDirectory: text("state-directory") ?? file?.stateDirectory ?? join(logDirectory, "TOE_state"),
     trace: flag("trace") || file?.trace === true,
-    ...(bucket === undefined ? {} : { logS3: { bucket, keyPrefix: text("log-s3-key-prefix") ?? file?.logS3KeyPrefix ?? "", ...(owner ? { owner } : {}) } }),
+    ...(bucket === undefined ? {} : { logS3: logS3Of(bucket, text("log-s3-key-prefix") ?? file?.logS3KeyPrefix ?? "", owner) }),
     ...(documentOwner === undefined ? {} : { documentS3BucketOwner: documentOwner }),
-    ...(group === undefined || stream === undefined
-      ? {}
-      : { cloudWatch: { group, stream, ...(region ? { region } : {}), ignoreFailures } }),
+    ...(group === undefined || stream === undefined ? {} : { cloudWatch: cloudWatchOf(group, stream, region, ignoreFailures) }),
     blockedModules: blocked,
     ...(componentVersion === undefined ? {} : { componentVersion }),
   };
 }
 
-/**
- * The blocked modules: the command line's list, else the config file's. A mistake on the command
- * line is a usage error; one in the config file is reported like the file's other problems.
- */
-export function blockedModules(flag: string | undefined, fromFile: string | undefined, configSource: string | undefined): string[] | ConfigProblem {
-  if (flag !== undefined) {
-    const parsed = parseBlockedModules(flag);
-    if ("problem" in parsed) throw new UsageError(`--blocked-action-modules: ${parsed.problem}`, { hint: parsed.hint });
-    return parsed.modules;
-  }
-  if (fromFile === undefined || configSource === undefined) return [];
-  const parsed = parseBlockedModules(fromFile);
-  if ("modules" in parsed) return parsed.modules;
-  return {
-    source: configSource,
-    diagnostics: [{ code: "E_VALUE", severity: "error", message: `config: blockedActionModules: ${parsed.problem}`, hint: parsed.hint, file: configSource, path: "blockedActionModules" }],
-  };
+/** The log upload's place; an empty owner is no owner check. */
+function logS3Of(bucket: string, keyPrefix: string, owner: string | undefined): NonNullable<RunOptions["logS3"]> {
+  return owner ? { bucket, keyPrefix, owner } : { bucket, keyPrefix };
+}
+
+/** The CloudWatch Logs copy; an empty region is the SDK's own. */
+function cloudWatchOf(group: string, stream: string, region: string | undefined, ignoreFailures: boolean): NonNullable<RunOptions["cloudWatch"]> {
+  return region ? { group, stream, region, ignoreFailures } : { group, stream, ignoreFailures };
 }
 
 /** `name1=value1,name2=value2` (cli.md §3): split on commas, then on the first `=`. */

@@ -20,7 +20,8 @@ import { blockedModulesArgs, documentsArgs, outputArgs, traceArgs } from "./_arg
 import { renderPlan } from "./_render-plan.ts";
 import { planExecution } from "../engine/plan.ts";
 import { renderDiagnostic } from "./_render.ts";
-import { runOptions } from "./_run-options.ts";
+import { runOptions, type RunOptions } from "./_run-options.ts";
+import type { ConsoleMirror } from "../model/ports.ts";
 
 export const runArgs = {
   ...documentsArgs,
@@ -93,8 +94,7 @@ export default defineCommand({
         else if (plan.valid) process.stdout.write(`${renderPlan(plan, paletteFor(process.stdout))}\n`);
         return plan.valid ? ExitCode.ok : ExitCode.failed;
       }
-      const cw = options.cloudWatch;
-      const mirror = cw && { target: createCloudWatchMirror({ group: cw.group, stream: cw.stream, ...(cw.region ? { region: cw.region } : {}) }), ignoreFailures: cw.ignoreFailures };
+      const mirror = cloudWatchMirror(options.cloudWatch);
       const { summary, reboot } = await runExecution({ ...request, ...(mirror ? { mirror } : {}) }, deps);
       if (reboot !== undefined) return reboot.exitCode;
       return isSuccessful(summary.status) ? ExitCode.ok : ExitCode.failed; // success, successWithIgnoredFailure → 0; failed, timedOut → 1
@@ -103,6 +103,13 @@ export default defineCommand({
     }
   },
 });
+
+/** The console's copy to CloudWatch Logs, when the options ask for one. */
+function cloudWatchMirror(cw: RunOptions["cloudWatch"]): { target: ConsoleMirror; ignoreFailures: boolean } | undefined {
+  if (cw === undefined) return undefined;
+  const region = cw.region ? { region: cw.region } : {};
+  return { target: createCloudWatchMirror({ group: cw.group, stream: cw.stream, ...region }), ignoreFailures: cw.ignoreFailures };
+}
 
 /**
  * Whether this run resumes an execution: the command a boot trigger runs always names its state

@@ -4,15 +4,16 @@
  */
 import { defineCommand } from "citty";
 import { createS3Port } from "../aws/s3.ts";
-import { readRunConfig } from "../document/config.ts";
-import type { SourceMap } from "../document/source-map.ts";
+import { readRunConfig, type ConfigProblem } from "../document/config.ts";
 import { ExitCode, UsageError, type Diagnostic } from "../errors.ts";
 import { documentLoader } from "../engine/document-sources.ts";
 import { createLogger } from "../logs/logger.ts";
 import { colorEnabled, paletteFor } from "../logs/terminal.ts";
 import type { PlatformName } from "../model/platform.ts";
 import { hostPlatform } from "../platform/host.ts";
-import { blockedModulesArgs, documentsArgs, osPlatformsArgs, outputArgs, parseBlockedModules, platformArgs, splitList, traceArgs } from "./_args.ts";
+import {
+  blockedModulesArgs, blockedModulesFromConfig, blockedModulesFromFlag, documentsArgs, osPlatformsArgs, outputArgs, platformArgs, requireDocumentsOrConfig, splitList, traceArgs,
+} from "./_args.ts";
 import { checkDocuments, type CheckedDocument } from "./_check-documents.ts";
 import { renderDiagnostic } from "./_render.ts";
 
@@ -32,7 +33,7 @@ export default defineCommand({
     const log = createLogger({ trace: args.trace === true });
     const platform = platformOf(args.platform, args["os-platforms"]);
     const json = args.output === "json";
-    const flagBlocked = blockedFromFlag(args["blocked-action-modules"]);
+    const flagBlocked = blockedModulesFromFlag(args["blocked-action-modules"]);
     const sources = documentSources(args.documents, args.config, flagBlocked);
     if (!("sources" in sources)) return reportConfigFailure(json, platform, sources);
     const blockedModules = sources.blockedModules;
@@ -46,12 +47,6 @@ export default defineCommand({
   },
 });
 
-interface ConfigFailure {
-  source: string;
-  diagnostics: Diagnostic[];
-  map?: SourceMap;
-}
-
 /** --platform or its other spelling --os-platforms (darwin = macos); both given must agree. */
 function platformOf(platform: string | undefined, osPlatforms: string | undefined): PlatformName {
   const other = osPlatforms === "darwin" ? "macos" : osPlatforms;
@@ -61,21 +56,12 @@ function platformOf(platform: string | undefined, osPlatforms: string | undefine
   return ((platform ?? other) as PlatformName | undefined) ?? hostPlatform();
 }
 
-function blockedFromFlag(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const parsed = parseBlockedModules(value);
-  if ("problem" in parsed) throw new UsageError(`--blocked-action-modules: ${parsed.problem}`, { hint: parsed.hint });
-  return parsed.modules;
-}
-
 /**
  * The documents to check and the modules they may not use (the command line's list, else the
  * config file's), or the diagnostics of a config file that could not be used.
  */
-function documentSources(documents: string | undefined, config: string | undefined, blocked: string[] | undefined): { sources: string[]; blockedModules: string[] } | ConfigFailure {
-  if ((documents === undefined) === (config === undefined)) {
-    throw new UsageError("specify exactly one of --config or --documents", { hint: "e.g. awstoe validate --documents component.yaml" });
-  }
+function documentSources(documents: string | undefined, config: string | undefined, blocked: string[] | undefined): { sources: string[]; blockedModules: string[] } | ConfigProblem {
+  requireDocumentsOrConfig(documents, config, "validate");
   if (documents !== undefined) {
     const list = splitList(documents);
     if (list.some((item) => item === "")) {
@@ -84,13 +70,10 @@ function documentSources(documents: string | undefined, config: string | undefin
     return { sources: list, blockedModules: blocked ?? [] };
   }
   const read = readRunConfig(config!);
-  if (!read.ok) return { source: config!, diagnostics: read.diagnostics, ...(read.map ? { map: read.map } : {}) };
-  const sources = read.config.documents.map((d) => d.path);
-  if (blocked !== undefined || read.config.blockedActionModules === undefined) return { sources, blockedModules: blocked ?? [] };
-  const fromFile = parseBlockedModules(read.config.blockedActionModules);
-  if ("modules" in fromFile) return { sources, blockedModules: fromFile.modules };
-  const diagnostic: Diagnostic = { code: "E_VALUE", severity: "error", message: `config: blockedActionModules: ${fromFile.problem}`, hint: fromFile.hint, file: config!, path: "blockedActionModules" };
-  return { source: config!, diagnostics: [diagnostic] };
+  if (!read.ok) return read.problem;
+  const blockedModules = blocked ?? blockedModulesFromConfig(read.config.blockedActionModules, config!);
+  if (!Array.isArray(blockedModules)) return blockedModules;
+  return { sources: read.config.documents.map((d) => d.path), blockedModules };
 }
 
 /**
@@ -105,7 +88,7 @@ function report(json: boolean, platform: PlatformName, results: CheckedDocument[
 }
 
 /** A config file that cannot be used is reported like a document: placed diagnostics, exit 1. */
-function reportConfigFailure(json: boolean, platform: PlatformName, failure: ConfigFailure): number {
+function reportConfigFailure(json: boolean, platform: PlatformName, failure: ConfigProblem): number {
   const palette = paletteFor(process.stderr);
   const report = failure.diagnostics.map((d) => renderDiagnostic(d, failure.map, palette)).join("\n\n");
   if (!json) process.stderr.write(`${report}\n`);
@@ -149,6 +132,10 @@ function placed(d: Diagnostic): string {
 function failureMessage(results: CheckedDocument[]): string {
   const errors = results.flatMap((r) => r.diagnostics.filter((d) => d.severity === "error"));
   if (errors.length === 0) return "Validation failed.";
-  const more = errors.length - 1;
-  return `${placed(errors[0]!)}${more === 0 ? "" : ` (and ${more} more error${more === 1 ? "" : "s"})`}`;
+  return `${placed(errors[0]!)}${andMore(errors.length - 1)}`;
+}
+
+function andMore(more: number): string {
+  if (more === 0) return "";
+  return ` (and ${more} more error${more === 1 ? "" : "s"})`;
 }

@@ -116,7 +116,10 @@ export class LogFolder {
     this.write(position === 1 ? "document.yaml" : `document_${position}.yaml`, text);
   }
 
-  /** Rewritten after every step (atomically), so a crash or reboot leaves a truthful record. */
+  /**
+   * The record as it stands, replaced whole (record-writer.ts decides how often while steps
+   * finish), so a crash or reboot leaves a truthful record.
+   */
   saveRecord(record: ExecutionRecord): void {
     this.write("detailedoutput.json", `${JSON.stringify(record, null, 4)}\n`);
   }

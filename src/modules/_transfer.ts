@@ -43,7 +43,7 @@ import { StepError } from "../errors.ts";
 import type { ModuleContext, ModuleResult } from "./_define.ts";
 import {
   absolute, childPath, endsWithSeparator, entryAt, forEachOperation, fsFailure, isUtf8, isWindows, lastName, listFolder, parentPath, refuseRoot,
-  showBytes, shownPath, splitWildcard, type FolderEntry, type FsPath,
+  showBytes, shownPath, splitWildcard, type FolderEntry, type FsPath, type Wildcard,
 } from "./_fs.ts";
 
 export interface TransferInput {
@@ -79,24 +79,23 @@ interface Plan {
 }
 
 async function transfer(item: TransferInput, what: What, how: How, ctx: ModuleContext): Promise<void> {
-  const windows = isWindows(ctx);
-  const overwrite = item.overwrite !== false;
+  const paths = pathRules(isWindows(ctx));
   // A reference that resolved to nothing must not turn into "the working directory".
   if (item.source.trim() === "") throw new StepError("the source is empty");
   if (item.destination.trim() === "") throw new StepError("the destination is empty");
-  const intoFolder = endsWithSeparator(item.destination, windows);
-  refuseMisplacedWildcard(item, intoFolder, windows);
-  const sources = sourcesOf(item.source, what, ctx);
+  const intoFolder = paths.endsWithSeparator(item.destination);
+  refuseMisplacedWildcard(item, intoFolder, paths);
+  const sources = sourcesOf(item.source, what, ctx, paths);
   const destination: Place = { path: absolute(ctx, item.destination), written: item.destination };
-  const plans = sources.map((source) => ({ source, target: intoFolder ? child(destination, lastName(source.path), windows) : destination }));
-  const run = operationFor(what, how);
+  const plans = sources.map((source) => ({ source, target: intoFolder ? paths.child(destination, lastName(source.path)) : destination }));
+  const run = OPERATIONS[what][how];
+  const job: Job = { overwrite: item.overwrite !== false, paths, pace: new Pace(ctx.signal) };
   // Every target is checked before the first one changes, so an existing file among the matches
   // stops the operation with nothing done.
-  for (const plan of plans) run.check(plan, overwrite, windows);
-  const pace = new Pace(ctx.signal);
+  for (const plan of plans) run.check(plan, job);
   for (const [index, plan] of plans.entries()) {
     try {
-      await run.perform(plan, overwrite, windows, pace);
+      await run.perform(plan, job);
     } catch (error) {
       if (plans.length === 1) throw error;
       const done = how === "copy" ? "copied" : "moved";
@@ -105,36 +104,81 @@ async function transfer(item: TransferInput, what: What, how: How, ctx: ModuleCo
   }
 }
 
-interface Operation {
-  /** Throws when the plan cannot go ahead; changes nothing. */
-  check(plan: Plan, overwrite: boolean, windows: boolean): void;
-  perform(plan: Plan, overwrite: boolean, windows: boolean, pace: Pace): Promise<void>;
+/** What one step's transfer goes by, made once per step. */
+interface Job {
+  overwrite: boolean;
+  paths: PathRules;
+  pace: Pace;
 }
 
-function operationFor(what: What, how: How): Operation {
-  if (what === "file") return how === "copy" ? { check: (p, o) => void copyFileTarget(p, o), perform: copyOneFile } : { check: (p, o) => void moveFileTarget(p, o), perform: moveOneFile };
-  return how === "copy"
-    ? { check: (p, o, w) => void copyFolderTarget(p, o, w), perform: copyOneFolder }
-    : { check: (p, o, w) => void moveFolderTarget(p, o, w), perform: moveOneFolder };
+interface Operation {
+  /** Throws when the plan cannot go ahead; changes nothing. */
+  check(plan: Plan, job: Job): void;
+  perform(plan: Plan, job: Job): Promise<void>;
+}
+
+const OPERATIONS: Record<What, Record<How, Operation>> = {
+  file: {
+    copy: { check: (plan, job) => void copyFileTarget(plan, job.overwrite), perform: copyOneFile },
+    move: { check: (plan, job) => void moveFileTarget(plan, job.overwrite), perform: moveOneFile },
+  },
+  folder: {
+    copy: { check: (plan, job) => void copyFolderTarget(plan, job), perform: copyOneFolder },
+    move: { check: (plan, job) => void moveFolderTarget(plan, job), perform: moveOneFolder },
+  },
+};
+
+/**
+ * The path rules of the platform a step runs for: which characters separate folders in what the
+ * user wrote, and whether names differ by letter case only.
+ */
+interface PathRules {
+  /** Whether `path` ends with a separator: "into this folder". */
+  endsWithSeparator(path: string): boolean;
+  /** `path` split at its separators. */
+  segments(path: string): string[];
+  /** Whether `path` has a folder part, i.e. holds a separator. */
+  hasFolder(path: string): boolean;
+  splitWildcard(path: string): Wildcard | undefined;
+  /** The entry `name` (exact bytes) in `parent`, written with the separator `parent` uses. */
+  child(parent: Place, name: Buffer): Place;
+  /** Is `inner` the folder `outer` or inside it? Compared by bytes (by text, ignoring case, on Windows). */
+  contains(outer: FsPath, inner: FsPath): boolean;
+}
+
+function pathRules(windows: boolean): PathRules {
+  const separators = windows ? /[\\/]/ : /\//;
+  return {
+    endsWithSeparator: (path) => endsWithSeparator(path, windows),
+    segments: (path) => path.split(separators),
+    hasFolder: (path) => separators.test(path),
+    splitWildcard: (path) => splitWildcard(path, windows),
+    child(parent, name) {
+      const shown = showBytes(name);
+      const separator = windows && parent.written.includes("\\") && !parent.written.includes("/") ? "\\" : "/";
+      const written = endsWithSeparator(parent.written, windows) ? parent.written + shown : `${parent.written}${separator}${shown}`;
+      return { path: childPath(parent.path, name), written };
+    },
+    contains: (outer, inner) => (windows ? containsIgnoringCase(outer, inner) : containsByBytes(outer, inner)),
+  };
 }
 
 // --- sources ---
 
 /** The validator's wildcard rules again, for values that only a reference resolved at run time. */
-function refuseMisplacedWildcard(item: TransferInput, intoFolder: boolean, windows: boolean): void {
+function refuseMisplacedWildcard(item: TransferInput, intoFolder: boolean, paths: PathRules): void {
   if (!item.source.includes("*")) return;
-  const segments = item.source.split(windows ? /[\\/]/ : /\//);
+  const segments = paths.segments(item.source);
   if (segments.slice(0, -1).some((segment) => segment.includes("*"))) {
     throw new StepError(`a * wildcard may only appear in the last path segment ('${item.source}')`);
   }
   if (!intoFolder) throw new StepError(`with a wildcard source the destination must be a folder: end '${item.destination}' with a path separator`);
 }
 
-function sourcesOf(source: string, what: What, ctx: ModuleContext): Place[] {
-  const windows = isWindows(ctx);
-  const wildcard = splitWildcard(source, windows);
+function sourcesOf(source: string, what: What, ctx: ModuleContext, paths: PathRules): Place[] {
+  const wildcard = paths.splitWildcard(source);
   if (wildcard === undefined) {
-    if (what === "file" && endsWithSeparator(source, windows)) throw new StepError(`source '${source}' ends with a path separator, so it names a folder, not a file`);
+    if (what === "file" && paths.endsWithSeparator(source)) throw new StepError(`source '${source}' ends with a path separator, so it names a folder, not a file`);
     return [{ path: absolute(ctx, source), written: source }];
   }
   const folder = absolute(ctx, wildcard.folder);
@@ -147,9 +191,9 @@ function sourcesOf(source: string, what: What, ctx: ModuleContext): Place[] {
   }
   const matches = entries
     .filter((entry) => wildcard.regex.test(entry.name) && (what === "folder" ? isFolderEntry(entry.path) : isFileEntry(entry.path)))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    .sort((a, b) => compareText(a.name, b.name));
   if (matches.length === 0) throw new StepError(`no ${what} matches '${source}'`);
-  const written = (name: string) => (source.includes("/") || (windows && source.includes("\\")) ? wildcard.folder + name : name);
+  const written = (name: string) => (paths.hasFolder(source) ? wildcard.folder + name : name);
   return matches.map((entry) => ({ path: entry.path, written: written(entry.name) }));
 }
 
@@ -182,7 +226,7 @@ function copyFileTarget({ source, target }: Plan, overwrite: boolean): { from: S
   return { from, final: seen.isSymbolicLink() ? realPath(target.path) : target.path };
 }
 
-async function copyOneFile(plan: Plan, overwrite: boolean): Promise<void> {
+async function copyOneFile(plan: Plan, { overwrite }: Job): Promise<void> {
   const { from, final } = copyFileTarget(plan, overwrite);
   makeParent(plan.target);
   let temporary: FsPath | undefined;
@@ -211,7 +255,7 @@ function moveFileTarget({ source, target }: Plan, overwrite: boolean): Stats {
   return from;
 }
 
-async function moveOneFile(plan: Plan, overwrite: boolean): Promise<void> {
+async function moveOneFile(plan: Plan, { overwrite }: Job): Promise<void> {
   const from = moveFileTarget(plan, overwrite);
   makeParent(plan.target);
   if (renamed(plan.source, plan.target)) return;
@@ -223,58 +267,58 @@ async function moveOneFile(plan: Plan, overwrite: boolean): Promise<void> {
 
 type FolderTarget = "new" | "merge";
 
-function copyFolderTarget({ source, target }: Plan, overwrite: boolean, windows: boolean): { from: Stats; state: FolderTarget } {
+function copyFolderTarget({ source, target }: Plan, job: Job): { from: Stats; state: FolderTarget } {
   const from = sourceStats(source, statSync);
   if (!from.isDirectory()) throw new StepError(`'${source.written}' is a file, not a folder (CopyFile copies files)`);
-  refuseInsideItself(source, target, "copy", windows);
-  return { from, state: folderTargetState(source, target, overwrite, windows) };
+  refuseInsideItself(source, target, "copy", job.paths);
+  return { from, state: folderTargetState(source, target, job) };
 }
 
-async function copyOneFolder(plan: Plan, overwrite: boolean, windows: boolean, pace: Pace): Promise<void> {
-  const { from, state } = copyFolderTarget(plan, overwrite, windows);
-  if (state === "merge") return mergeCopy(plan.source, plan.target, windows, pace);
+async function copyOneFolder(plan: Plan, job: Job): Promise<void> {
+  const { from, state } = copyFolderTarget(plan, job);
+  if (state === "merge") return mergeCopy(plan.source, plan.target, job);
   makeParent(plan.target);
-  await copyTree(plan.source, plan.target, from, { owner: false }, windows, pace);
+  await copyTree(plan.source, plan.target, from, { owner: false }, job);
 }
 
-function moveFolderTarget({ source, target }: Plan, overwrite: boolean, windows: boolean): { from: Stats; state: FolderTarget } {
+function moveFolderTarget({ source, target }: Plan, job: Job): { from: Stats; state: FolderTarget } {
   refuseRoot(source.written, source.path);
   const from = sourceStats(source, lstatSync);
   const link = from.isSymbolicLink();
   const pointsTo = link ? statOrUndefined(source.path) : from;
   if (pointsTo === undefined) throw new StepError(`'${source.written}' is a symbolic link to nothing, not a folder`);
   if (!pointsTo.isDirectory()) throw new StepError(`'${source.written}' is a file, not a folder (MoveFile moves files)`);
-  if (!link) refuseInsideItself(source, target, "move", windows);
-  const state = folderTargetState(source, target, overwrite, windows);
+  if (!link) refuseInsideItself(source, target, "move", job.paths);
+  const state = folderTargetState(source, target, job);
   if (link && state === "merge") throw new StepError(`'${source.written}' is a link to a folder and cannot be merged into the existing folder '${target.written}'`);
   return { from, state };
 }
 
-async function moveOneFolder(plan: Plan, overwrite: boolean, windows: boolean, pace: Pace): Promise<void> {
-  const { from, state } = moveFolderTarget(plan, overwrite, windows);
-  if (state === "merge") return mergeMove(plan.source, plan.target, windows, pace);
+async function moveOneFolder(plan: Plan, job: Job): Promise<void> {
+  const { from, state } = moveFolderTarget(plan, job);
+  if (state === "merge") return mergeMove(plan.source, plan.target, job);
   makeParent(plan.target);
   if (renamed(plan.source, plan.target)) return;
   // Another file system: copy the whole tree into place first, then remove the source, so a kill
   // leaves the source intact or the target complete.
   if (from.isSymbolicLink()) replaceWithCopy(plan.source, plan.target, from, { owner: true, flush: false });
-  else await copyTree(plan.source, plan.target, from, { owner: true }, windows, pace);
+  else await copyTree(plan.source, plan.target, from, { owner: true }, job);
   removeSource(plan.source, plan.target, () => rmSync(plan.source.path, { recursive: true }));
 }
 
 /** "new" when nothing is at the target, "merge" when a folder is and overwrite allows it. */
-function folderTargetState(source: Place, target: Place, overwrite: boolean, windows: boolean): FolderTarget {
+function folderTargetState(source: Place, target: Place, job: Job): FolderTarget {
   const seen = statOrUndefined(target.path, target);
   if (seen === undefined) return "new";
   if (!seen.isDirectory()) throw new StepError(`'${target.written}' already exists and is not a folder`);
-  if (!overwrite) throw alreadyExists(target);
+  if (!job.overwrite) throw alreadyExists(target);
   // Merging a folder into one that contains it would move or copy entries onto their own source.
-  if (contains(realish(target.path), realish(source.path), windows)) throw new StepError(`'${target.written}' contains the source folder '${source.written}'`);
+  if (job.paths.contains(realish(target.path), realish(source.path))) throw new StepError(`'${target.written}' contains the source folder '${source.written}'`);
   return "merge";
 }
 
-function refuseInsideItself(source: Place, target: Place, how: How, windows: boolean): void {
-  if (contains(realish(source.path), realish(target.path), windows)) {
+function refuseInsideItself(source: Place, target: Place, how: How, paths: PathRules): void {
+  if (paths.contains(realish(source.path), realish(target.path))) {
     throw new StepError(`cannot ${how} folder '${source.written}' into itself ('${target.written}')`);
   }
 }
@@ -283,11 +327,11 @@ function refuseInsideItself(source: Place, target: Place, how: How, windows: boo
  * Copies a folder to a target that does not exist: into a temporary sibling first, renamed into
  * place when complete, so the target is never there half-copied.
  */
-async function copyTree(source: Place, target: Place, from: Stats, keep: Keep, windows: boolean, pace: Pace): Promise<void> {
+async function copyTree(source: Place, target: Place, from: Stats, keep: Keep, job: Job): Promise<void> {
   let temporary: FsPath | undefined;
   try {
     temporary = createBeside(target.path, (name) => mkdirSync(name, { mode: 0o700 }));
-    await fillFolder(source, { path: temporary, written: target.written }, keep, windows, pace);
+    await fillFolder(source, { path: temporary, written: target.written }, keep, job);
     finishFolder(temporary, from, keep);
     renameSync(temporary, target.path);
   } catch (error) {
@@ -303,15 +347,15 @@ interface Keep {
 }
 
 /** Copies the entries of `source` into the new, empty folder `target`. */
-async function fillFolder(source: Place, target: Place, keep: Keep, windows: boolean, pace: Pace): Promise<void> {
+async function fillFolder(source: Place, target: Place, keep: Keep, job: Job): Promise<void> {
   for (const entry of entriesOf(source)) {
-    await pace.tick();
-    const from = child(source, entry.bytes, windows);
-    const to = child(target, entry.bytes, windows);
+    await job.pace.tick();
+    const from = job.paths.child(source, entry.bytes);
+    const to = job.paths.child(target, entry.bytes);
     const stats = sourceStats(from, lstatSync);
     if (stats.isDirectory()) {
       attempt(to, () => mkdirSync(to.path, { mode: 0o700 }));
-      await fillFolder(from, to, keep, windows, pace);
+      await fillFolder(from, to, keep, job);
       attempt(to, () => finishFolder(to.path, stats, keep));
     } else {
       copyEntry(stats, from, to, keep);
@@ -353,16 +397,16 @@ function finishFolder(path: FsPath, from: Stats, keep: Keep): void {
 }
 
 /** CopyFolder into an existing folder: new entries appear whole, existing files are replaced one by one. */
-async function mergeCopy(source: Place, target: Place, windows: boolean, pace: Pace): Promise<void> {
+async function mergeCopy(source: Place, target: Place, job: Job): Promise<void> {
   for (const entry of entriesOf(source)) {
-    await pace.tick();
-    const from = child(source, entry.bytes, windows);
-    const to = child(target, entry.bytes, windows);
+    await job.pace.tick();
+    const from = job.paths.child(source, entry.bytes);
+    const to = job.paths.child(target, entry.bytes);
     const stats = sourceStats(from, lstatSync);
     const seen = lstatOrUndefined(to);
     if (stats.isDirectory()) {
-      if (seen === undefined) await copyTree(from, to, stats, { owner: false }, windows, pace);
-      else if (seen.isDirectory()) await mergeCopy(from, to, windows, pace);
+      if (seen === undefined) await copyTree(from, to, stats, { owner: false }, job);
+      else if (seen.isDirectory()) await mergeCopy(from, to, job);
       else throw new StepError(`cannot merge folder '${from.written}' into '${to.written}', which is not a folder`);
     } else {
       if (seen?.isDirectory()) throw new StepError(`cannot replace folder '${to.written}' with '${from.written}', which is not a folder`);
@@ -372,22 +416,22 @@ async function mergeCopy(source: Place, target: Place, windows: boolean, pace: P
 }
 
 /** MoveFolder into an existing folder: entries are renamed in (replacing files), then the emptied source goes. */
-async function mergeMove(source: Place, target: Place, windows: boolean, pace: Pace): Promise<void> {
+async function mergeMove(source: Place, target: Place, job: Job): Promise<void> {
   for (const entry of entriesOf(source)) {
-    await pace.tick();
-    const from = child(source, entry.bytes, windows);
-    const to = child(target, entry.bytes, windows);
+    await job.pace.tick();
+    const from = job.paths.child(source, entry.bytes);
+    const to = job.paths.child(target, entry.bytes);
     const stats = sourceStats(from, lstatSync);
     const seen = lstatOrUndefined(to);
     if (stats.isDirectory() && seen?.isDirectory()) {
-      await mergeMove(from, to, windows, pace);
+      await mergeMove(from, to, job);
       continue;
     }
     if (seen !== undefined && (stats.isDirectory() || seen.isDirectory())) {
       throw new StepError(`cannot move '${from.written}' onto '${to.written}': one is a folder and the other is not`);
     }
     if (renamed(from, to)) continue;
-    if (stats.isDirectory()) await copyTree(from, to, stats, { owner: true }, windows, pace);
+    if (stats.isDirectory()) await copyTree(from, to, stats, { owner: true }, job);
     else replaceWithCopy(from, to, stats, { owner: true, flush: false });
     removeSource(from, to, () => rmSync(from.path, { recursive: true }));
   }
@@ -452,14 +496,6 @@ function removeSource(source: Place, target: Place, remove: () => void): void {
 /** The entries of a folder by their exact names (see "names as bytes" in _fs.ts). */
 function entriesOf(folder: Place): FolderEntry[] {
   return attempt(folder, () => listFolder(folder.path));
-}
-
-/** The entry `name` (exact bytes) in `parent`. */
-function child(parent: Place, name: Buffer, windows: boolean): Place {
-  const shown = showBytes(name);
-  const separator = windows && parent.written.includes("\\") && !parent.written.includes("/") ? "\\" : "/";
-  const written = endsWithSeparator(parent.written, windows) ? parent.written + shown : `${parent.written}${separator}${shown}`;
-  return { path: childPath(parent.path, name), written };
 }
 
 /** Stats of a source; a missing one is "source '…' does not exist". */
@@ -634,15 +670,24 @@ function realish(path: FsPath): FsPath {
   }
 }
 
-/** Is `inner` the folder `outer` or inside it? Compared by bytes (by text, ignoring case, on Windows). */
-function contains(outer: FsPath, inner: FsPath, windows: boolean): boolean {
-  if (windows) {
-    const [a, b] = [shownPath(outer).toLowerCase(), shownPath(inner).toLowerCase()];
-    return b === a || b.startsWith(a.endsWith(sep) ? a : a + sep);
-  }
+/** Windows' `contains`: by the shown text, ignoring letter case. */
+function containsIgnoringCase(outer: FsPath, inner: FsPath): boolean {
+  const [a, b] = [shownPath(outer).toLowerCase(), shownPath(inner).toLowerCase()];
+  return b === a || b.startsWith(a.endsWith(sep) ? a : a + sep);
+}
+
+/** Everywhere else: by the exact bytes. */
+function containsByBytes(outer: FsPath, inner: FsPath): boolean {
   const [a, b] = [bytesOf(outer), bytesOf(inner)];
   const prefix = a[a.length - 1] === sep.charCodeAt(0) ? a : Buffer.concat([a, Buffer.from(sep)]);
   return b.equals(a) || (b.length > prefix.length && b.subarray(0, prefix.length).equals(prefix));
+}
+
+/** Orders names as text, by UTF-16 code units (the same order for every locale). */
+function compareText(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
 }
 
 function bytesOf(path: FsPath): Buffer {

@@ -72,24 +72,7 @@ export function chooseTriggerKind(t: TriggerEnv, systemdMarker: string = SYSTEMD
 }
 
 // ---------------------------------------------------------------------------------------------
-// The record of what was installed
-
-type TriggerRecord = { version: 1; executionId: string; script: string; installedAt: string } & (
-  | { kind: "systemd"; unit: string; unitFile: string }
-  | { kind: "cron"; marker: string }
-  | { kind: "schtasks"; taskName: string }
-  | { kind: "launchd"; plistFile: string; label: string }
-);
-
-/** What a trigger will be, worked out (and checked) before anything is written. */
-interface TriggerPlan {
-  record: TriggerRecord;
-  /** The unit file or plist. */
-  fileText?: string;
-  cronLine?: string;
-  /** The scheduled task's /TR value. */
-  taskCommand?: string;
-}
+// Installing and removing
 
 /**
  * Writes the resume script into `stateDirectory`, records the trigger in boot-trigger.json, then
@@ -100,11 +83,12 @@ interface TriggerPlan {
  */
 export async function installBootTrigger(kind: TriggerKind, executionId: string, command: ResumeCommand, stateDirectory: string, t: TriggerEnv): Promise<string> {
   if (executionId === "") throw new StepError("cannot register the boot trigger: the execution id is empty.");
-  if (kind !== "schtasks") requireRoot(t, "register a boot trigger that resumes the execution");
+  const ops = opsFor(kind);
+  if (ops.needsRoot) requireRoot(t, "register a boot trigger that resumes the execution");
   const folder = resolve(stateDirectory);
-  const scriptPath = join(folder, kind === "schtasks" ? "resume.cmd" : "resume.sh");
-  const scriptText = kind === "schtasks" ? cmdResumeScript(executionId, command) : shResumeScript(executionId, command);
-  const plan = planTrigger(kind, executionId, scriptPath, t);
+  const scriptPath = join(folder, ops.scriptName);
+  const scriptText = ops.scriptText(executionId, command);
+  const plan = ops.plan({ version: 1, executionId, script: scriptPath, installedAt: new Date().toISOString() }, t);
   refuseReplaceable(folder, command, t);
 
   await removeBootTrigger(folder, t);
@@ -113,9 +97,13 @@ export async function installBootTrigger(kind: TriggerKind, executionId: string,
   // may not exist (removal copes), never a trigger nobody knows about that runs at every boot.
   writeWithCause(join(folder, RECORD_FILE), JSON.stringify(plan.record, null, 2) + "\n", 0o600, "write the boot trigger record");
   try {
-    await register(plan, t);
+    await ops.register(plan, t);
   } catch (error) {
-    await undoPartialRegistration(plan.record, t);
+    try {
+      await ops.undo(plan.record, t);
+    } catch {
+      // Nothing more can be done here; the registration's error is the one to report.
+    }
     try {
       forgetFiles(folder, plan.record);
     } catch {
@@ -123,7 +111,7 @@ export async function installBootTrigger(kind: TriggerKind, executionId: string,
     }
     throw error;
   }
-  return describe(plan.record);
+  return ops.describe(plan.record);
 }
 
 /**
@@ -135,9 +123,10 @@ export async function removeBootTrigger(stateDirectory: string, t: TriggerEnv): 
   const folder = resolve(stateDirectory);
   const record = readRecord(join(folder, RECORD_FILE));
   if (record === undefined) return undefined;
-  const existed = await unregister(record, t);
+  const ops = opsFor(record.kind);
+  const existed = await ops.unregister(record, t);
   forgetFiles(folder, record);
-  return `removed the boot trigger of execution ${record.executionId}: ${describe(record)}${existed ? "" : " (it was already gone)"}`;
+  return `removed the boot trigger of execution ${record.executionId}: ${ops.describe(record)}${existed ? "" : " (it was already gone)"}`;
 }
 
 /**
@@ -157,122 +146,9 @@ function refuseReplaceable(stateFolder: string, command: ResumeCommand, t: Trigg
   }
 }
 
-function planTrigger(kind: TriggerKind, executionId: string, script: string, t: TriggerEnv): TriggerPlan {
-  const base = { version: 1 as const, executionId, script, installedAt: new Date().toISOString() };
-  const id8 = shortId(executionId);
-  switch (kind) {
-    case "systemd": {
-      const unit = `opentoe-resume-${id8}.service`;
-      const unitFile = join(overridableDir(t.env.AWSTOE_SYSTEMD_UNIT_DIR, DEFAULT_SYSTEMD_UNIT_DIR), unit);
-      return { record: { ...base, kind, unit, unitFile }, fileText: systemdUnit(executionId, script) };
-    }
-    case "cron": {
-      const marker = `opentoe-resume ${executionId.replace(/[^A-Za-z0-9._:-]/g, "_")}`;
-      return { record: { ...base, kind, marker }, cronLine: cronLine(script, marker) };
-    }
-    case "schtasks":
-      return { record: { ...base, kind, taskName: `opentoe-resume-${id8}` }, taskCommand: scheduledTaskCommand(script) };
-    case "launchd": {
-      const label = `com.opentoe.resume.${id8}`;
-      const plistFile = join(overridableDir(t.env.AWSTOE_LAUNCHD_DIR, DEFAULT_LAUNCHD_DIR), `${label}.plist`);
-      // WorkingDirectory is the state folder, which exists for sure; the script cds on from there.
-      return { record: { ...base, kind, label, plistFile }, fileText: launchdPlist(label, script, dirname(script)) };
-    }
-  }
-}
-
-async function register(plan: TriggerPlan, t: TriggerEnv): Promise<void> {
-  const record = plan.record;
-  switch (record.kind) {
-    case "systemd":
-      writeWithCause(record.unitFile, plan.fileText!, 0o644, "write the systemd unit");
-      await run(t, "systemctl", ["daemon-reload"], "reload systemd after writing the resume unit");
-      await run(t, "systemctl", ["enable", record.unit], `enable the systemd unit ${record.unit}`);
-      return;
-    case "cron": {
-      const current = await readCrontab(t);
-      const kept = withoutMarker(current, record.marker);
-      const text = (kept === "" || kept.endsWith("\n") ? kept : kept + "\n") + plan.cronLine! + "\n";
-      await run(t, "crontab", ["-"], "install the root crontab with the @reboot line", text);
-      return;
-    }
-    case "schtasks":
-      await run(t, "schtasks", scheduledTaskCreateArgs(record.taskName, plan.taskCommand!), `create the scheduled task ${record.taskName}`);
-      return;
-    case "launchd":
-      // launchd loads /Library/LaunchDaemons at boot; loading it now would start awstoe at once.
-      writeWithCause(record.plistFile, plan.fileText!, 0o644, "write the launchd daemon");
-      return;
-  }
-}
-
 /** The arguments of `schtasks` that create the start-up task running `taskCommand` as SYSTEM. */
 export function scheduledTaskCreateArgs(taskName: string, taskCommand: string): string[] {
   return ["/Create", "/TN", taskName, "/SC", "ONSTART", "/RU", "SYSTEM", "/RL", "HIGHEST", "/TR", taskCommand, "/F"];
-}
-
-/**
- * After a failed registration, takes back what got done, best effort (the registration's error is
- * the one reported): a written unit file or plist, a half-done `systemctl enable`. Crontab and
- * schtasks change nothing when they fail.
- */
-async function undoPartialRegistration(record: TriggerRecord, t: TriggerEnv): Promise<void> {
-  try {
-    if (record.kind === "systemd" && exists(record.unitFile)) {
-      await t.exec(request(t, "systemctl", ["disable", record.unit]));
-      rmSync(record.unitFile, { force: true });
-      await t.exec(request(t, "systemctl", ["daemon-reload"]));
-    }
-    if (record.kind === "launchd") rmSync(record.plistFile, { force: true });
-  } catch {
-    // Nothing more can be done here; the caller reports why the registration failed.
-  }
-}
-
-/** Takes the trigger out of the boot configuration; false when it was not there. */
-async function unregister(record: TriggerRecord, t: TriggerEnv): Promise<boolean> {
-  switch (record.kind) {
-    case "systemd": {
-      if (!exists(record.unitFile)) return false;
-      await run(t, "systemctl", ["disable", record.unit], `disable the systemd unit ${record.unit}`);
-      removeWithCause(record.unitFile, "delete the systemd unit");
-      await run(t, "systemctl", ["daemon-reload"], "reload systemd after deleting the resume unit");
-      return true;
-    }
-    case "cron": {
-      const current = await readCrontab(t);
-      const kept = withoutMarker(current, record.marker);
-      if (kept === current) return false;
-      await run(t, "crontab", ["-"], "remove the @reboot line from the root crontab", kept);
-      return true;
-    }
-    case "schtasks": {
-      const deleted = await t.exec(request(t, "schtasks", ["/Delete", "/TN", record.taskName, "/F"]));
-      if (deleted.spawnError === undefined && deleted.exitCode === 0) return true;
-      // Its message is localised; asking whether the task exists tells "already gone" reliably.
-      const query = await t.exec(request(t, "schtasks", ["/Query", "/TN", record.taskName]));
-      if (query.spawnError === undefined && query.exitCode !== 0) return false;
-      throw failure(`delete the scheduled task ${record.taskName}`, "schtasks", deleted);
-    }
-    case "launchd":
-      // No launchctl: the job running now is awstoe itself, and unloading it would kill us.
-      if (!exists(record.plistFile)) return false;
-      removeWithCause(record.plistFile, "delete the launchd daemon");
-      return true;
-  }
-}
-
-function describe(record: TriggerRecord): string {
-  switch (record.kind) {
-    case "systemd":
-      return `systemd unit ${record.unitFile}`;
-    case "cron":
-      return `root crontab @reboot line marked '# ${record.marker}'`;
-    case "schtasks":
-      return `scheduled task ${record.taskName} (at start-up, as SYSTEM)`;
-    case "launchd":
-      return `launchd daemon ${record.plistFile}`;
-  }
 }
 
 /** The resume script, then the record last: a crash in between leaves the record to retry with. */
@@ -280,6 +156,24 @@ function forgetFiles(folder: string, record: TriggerRecord): void {
   removeWithCause(record.script, "delete the resume script");
   removeWithCause(join(folder, RECORD_FILE), "delete the boot trigger record");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The record of what was installed
+
+/** What every record holds, whatever the kind. */
+interface RecordBase {
+  version: 1;
+  executionId: string;
+  /** The resume script's absolute path. */
+  script: string;
+  installedAt: string;
+}
+
+type SystemdRecord = RecordBase & { kind: "systemd"; unit: string; unitFile: string };
+type CronRecord = RecordBase & { kind: "cron"; marker: string };
+type SchtasksRecord = RecordBase & { kind: "schtasks"; taskName: string };
+type LaunchdRecord = RecordBase & { kind: "launchd"; plistFile: string; label: string };
+type TriggerRecord = SystemdRecord | CronRecord | SchtasksRecord | LaunchdRecord;
 
 function readRecord(path: string): TriggerRecord | undefined {
   let text: string;
@@ -308,21 +202,170 @@ function readRecord(path: string): TriggerRecord | undefined {
 function isRecord(value: unknown): value is TriggerRecord {
   if (typeof value !== "object" || value === null) return false;
   const r = value as Record<string, unknown>;
-  const text = (key: string): boolean => typeof r[key] === "string" && r[key] !== "";
-  if (r.version !== 1 || !text("executionId") || !text("script") || !isAbsolute(r.script as string)) return false;
+  if (r.version !== 1 || !hasText(r, "executionId") || !hasText(r, "script") || !isAbsolute(r.script as string)) return false;
   if (!/^resume\.(sh|cmd)$/.test(basename(r.script as string))) return false;
-  switch (r.kind) {
-    case "systemd":
-      return text("unit") && /^opentoe-resume-[A-Za-z0-9_-]+\.service$/.test(r.unit as string) && text("unitFile") && basename(r.unitFile as string) === r.unit && isAbsolute(r.unitFile as string);
-    case "cron":
-      return text("marker") && /^opentoe-resume [A-Za-z0-9._:-]+$/.test(r.marker as string);
-    case "schtasks":
-      return text("taskName") && /^opentoe-resume-[A-Za-z0-9_-]+$/.test(r.taskName as string);
-    case "launchd":
-      return text("label") && /^com\.opentoe\.resume\.[A-Za-z0-9_-]+$/.test(r.label as string) && text("plistFile") && basename(r.plistFile as string) === `${r.label}.plist` && isAbsolute(r.plistFile as string);
-    default:
-      return false;
-  }
+  return (TRIGGER_KINDS as readonly unknown[]).includes(r.kind) && opsFor(r.kind as TriggerKind).isOurs(r);
+}
+
+/** Whether `r[key]` is a string other than "". */
+function hasText(r: Record<string, unknown>, key: string): boolean {
+  return typeof r[key] === "string" && r[key] !== "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// One object per trigger kind
+
+/** What `plan` works out (and checks) before anything is written. */
+interface TriggerPlan<R extends TriggerRecord> {
+  record: R;
+  /** What `register` installs: the unit file, the crontab line, the task's /TR value, the plist. */
+  text: string;
+}
+
+/** Everything that differs between systemd, cron, schtasks and launchd. */
+interface TriggerKindOps<R extends TriggerRecord> {
+  /** Whether registering needs root (Windows reports missing rights when schtasks runs). */
+  needsRoot: boolean;
+  /** The resume script's name in the state folder, and its text. */
+  scriptName: string;
+  scriptText(executionId: string, command: ResumeCommand): string;
+  /** The record and what to install, from the fields every record has. */
+  plan(base: RecordBase, t: TriggerEnv): TriggerPlan<R>;
+  /** Puts the trigger into the boot configuration. */
+  register(plan: TriggerPlan<R>, t: TriggerEnv): Promise<void>;
+  /**
+   * After a failed registration, takes back what got done (the caller ignores its failures: the
+   * registration's error is the one reported).
+   */
+  undo(record: R, t: TriggerEnv): Promise<void>;
+  /** Takes the trigger out of the boot configuration; false when it was not there. */
+  unregister(record: R, t: TriggerEnv): Promise<boolean>;
+  /** The trigger in a few words, for the log. */
+  describe(record: R): string;
+  /** Whether the kind's own fields of a parsed record are names awstoe makes. */
+  isOurs(r: Record<string, unknown>): boolean;
+}
+
+const SH_SCRIPT = { scriptName: "resume.sh", scriptText: shResumeScript };
+
+const systemdOps: TriggerKindOps<SystemdRecord> = {
+  needsRoot: true,
+  ...SH_SCRIPT,
+  plan(base, t) {
+    const unit = `opentoe-resume-${shortId(base.executionId)}.service`;
+    const unitFile = join(overridableDir(t.env.AWSTOE_SYSTEMD_UNIT_DIR, DEFAULT_SYSTEMD_UNIT_DIR), unit);
+    return { record: { ...base, kind: "systemd", unit, unitFile }, text: systemdUnit(base.executionId, base.script) };
+  },
+  async register({ record, text }, t) {
+    writeWithCause(record.unitFile, text, 0o644, "write the systemd unit");
+    await run(t, "systemctl", ["daemon-reload"], "reload systemd after writing the resume unit");
+    await run(t, "systemctl", ["enable", record.unit], `enable the systemd unit ${record.unit}`);
+  },
+  async undo(record, t) {
+    // A written unit file, perhaps half enabled.
+    if (!exists(record.unitFile)) return;
+    await t.exec(request(t, "systemctl", ["disable", record.unit]));
+    rmSync(record.unitFile, { force: true });
+    await t.exec(request(t, "systemctl", ["daemon-reload"]));
+  },
+  async unregister(record, t) {
+    if (!exists(record.unitFile)) return false;
+    await run(t, "systemctl", ["disable", record.unit], `disable the systemd unit ${record.unit}`);
+    removeWithCause(record.unitFile, "delete the systemd unit");
+    await run(t, "systemctl", ["daemon-reload"], "reload systemd after deleting the resume unit");
+    return true;
+  },
+  describe: (record) => `systemd unit ${record.unitFile}`,
+  isOurs: (r) =>
+    hasText(r, "unit") && /^opentoe-resume-[A-Za-z0-9_-]+\.service$/.test(r.unit as string) && hasText(r, "unitFile") && basename(r.unitFile as string) === r.unit && isAbsolute(r.unitFile as string),
+};
+
+const cronOps: TriggerKindOps<CronRecord> = {
+  needsRoot: true,
+  ...SH_SCRIPT,
+  plan(base) {
+    const marker = `opentoe-resume ${base.executionId.replace(/[^A-Za-z0-9._:-]/g, "_")}`;
+    return { record: { ...base, kind: "cron", marker }, text: cronLine(base.script, marker) };
+  },
+  async register({ record, text }, t) {
+    const kept = withoutMarker(await readCrontab(t), record.marker);
+    const crontab = (kept === "" || kept.endsWith("\n") ? kept : kept + "\n") + text + "\n";
+    await run(t, "crontab", ["-"], "install the root crontab with the @reboot line", crontab);
+  },
+  // crontab changes nothing when it fails.
+  async undo() {},
+  async unregister(record, t) {
+    const current = await readCrontab(t);
+    const kept = withoutMarker(current, record.marker);
+    if (kept === current) return false;
+    await run(t, "crontab", ["-"], "remove the @reboot line from the root crontab", kept);
+    return true;
+  },
+  describe: (record) => `root crontab @reboot line marked '# ${record.marker}'`,
+  isOurs: (r) => hasText(r, "marker") && /^opentoe-resume [A-Za-z0-9._:-]+$/.test(r.marker as string),
+};
+
+const schtasksOps: TriggerKindOps<SchtasksRecord> = {
+  needsRoot: false,
+  scriptName: "resume.cmd",
+  scriptText: cmdResumeScript,
+  plan(base) {
+    return { record: { ...base, kind: "schtasks", taskName: `opentoe-resume-${shortId(base.executionId)}` }, text: scheduledTaskCommand(base.script) };
+  },
+  async register({ record, text }, t) {
+    await run(t, "schtasks", scheduledTaskCreateArgs(record.taskName, text), `create the scheduled task ${record.taskName}`);
+  },
+  // schtasks changes nothing when it fails.
+  async undo() {},
+  async unregister(record, t) {
+    const deleted = await t.exec(request(t, "schtasks", ["/Delete", "/TN", record.taskName, "/F"]));
+    if (deleted.spawnError === undefined && deleted.exitCode === 0) return true;
+    // Its message is localised; asking whether the task exists tells "already gone" reliably.
+    const query = await t.exec(request(t, "schtasks", ["/Query", "/TN", record.taskName]));
+    if (query.spawnError === undefined && query.exitCode !== 0) return false;
+    throw failure(`delete the scheduled task ${record.taskName}`, "schtasks", deleted);
+  },
+  describe: (record) => `scheduled task ${record.taskName} (at start-up, as SYSTEM)`,
+  isOurs: (r) => hasText(r, "taskName") && /^opentoe-resume-[A-Za-z0-9_-]+$/.test(r.taskName as string),
+};
+
+const launchdOps: TriggerKindOps<LaunchdRecord> = {
+  needsRoot: true,
+  ...SH_SCRIPT,
+  plan(base, t) {
+    const label = `com.opentoe.resume.${shortId(base.executionId)}`;
+    const plistFile = join(overridableDir(t.env.AWSTOE_LAUNCHD_DIR, DEFAULT_LAUNCHD_DIR), `${label}.plist`);
+    // WorkingDirectory is the state folder, which exists for sure; the script cds on from there.
+    return { record: { ...base, kind: "launchd", label, plistFile }, text: launchdPlist(label, base.script, dirname(base.script)) };
+  },
+  async register({ record, text }) {
+    // launchd loads /Library/LaunchDaemons at boot; loading it now would start awstoe at once.
+    writeWithCause(record.plistFile, text, 0o644, "write the launchd daemon");
+  },
+  async undo(record) {
+    rmSync(record.plistFile, { force: true });
+  },
+  async unregister(record) {
+    // No launchctl: the job running now is awstoe itself, and unloading it would kill us.
+    if (!exists(record.plistFile)) return false;
+    removeWithCause(record.plistFile, "delete the launchd daemon");
+    return true;
+  },
+  describe: (record) => `launchd daemon ${record.plistFile}`,
+  isOurs: (r) =>
+    hasText(r, "label") && /^com\.opentoe\.resume\.[A-Za-z0-9_-]+$/.test(r.label as string) && hasText(r, "plistFile") && basename(r.plistFile as string) === `${r.label}.plist` && isAbsolute(r.plistFile as string),
+};
+
+const KIND_OPS: { [K in TriggerKind]: TriggerKindOps<Extract<TriggerRecord, { kind: K }>> } = {
+  systemd: systemdOps,
+  cron: cronOps,
+  schtasks: schtasksOps,
+  launchd: launchdOps,
+};
+
+/** The operations of one kind; they are only ever given plans and records of that kind. */
+function opsFor(kind: TriggerKind): TriggerKindOps<TriggerRecord> {
+  return KIND_OPS[kind] as unknown as TriggerKindOps<TriggerRecord>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -590,8 +633,13 @@ export function failure(purpose: string, command: string, result: ExecResult): S
   const details = { ...(result.exitCode === null ? {} : { exitCode: result.exitCode }), stdoutTail: result.stdout, stderrTail: result.stderr };
   if (result.spawnError !== undefined) return new StepError(`cannot ${purpose}: ${result.spawnError}; is ${command} installed and on PATH?`, details);
   const said = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-3).join(" ").trim();
-  const ended = result.timedOut ? `did not finish within ${COMMAND_TIMEOUT_MS / 1000} s` : result.exitCode === null ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
-  return new StepError(`cannot ${purpose}: ${command} ${ended}${said === "" ? "" : `: ${said}`}`, details);
+  return new StepError(`cannot ${purpose}: ${command} ${howItEnded(result)}${said === "" ? "" : `: ${said}`}`, details);
+}
+
+function howItEnded(result: ExecResult): string {
+  if (result.timedOut) return `did not finish within ${COMMAND_TIMEOUT_MS / 1000} s`;
+  if (result.exitCode === null) return `was killed by ${result.signal}`;
+  return `exited with code ${result.exitCode}`;
 }
 
 function writeWithCause(path: string, text: string, mode: number, purpose: string): void {

@@ -1,11 +1,12 @@
 /**
  * @module state/journal: the resume state of one execution (cli.md §10) as an append-only journal.
  *
- * Line 1 is a header naming the execution; each later line records one finished step or one
- * reboot. Every line carries a checksum of its own text. A step's line is one write() call, so
- * killing awstoe at any moment leaves whole lines only; a reboot's line is also fsync'd, because
- * that one must survive the power cycle that follows. Appending costs microseconds per step,
- * where rewriting a whole state file (write, fsync, rename) cost about a millisecond on ext4.
+ * Line 1 is a header naming the execution; each later line records one finished step, one reboot,
+ * or one process group a step started. Every line carries a checksum of its own text. A step's
+ * line is one write() call, so killing awstoe at any moment leaves whole lines only; a reboot's
+ * line is also fsync'd, because that one must survive the power cycle that follows. Appending
+ * costs microseconds per step, where rewriting a whole state file (write, fsync, rename) cost
+ * about a millisecond on ext4.
  *
  * A torn last line can only come from a power loss in the middle of a step's line (never after a
  * reboot's, which was synced): it is dropped and that step runs again. Anything else that does
