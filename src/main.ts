@@ -5,15 +5,16 @@
  */
 import { ExitCode, isToeError } from "./errors.ts";
 
-// A reader that goes away early (`awstoe schema | head`) is not an error of ours: stop quietly.
-for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
-
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
     const { versionLine } = await import("./version.ts");
-    process.stdout.write(`${versionLine()}\n`);
+    // console.log, not process.stdout: the first use of process.stdout loads node's stream
+    // modules, which took --version from 19 ms to 32 ms (a compiled hello-world: 18 ms).
+    console.log(versionLine());
     return ExitCode.ok;
   }
+  // A reader that goes away early (`awstoe schema | head`) is not an error of ours: stop quietly.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
   try {
     const { runCli } = await import("./cli/index.ts");
     return await runCli(argv, (text) => process.stdout.write(`${text}\n`));

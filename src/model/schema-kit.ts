@@ -8,8 +8,16 @@
  *
  * Keys starting with `x-` are ours: `x-expected` words what a field accepts for error messages.
  * They are stripped from the published JSON Schema.
+ *
+ * Types. A schema's static type is what a module receives once the engine has resolved, converted
+ * and defaulted a step's inputs (engine/inputs.ts), not everything the validator lets through: a
+ * Flag is `boolean` although `"yes"` and `{{ Force }}` pass validation, a Whole is `number`, a
+ * case-insensitive Choice is its canonical word. The builders declare that type with
+ * `Type.Unsafe<T>()`; a schema written by hand in a module does the same. A declared `default`
+ * shows in the builder's type ({@link Field}), so {@link Filled} knows that such a field is always
+ * present when the step runs.
  */
-import { Type, type TSchema, type TUnsafe } from "@sinclair/typebox";
+import { Type, type Static, type TArray, type TObject, type TOptional, type TProperties, type TSchema, type TUnsafe } from "@sinclair/typebox";
 import type { DiagnosticCode } from "../errors.ts";
 
 /** A `{{ … }}` reference somewhere in a string; such a value is only checked when the step runs. */
@@ -55,42 +63,66 @@ interface Common {
   "x-expected"?: string;
 }
 
+/** A builder's schema: validated as its JSON Schema says, received by modules as `T`. */
+export type Field<T, O = unknown> = TUnsafe<T> & DefaultOf<T, O>;
+
+/** `{ default: T }` when the options declare a default: the engine fills it in for a missing field. */
+type DefaultOf<T, O> = O extends { default: unknown } ? { default: T } : unknown;
+
+/** An optional field whose default the engine fills in: present whenever a module runs. */
+type AlwaysPresent<F> = F extends TOptional<TSchema> ? (F extends { default: unknown } ? true : false) : true;
+
+/**
+ * What a mapping holds when a step runs: its static type, with every optional field that declares
+ * a default made required (engine/inputs.ts fills defaults in before execute is called).
+ */
+export type Filled<S extends TSchema> = S extends TObject<infer P extends TProperties>
+  ? Flatten<
+      { [K in keyof P as AlwaysPresent<P[K]> extends true ? K : never]: Static<P[K]> } & {
+        [K in keyof P as AlwaysPresent<P[K]> extends true ? never : K]?: Static<P[K]>;
+      }
+    >
+  : Static<S>;
+
+/** One object type rather than an intersection, so editors show the fields. */
+type Flatten<T> = T extends infer O ? { [K in keyof O]: O[K] } : never;
+
 function template(): TSchema {
   return Type.String({ pattern: TEMPLATE_PATTERN, description: "a {{ reference }}, checked when the step runs" });
 }
 
 /** Text. YAML numbers and booleans are accepted and read as the text the author wrote. */
-export function Text(options: Common & { default?: string; minLength?: number; pattern?: string } = {}): TUnsafe<string> {
-  return Type.Unsafe<string>({ type: ["string", "number", "boolean"], "x-expected": "text", "x-kind": "text", ...options });
+export function Text<const O extends Common & { default?: string; minLength?: number; pattern?: string } = {}>(options?: O): Field<string, O> {
+  return Type.Unsafe<string>({ type: ["string", "number", "boolean"], "x-expected": "text", "x-kind": "text", ...options }) as Field<string, O>;
 }
 
 /** A list of text items. */
-export function TextList(options: Common & { minItems?: number; default?: string[] } = {}) {
-  return Type.Array(Text(), { "x-expected": "a list of text items", ...options });
+export function TextList<const O extends Common & { minItems?: number; default?: string[] } = {}>(options?: O): TArray<TUnsafe<string>> & DefaultOf<string[], O> {
+  return Type.Array(Text(), { "x-expected": "a list of text items", ...options }) as TArray<TUnsafe<string>> & DefaultOf<string[], O>;
 }
 
 /**
  * true/false; also the strings "true"/"false" in any case, the YAML 1.1 words (yes/no, on/off,
  * y/n in their listed spellings; the validator warns about them), or a reference.
  */
-export function Flag(options: Common & { default?: boolean } = {}): TUnsafe<boolean> {
+export function Flag<const O extends Common & { default?: boolean } = {}>(options?: O): Field<boolean, O> {
   return Type.Unsafe<boolean>({
     anyOf: [{ type: "boolean" }, { type: "string", pattern: BOOLEAN_TEXT_PATTERN }, template()],
     "x-expected": "true or false",
     "x-kind": "flag",
     ...options,
-  });
+  }) as Field<boolean, O>;
 }
 
 /** A whole number, optionally bounded; digit strings and references are accepted too. */
-export function Whole(
-  options: Common & { default?: number; minimum?: number; maximum?: number; templates?: boolean } = {},
-): TUnsafe<number> {
-  const { templates = true, minimum, maximum, ...rest } = options;
+export function Whole<const O extends Common & { default?: number; minimum?: number; maximum?: number; templates?: boolean } = {}>(
+  options?: O,
+): Field<number, O> {
+  const { templates = true, minimum, maximum, ...rest } = options ?? {};
   const bounds = { ...(minimum === undefined ? {} : { minimum }), ...(maximum === undefined ? {} : { maximum }) };
   const branches: unknown[] = [{ type: "integer", ...bounds }];
   if (templates) branches.push({ type: "string", pattern: INTEGER_TEXT_PATTERN }, template());
-  return Type.Unsafe<number>({ anyOf: branches, "x-expected": describeWhole(minimum, maximum), "x-kind": "whole", ...bounds, ...rest });
+  return Type.Unsafe<number>({ anyOf: branches, "x-expected": describeWhole(minimum, maximum), "x-kind": "whole", ...bounds, ...rest }) as Field<number, O>;
 }
 
 function describeWhole(minimum?: number, maximum?: number): string {
@@ -103,18 +135,18 @@ function describeWhole(minimum?: number, maximum?: number): string {
  * One of a fixed set of words. `caseInsensitive` accepts any letter case (the value is
  * normalised when the step runs); `templates` also accepts a reference.
  */
-export function Choice<const T extends readonly string[]>(
+export function Choice<const T extends readonly string[], const O extends Common & { default?: T[number]; caseInsensitive?: boolean; templates?: boolean } = {}>(
   values: T,
-  options: Common & { default?: T[number]; caseInsensitive?: boolean; templates?: boolean } = {},
-): TUnsafe<T[number]> {
-  const { caseInsensitive = false, templates = false, ...rest } = options;
+  options?: O,
+): Field<T[number], O> {
+  const { caseInsensitive = false, templates = false, ...rest } = options ?? {};
   const words: Record<string, unknown> = caseInsensitive
     ? { type: "string", pattern: `^(?:${values.map(caseInsensitivePattern).join("|")})$` }
     : { type: "string", enum: [...values] };
   const expected = `one of ${values.join(", ")}${caseInsensitive ? " (any case)" : ""}`;
   const marks = { "x-expected": expected, "x-choices": [...values], "x-kind": "choice" };
-  if (!templates) return Type.Unsafe({ ...words, ...marks, ...rest });
-  return Type.Unsafe({ anyOf: [words, template()], ...marks, ...rest });
+  const schema = templates ? { anyOf: [words, template()], ...marks, ...rest } : { ...words, ...marks, ...rest };
+  return Type.Unsafe<T[number]>(schema) as Field<T[number], O>;
 }
 
 function caseInsensitivePattern(word: string): string {

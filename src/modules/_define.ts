@@ -4,15 +4,21 @@
  * A module is data first: its name, the platforms it runs on, its input schema (TypeBox, so the
  * validator, the runtime input check and the editor schema share one definition) and the outputs
  * later steps may chain to. Rules that a schema cannot express (one field or the other, a value
- * that must suit another field) go in `check`. Execution arrives with the engine.
+ * that must suit another field) go in `check`.
+ *
+ * `execute` is typed by the schemas: its input is what the engine hands over once references are
+ * resolved, values converted and defaults filled in ({@link ModuleInput}), and its outputs are the
+ * output schema's type. A module declares its schemas as functions; each is built the first time
+ * something reads `module.input` or `module.output`, so a command that needs two modules' schemas
+ * does not pay for thirty at start-up.
  */
 import type { ExecRequest, ExecResult, S3Port } from "../model/ports.ts";
 import type { Static, TSchema } from "@sinclair/typebox";
 import type { Issue, Path } from "../errors.ts";
 import type { ExecutionRecord, RunSummary } from "../model/record.ts";
 
-import { TEMPLATE_PATTERN } from "../model/schema-kit.ts";
-import { PLATFORMS, type PlatformName } from "../model/platform.ts";
+import { TEMPLATE_PATTERN, type Filled } from "../model/schema-kit.ts";
+import type { PlatformName } from "../model/platform.ts";
 
 /** What a module's `check` may know about the place the document will run. */
 export interface CheckEnv {
@@ -22,36 +28,68 @@ export interface CheckEnv {
 /** A problem found by a module's own rules; `path` is relative to the input element. */
 export type InputIssue = Omit<Issue, "code" | "path"> & { path: Path; code?: Issue["code"] };
 
-export interface ModuleDef<I extends TSchema = TSchema, O extends TSchema = TSchema> {
+/**
+ * How `inputs` is written. `map`: one mapping. `list`: a list of mappings, run in order (a single
+ * mapping is taken as a one-element list). `condition`: a comparison expression.
+ */
+export type InputShape = "map" | "list" | "condition";
+
+/**
+ * What `execute` receives for a module with input schema `I`: the filled-in mapping (optional
+ * fields with a default are present; flags are booleans, whole numbers numbers, choices their
+ * canonical word), a list of them for `list` modules, or the resolved expression for `condition`.
+ */
+export type ModuleInput<S extends InputShape, I extends TSchema> = S extends "list"
+  ? Filled<I>[]
+  : S extends "condition"
+    ? Record<string, unknown>
+    : Filled<I>;
+
+/**
+ * What `execute` receives for the schema a function builds, for a module file's own helpers:
+ * `InputOf<typeof inputSchema>` is one element of a `list` module's input, or a `map` module's.
+ */
+export type InputOf<F extends (...args: never[]) => TSchema> = Filled<ReturnType<F>>;
+
+/** What every module declares, whether written in a module file or read from the registry. */
+interface ModuleCommon<I extends TSchema, O extends TSchema, S extends InputShape> {
   /** The action name written in documents, e.g. `ExecuteBash`. */
   name: string;
   /** One sentence for editors and `--help`. */
   summary: string;
   platforms: readonly PlatformName[];
-  /**
-   * `map`: `inputs` is one mapping. `list`: `inputs` is a list of mappings, run in order (a single
-   * mapping is taken as a one-element list). `condition`: `inputs` is a comparison expression.
-   */
-  shape: "map" | "list" | "condition";
-  /** For `list` modules the schema of one element; for `map` modules of the whole mapping. */
-  input: I;
+  shape: S;
   /** May `inputs` be left out entirely (Reboot, UpdateOS)? */
   inputsOptional?: boolean;
-  /** Fields chaining may read as `{{ phase.step.outputs.<field> }}`. */
-  output: O;
   /** Input fields that exist only off Windows (documents.md V15). */
   notOnWindows?: readonly string[];
   /** Step fields this module fixes (ExecuteDocument: no timeout, one attempt). */
   fixedStepFields?: { timeoutSeconds?: number; maxAttempts?: number };
   /** The step's timeoutSeconds is accepted but does not apply (Reboot: its delay is not a hang). */
   ignoresTimeout?: boolean;
-  /** Cross-field rules for one input element, after it matched the schema. */
+  /** Cross-field rules for one input element as written (references unresolved), after it matched the schema. */
   check?: (input: Record<string, unknown>, env: CheckEnv) => InputIssue[];
   /**
-   * Runs the step. `input` is resolved, defaulted and type-checked (a list for `list` modules).
-   * Returns the outputs (one object), or throws StepError with a message for failureMessage.
+   * Runs the step. `input` is resolved, converted, defaulted and checked again (a list for `list`
+   * modules). Returns the outputs (one object), or throws StepError with a message for failureMessage.
    */
-  execute: (input: unknown, ctx: ModuleContext) => Promise<ModuleResult<Static<O>>>;
+  execute(input: ModuleInput<S, I>, ctx: ModuleContext): Promise<ModuleResult<Static<O>>>;
+}
+
+/** A module as its file writes it: the schemas as functions that build them. */
+export interface ModuleSpec<I extends TSchema, O extends TSchema, S extends InputShape> extends ModuleCommon<I, O, S> {
+  /** Builds the input schema: for `list` modules of one element, for `map` modules of the whole mapping. */
+  input: () => I;
+  /** Builds the schema of the fields chaining may read as `{{ phase.step.outputs.<field> }}`. */
+  output: () => O;
+}
+
+/** A module as the registry holds it: `input` and `output` are built on first use, then kept. */
+export interface ModuleDef<I extends TSchema = TSchema, O extends TSchema = TSchema, S extends InputShape = InputShape> extends ModuleCommon<I, O, S> {
+  /** For `list` modules the schema of one element; for `map` modules of the whole mapping. */
+  readonly input: I;
+  /** Fields chaining may read as `{{ phase.step.outputs.<field> }}`. */
+  readonly output: O;
 }
 
 export interface ModuleResult<O> {
@@ -124,9 +162,21 @@ export interface ShellKit {
   trimTrailingNewlines(text: string): string;
 }
 
-/** Identity function that keeps the literal types of a module definition (citty's defineCommand idea). */
-export function defineModule<I extends TSchema, O extends TSchema>(def: ModuleDef<I, O>): ModuleDef<I, O> {
-  return def;
+/**
+ * Declares a module, keeping the literal types of its definition (citty's defineCommand idea) so
+ * `execute` is typed by the schemas. The schemas are built on first read.
+ */
+export function defineModule<I extends TSchema, O extends TSchema, S extends InputShape>(spec: ModuleSpec<I, O, S>): ModuleDef<I, O, S> {
+  const { input, output, ...rest } = spec;
+  defineLazily(rest, "input", input);
+  defineLazily(rest, "output", output);
+  return rest as ModuleDef<I, O, S>;
+}
+
+/** Gives `target` an enumerable property `key` whose value `build` makes on first read, once. */
+export function defineLazily(target: object, key: PropertyKey, build: () => unknown): void {
+  let made: { value: unknown } | undefined;
+  Object.defineProperty(target, key, { enumerable: true, get: () => (made ??= { value: build() }).value });
 }
 
 const templateRegex = new RegExp(TEMPLATE_PATTERN);

@@ -63,8 +63,8 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } | undef
 }
 
 /** Owner/group settings of SetFileOwner and SetFolderOwner. */
-export const ownerFields = {
+export const ownerFields = () => ({
   path: Text({ minLength: 1, description: "the file or folder" }),
   owner: Text({ minLength: 1, description: "user name or numeric id" }),
   group: Type.Optional(Text({ minLength: 1, description: "group name or numeric id (default: the owner's group)" })),
-};
+});

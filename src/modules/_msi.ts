@@ -29,14 +29,14 @@
  *   `path` is a package, and without the file there is no signature to check.
  */
 import type { ExecResult } from "../model/ports.ts";
-import { Type } from "@sinclair/typebox";
+import { Type, type Static } from "@sinclair/typebox";
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { StepError } from "../errors.ts";
 import { Choice, Fields, Flag, Text, Whole } from "../model/schema-kit.ts";
 import { verifySignature, type SignatureFlags } from "./_authenticode.ts";
 
-import { literalText, type InputIssue, type ModuleContext, type ModuleResult } from "./_define.ts";
+import { literalText, type InputIssue, type InputOf, type ModuleContext, type ModuleResult } from "./_define.ts";
 import { absolute } from "./_fs.ts";
 import {
   describeExitCode,
@@ -144,33 +144,23 @@ function plainHttpRefusal(url: string): string {
 
 // --- execution ---
 
-export interface MsiInput {
-  path: string;
-  reboot?: RebootMode;
-  logOptions?: string;
-  logFile?: string;
-  properties?: Record<string, string>;
-  ignoreAuthenticodeSignatureErrors?: boolean;
-  allowUnsignedInstaller?: boolean;
-}
-
-export interface MsiOutputs {
-  logFile: string;
-  msiExitCode: number;
-  stdout: string;
-}
+/** InstallMSI's and UninstallMSI's inputs as execute receives them, and their outputs. */
+export type MsiInput = InputOf<typeof msiInput>;
+export type MsiOutputs = Static<ReturnType<typeof msiOutput>>;
 
 /** The request for ctx.exec, with the process layer's `windowsVerbatimArguments` (see runMsiexec). */
 type MsiexecRequest = Parameters<ModuleContext["exec"]>[0] & { windowsVerbatimArguments?: boolean };
 
 /** InstallMSI's and UninstallMSI's execute(): cheap input checks first, then download, check, run. */
 export async function runMsi(verb: MsiVerb, input: MsiInput, ctx: ModuleContext): Promise<ModuleResult<MsiOutputs>> {
+  // `=== true`: a reference the engine could not resolve still arrives as its text, and text
+  // must not loosen a security check.
   const flags: SignatureFlags = {
-    allowUnsignedInstaller: input.allowUnsignedInstaller ?? false,
-    ignoreAuthenticodeSignatureErrors: input.ignoreAuthenticodeSignatureErrors ?? false,
+    allowUnsignedInstaller: input.allowUnsignedInstaller === true,
+    ignoreAuthenticodeSignatureErrors: input.ignoreAuthenticodeSignatureErrors === true,
   };
   const reboot = rebootMode(input.reboot);
-  const logOptions = input.logOptions ?? "*VX";
+  const logOptions = input.logOptions;
   const optionsProblem = logOptionsProblem(logOptions);
   if (optionsProblem !== undefined) throw new StepError(optionsProblem);
   const properties = checkedProperties(input.properties ?? {});
@@ -243,8 +233,8 @@ export function msiexecProgram(): string {
   return system32Program("msiexec.exe");
 }
 
-function rebootMode(value: string | undefined): RebootMode {
-  if (value === undefined) return "Allow";
+/** The mode, checked again: a reference the engine could not resolve stays as written. */
+function rebootMode(value: string): RebootMode {
   const mode = (["Allow", "Force", "Skip"] as const).find((m) => m.toLowerCase() === value.toLowerCase());
   if (mode === undefined) throw new StepError(`reboot '${value}' must be Allow, Force or Skip`);
   return mode;
@@ -329,7 +319,7 @@ async function fromWeb(source: string, flags: SignatureFlags, ctx: ModuleContext
     // Not valid percent-encoding: keep the name as written; localPackageName makes it safe.
   }
   const path = ctx.workFile(localPackageName(name));
-  await webDownload.execute([{ source, destination: path, overwrite: true }], ctx);
+  await webDownload.execute([{ source, destination: path, overwrite: true, ignoreCertificateErrors: false }], ctx);
   return { path, shown: `'${path}' (downloaded from '${source}')` };
 }
 

@@ -17,19 +17,13 @@ import { existsSync, lstatSync, mkdirSync, readlinkSync, statSync, type Stats } 
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { StepError } from "../errors.ts";
 import type { ModuleContext } from "./_define.ts";
+import type { S3DownloadItem } from "./s3-download.ts";
 import { temporaryFileBeside } from "../safe-fs/durable.ts";
 import { absolute, fsFailure } from "./_fs.ts";
 import { parseS3Uri } from "./_inputs.ts";
 
 /** Objects one prefix download may fetch (modules.md §3: 1000, inferred). */
 export const MAX_PREFIX_OBJECTS = 1000;
-
-export interface S3DownloadItem {
-  source: string;
-  destination: string;
-  expectedBucketOwner?: string;
-  overwrite: boolean;
-}
 
 export async function downloadItem(item: S3DownloadItem, ctx: ModuleContext): Promise<void> {
   const uri = parseS3Uri(item.source);

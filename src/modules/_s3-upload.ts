@@ -11,15 +11,9 @@ import { lstatSync, statSync, type Stats } from "node:fs";
 import { basename } from "node:path";
 import { StepError } from "../errors.ts";
 import type { ModuleContext } from "./_define.ts";
+import type { S3UploadItem } from "./s3-upload.ts";
 import { absolute, fsFailure, isWindows, listFolder, splitWildcard, type FolderEntry, type FsPath } from "./_fs.ts";
 import { parseS3Uri } from "./_inputs.ts";
-
-export interface S3UploadItem {
-  source: string;
-  destination: string;
-  recurse: boolean;
-  expectedBucketOwner?: string;
-}
 
 /** Local file → object key, in upload order. */
 export function plannedUploads(item: S3UploadItem, ctx: ModuleContext): { file: string; key: string }[] {

@@ -40,17 +40,15 @@ import {
 import { createBeside as createEntryBeside } from "../safe-fs/durable.ts";
 import { basename, sep } from "node:path";
 import { StepError } from "../errors.ts";
-import type { ModuleContext, ModuleResult } from "./_define.ts";
+import type { InputOf, ModuleContext, ModuleResult } from "./_define.ts";
+import type { sourceDestination } from "./_inputs.ts";
 import {
   absolute, childPath, endsWithSeparator, entryAt, forEachOperation, fsFailure, isUtf8, isWindows, lastName, listFolder, parentPath, refuseRoot,
   showBytes, shownPath, splitWildcard, type FolderEntry, type FsPath, type Wildcard,
 } from "./_fs.ts";
 
-export interface TransferInput {
-  source: string;
-  destination: string;
-  overwrite?: boolean;
-}
+/** One element of the four modules' inputs, as execute receives it. */
+export type TransferInput = InputOf<typeof sourceDestination>;
 
 type What = "file" | "folder";
 type How = "copy" | "move";
@@ -66,8 +64,7 @@ interface Place {
 
 /** The `execute` of one of the four modules. */
 export function transferModule(what: What, how: How) {
-  return async (input: unknown, ctx: ModuleContext): Promise<ModuleResult<Record<string, never>>> => {
-    const items = input as TransferInput[];
+  return async (items: TransferInput[], ctx: ModuleContext): Promise<ModuleResult<Record<string, never>>> => {
     await forEachOperation(items, (item) => `'${item.source}' → '${item.destination}'`, (item) => transfer(item, what, how, ctx));
     return { outputs: {} };
   };

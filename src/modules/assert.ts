@@ -10,10 +10,10 @@ export default defineModule({
   platforms: ["linux", "windows", "macos"],
   shape: "condition",
   // The expression language is checked by document/rules/condition.ts; this refers to its schema.
-  input: Type.Unsafe({ $ref: "Condition" }),
-  output: NoOutput(),
+  input: () => Type.Unsafe({ $ref: "Condition" }),
+  output: NoOutput,
   async execute(input, ctx) {
-    const { value, explain } = ctx.evaluate(input as Record<string, unknown>);
+    const { value, explain } = ctx.evaluate(input);
     if (!value) throw new StepError(`expression evaluated to false: ${explain}`);
     return { outputs: {} };
   },

@@ -8,8 +8,8 @@ export default defineModule({
   summary: "Copies folders recursively; a * in the source's last segment copies every matching folder.",
   platforms: ["linux", "windows", "macos"],
   shape: "list",
-  input: sourceDestination("folder"),
-  output: NoOutput(),
+  input: () => sourceDestination("folder"),
+  output: NoOutput,
   check: (input, env) => checkWildcardSource(input, env.platform === "windows"),
   // Rules and the choices made where the spec leaves room: src/modules/_transfer.ts.
   execute: transferModule("folder", "copy"),

@@ -4,31 +4,18 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { StepError } from "../errors.ts";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
-import { defineModule, type ModuleContext } from "./_define.ts";
+import { defineModule, type InputOf, type ModuleContext } from "./_define.ts";
 import { codecOf, encodeText, forEachOperation, fsFailure, isWindows, writeAtomically } from "./_fs.ts";
 import { Encoding, NoOutput, Permissions } from "./_inputs.ts";
 import { ownership, parseMode } from "./_owner.ts";
 import { aboutPath, filePath, findFile, finish, replaceFile, requireWritable, type Metadata } from "./_text-file.ts";
 
-interface CreateFileInput {
-  path: string;
-  content?: string;
-  encoding?: string;
-  owner?: string;
-  group?: string;
-  permissions?: string;
-  overwrite?: boolean;
-}
-
 /** A brand-new file gets what `open` gives any new file: 0666 less the umask (modules.md §4). */
 const NEW_FILE_MODE = 0o666;
 
-export default defineModule({
-  name: "CreateFile",
-  summary: "Creates (or rewrites) files with the given content, creating parent folders as needed.",
-  platforms: ["linux", "windows", "macos"],
-  shape: "list",
-  input: Fields({
+/** One element of `inputs`. */
+const inputSchema = () =>
+  Fields({
     path: Text({ minLength: 1, description: "the file to create" }),
     content: Type.Optional(Text({ default: "", description: "the file's text" })),
     encoding: Encoding(),
@@ -36,21 +23,29 @@ export default defineModule({
     group: Type.Optional(Text({ minLength: 1, description: "group name or id (not on Windows)" })),
     permissions: Type.Optional(Permissions("octal mode such as 0644 (not on Windows)")),
     overwrite: Type.Optional(Flag({ default: true, description: "replace an existing file (default true)" })),
-  }),
-  output: NoOutput(),
+  });
+
+type Item = InputOf<typeof inputSchema>;
+
+export default defineModule({
+  name: "CreateFile",
+  summary: "Creates (or rewrites) files with the given content, creating parent folders as needed.",
+  platforms: ["linux", "windows", "macos"],
+  shape: "list",
+  input: inputSchema,
+  output: NoOutput,
   notOnWindows: ["owner", "group", "permissions"],
-  async execute(input, ctx) {
-    const items = input as CreateFileInput[];
+  async execute(items, ctx) {
     await forEachOperation(items, (item) => item.path, (item) => createFile(item, ctx));
     return { outputs: {} };
   },
 });
 
-function createFile(item: CreateFileInput, ctx: ModuleContext): void {
+function createFile(item: Item, ctx: ModuleContext): void {
   const written = item.path;
   const target = filePath(ctx, written);
   // Everything that can be wrong with the inputs is found before the disk is touched.
-  const bytes = encodeText(item.content ?? "", codecOf(item.encoding));
+  const bytes = encodeText(item.content, codecOf(item.encoding));
   const wanted: Metadata = {};
   const ids = ownership(item.owner, item.group);
   if (ids !== undefined) wanted.ids = ids;

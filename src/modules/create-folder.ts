@@ -4,39 +4,36 @@ import { lstatSync, mkdirSync, statSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { StepError } from "../errors.ts";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
-import { defineModule, type ModuleContext } from "./_define.ts";
+import { defineModule, type InputOf, type ModuleContext } from "./_define.ts";
 import { absolute, forEachOperation, fsFailure, isWindows, refuseRoot } from "./_fs.ts";
 import { NoOutput, Permissions } from "./_inputs.ts";
 import { ownership, parseMode } from "./_owner.ts";
 import { finish, type Metadata } from "./_text-file.ts";
 
-interface CreateFolderInput {
-  path: string;
-  owner?: string;
-  group?: string;
-  permissions?: string;
-  overwrite?: boolean;
-}
-
 /** A new folder without `permissions` gets what `mkdir` gives: 0777 less the umask (modules.md §4). */
 const NEW_FOLDER_MODE = 0o777;
+
+/** One element of `inputs`. */
+const inputSchema = () =>
+  Fields({
+    path: Text({ minLength: 1, description: "the folder to create" }),
+    owner: Type.Optional(Text({ minLength: 1, description: "user name or id (not on Windows)" })),
+    group: Type.Optional(Text({ minLength: 1, description: "group name or id (not on Windows)" })),
+    permissions: Type.Optional(Permissions("octal mode such as 0755 (not on Windows)")),
+    overwrite: Type.Optional(Flag({ default: true, description: "accept an existing folder (default true)" })),
+  });
+
+type Item = InputOf<typeof inputSchema>;
 
 export default defineModule({
   name: "CreateFolder",
   summary: "Creates folders and missing parents; existing folders keep their contents.",
   platforms: ["linux", "windows", "macos"],
   shape: "list",
-  input: Fields({
-    path: Text({ minLength: 1, description: "the folder to create" }),
-    owner: Type.Optional(Text({ minLength: 1, description: "user name or id (not on Windows)" })),
-    group: Type.Optional(Text({ minLength: 1, description: "group name or id (not on Windows)" })),
-    permissions: Type.Optional(Permissions("octal mode such as 0755 (not on Windows)")),
-    overwrite: Type.Optional(Flag({ default: true, description: "accept an existing folder (default true)" })),
-  }),
-  output: NoOutput(),
+  input: inputSchema,
+  output: NoOutput,
   notOnWindows: ["owner", "group", "permissions"],
-  async execute(input, ctx) {
-    const items = input as CreateFolderInput[];
+  async execute(items, ctx) {
     await forEachOperation(items, (item) => item.path, (item) => createFolder(item, ctx));
     return { outputs: {} };
   },
@@ -49,7 +46,7 @@ export default defineModule({
  * (README Q8); owner/group/permissions given are applied to it. A symlink to a folder counts as the
  * folder (as for `mkdir -p`), so the folder it leads to gets them.
  */
-function createFolder(item: CreateFolderInput, ctx: ModuleContext): void {
+function createFolder(item: Item, ctx: ModuleContext): void {
   const written = item.path;
   if (written.trim() === "") throw new StepError("the path is empty");
   const target = absolute(ctx, written);
@@ -77,7 +74,7 @@ function createFolder(item: CreateFolderInput, ctx: ModuleContext): void {
   apply(target, written, wanted);
 }
 
-function metadata(item: CreateFolderInput, ctx: ModuleContext): Metadata {
+function metadata(item: Item, ctx: ModuleContext): Metadata {
   // The validator refuses these on Windows; a resolved reference cannot bring them back in.
   if (isWindows(ctx)) return {};
   const wanted: Metadata = {};

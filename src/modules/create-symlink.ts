@@ -5,29 +5,28 @@ import { createBeside } from "../safe-fs/durable.ts";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import { StepError } from "../errors.ts";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
-import { defineModule, type ModuleContext } from "./_define.ts";
+import { defineModule, type InputOf, type ModuleContext } from "./_define.ts";
 import { absolute, forEachOperation, fsFailure, refuseRoot } from "./_fs.ts";
 import { NoOutput } from "./_inputs.ts";
 
-interface CreateSymlinkInput {
-  path: string;
-  target: string;
-  force?: boolean;
-}
+/** One element of `inputs`. */
+const inputSchema = () =>
+  Fields({
+    path: Text({ minLength: 1, description: "where the link is created" }),
+    target: Text({ minLength: 1, description: "what the link points to (must exist)" }),
+    force: Type.Optional(Flag({ default: false, description: "replace an existing link (default false)" })),
+  });
+
+type Item = InputOf<typeof inputSchema>;
 
 export default defineModule({
   name: "CreateSymlink",
   summary: "Creates symbolic links pointing at existing targets.",
   platforms: ["linux", "macos"],
   shape: "list",
-  input: Fields({
-    path: Text({ minLength: 1, description: "where the link is created" }),
-    target: Text({ minLength: 1, description: "what the link points to (must exist)" }),
-    force: Type.Optional(Flag({ default: false, description: "replace an existing link (default false)" })),
-  }),
-  output: NoOutput(),
-  async execute(input, ctx) {
-    const items = input as CreateSymlinkInput[];
+  input: inputSchema,
+  output: NoOutput,
+  async execute(items, ctx) {
     await forEachOperation(items, (item) => item.path, (item) => createSymlink(item, ctx));
     return { outputs: {} };
   },
@@ -45,7 +44,7 @@ export default defineModule({
  *   path never stops existing — even when the link already points where asked, so a re-run without
  *   `force` fails as the spec says.
  */
-function createSymlink(item: CreateSymlinkInput, ctx: ModuleContext): void {
+function createSymlink(item: Item, ctx: ModuleContext): void {
   const written = item.path;
   if (written.trim() === "") throw new StepError("the path is empty");
   if (item.target.trim() === "") throw new StepError("the target is empty");

@@ -2,23 +2,24 @@
 import { unlinkSync } from "node:fs";
 import { StepError } from "../errors.ts";
 import { Fields, Text } from "../model/schema-kit.ts";
-import { defineModule, literalText, type InputIssue, type ModuleContext } from "./_define.ts";
+import { defineModule, literalText, type InputIssue, type InputOf, type ModuleContext } from "./_define.ts";
 import {
   absolute, endsWithSeparator, entryAt, forEachOperation, fsFailure, isWindows, listFolder, refuseRoot, splitWildcard, type FolderEntry, type FsPath, type Wildcard,
 } from "./_fs.ts";
 import { NoOutput } from "./_inputs.ts";
 
-interface DeleteFileInput {
-  path: string;
-}
+/** One element of `inputs`. */
+const inputSchema = () => Fields({ path: Text({ minLength: 1, description: "the file, or a pattern with * in its name" }) });
+
+type Item = InputOf<typeof inputSchema>;
 
 export default defineModule({
   name: "DeleteFile",
   summary: "Deletes files; a * in the last segment deletes every matching file in that folder.",
   platforms: ["linux", "windows", "macos"],
   shape: "list",
-  input: Fields({ path: Text({ minLength: 1, description: "the file, or a pattern with * in its name" }) }),
-  output: NoOutput(),
+  input: inputSchema,
+  output: NoOutput,
   check(input, env) {
     const path = literalText(input.path);
     const issues: InputIssue[] = [];
@@ -27,8 +28,7 @@ export default defineModule({
     }
     return issues;
   },
-  async execute(input, ctx) {
-    const items = input as DeleteFileInput[];
+  async execute(items, ctx) {
     await forEachOperation(items, (item) => item.path, (item) => deleteFile(item, ctx));
     return { outputs: {} };
   },
@@ -48,7 +48,7 @@ const LOGGED_NAMES = 20;
  * a failure, folders matching a pattern are left alone. A symbolic link is deleted as a link; what
  * it points to is never touched.
  */
-function deleteFile(item: DeleteFileInput, ctx: ModuleContext): void {
+function deleteFile(item: Item, ctx: ModuleContext): void {
   const written = item.path;
   if (written.trim() === "") throw new StepError("the path is empty");
   const windows = isWindows(ctx);
@@ -74,7 +74,6 @@ function deleteFile(item: DeleteFileInput, ctx: ModuleContext): void {
   remove(target, written);
   ctx.log.info(`deleted '${written}'`);
 }
-
 
 function remove(path: FsPath, written: string): void {
   try {

@@ -4,27 +4,27 @@ import { lstatSync, realpathSync, rmdirSync, rmSync, unlinkSync } from "node:fs"
 import { sep } from "node:path";
 import { StepError } from "../errors.ts";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
-import { defineModule, type ModuleContext } from "./_define.ts";
+import { defineModule, type InputOf, type ModuleContext } from "./_define.ts";
 import { absolute, entryAt, forEachOperation, fsFailure, listFolder, refuseRoot, type FolderEntry, type FsPath } from "./_fs.ts";
 import { NoOutput } from "./_inputs.ts";
 
-interface DeleteFolderInput {
-  path: string;
-  force?: boolean;
-}
+/** One element of `inputs`. */
+const inputSchema = () =>
+  Fields({
+    path: Text({ minLength: 1, description: "the folder to delete" }),
+    force: Type.Optional(Flag({ default: false, description: "delete contents too (default false)" })),
+  });
+
+type Item = InputOf<typeof inputSchema>;
 
 export default defineModule({
   name: "DeleteFolder",
   summary: "Deletes folders; a folder that is not empty needs force: true.",
   platforms: ["linux", "windows", "macos"],
   shape: "list",
-  input: Fields({
-    path: Text({ minLength: 1, description: "the folder to delete" }),
-    force: Type.Optional(Flag({ default: false, description: "delete contents too (default false)" })),
-  }),
-  output: NoOutput(),
-  async execute(input, ctx) {
-    const items = input as DeleteFolderInput[];
+  input: inputSchema,
+  output: NoOutput,
+  async execute(items, ctx) {
     await forEachOperation(items, (item) => item.path, (item) => deleteFolder(item, ctx));
     return { outputs: {} };
   },
@@ -42,7 +42,7 @@ export default defineModule({
  * the folder is touched (fs.rmSync works from lstat and takes names as bytes, so a name that is not
  * UTF-8 is no way out either; test/modules/delete-folder.test.ts and hostile-names.test.ts check it).
  */
-function deleteFolder(item: DeleteFolderInput, ctx: ModuleContext): void {
+function deleteFolder(item: Item, ctx: ModuleContext): void {
   const written = item.path;
   if (written.trim() === "") throw new StepError("the path is empty");
   const target = absolute(ctx, written);
@@ -61,7 +61,6 @@ function deleteFolder(item: DeleteFolderInput, ctx: ModuleContext): void {
   else removeEmpty(target, written);
   ctx.log.info(`deleted '${written}'`);
 }
-
 
 /**
  * Compares real paths, so `..`, symlinked parents and the root reached through them are seen for

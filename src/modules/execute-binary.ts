@@ -4,18 +4,22 @@ import { Fields, Text, TextList } from "../model/schema-kit.ts";
 import { defineModule } from "./_define.ts";
 import { scriptOutcome } from "./_exec.ts";
 
+/** The step's `inputs`. */
+const inputSchema = () =>
+  Fields({
+    path: Text({ minLength: 1, description: "the program to run" }),
+    arguments: Type.Optional(TextList({ default: [], description: "arguments, one per item (default none)" })),
+  });
+
 export default defineModule({
   name: "ExecuteBinary",
   summary: "Runs a program with the given arguments, each list item one argument; no shell is involved.",
   platforms: ["linux", "windows", "macos"],
   shape: "map",
-  input: Fields({
-    path: Text({ minLength: 1, description: "the program to run" }),
-    arguments: Type.Optional(TextList({ default: [], description: "arguments, one per item (default none)" })),
-  }),
-  output: Fields({ stdout: Text({ description: "standard output, trailing newlines removed" }) }),
+  input: inputSchema,
+  output: () => Fields({ stdout: Text({ description: "standard output, trailing newlines removed" }) }),
   async execute(input, ctx) {
-    const { path, arguments: args = [] } = input as { path: string; arguments?: string[] };
+    const { path, arguments: args } = input;
     return scriptOutcome(`'${path}'`, await ctx.exec({ command: path, args }), ctx);
   },
 });

@@ -10,7 +10,7 @@ export default defineModule({
   summary: "Runs another component document (local path, s3:// URI or component ARN) as a nested execution.",
   platforms: ["linux", "windows", "macos"],
   shape: "map",
-  input: Fields({
+  input: () => Fields({
     document: Text({ minLength: 1, description: "local path, s3://bucket/key or Image Builder component ARN" }),
     "document-s3-bucket-owner": Type.Optional(Text({ description: "expected owner account of the S3 bucket" })),
     phases: Type.Optional(Text({ description: "comma-separated phases to run (default: all)" })),
@@ -22,7 +22,7 @@ export default defineModule({
     ),
   }),
   // The nested run's summary, in the order `awstoe run` prints it (engine/run.ts summaryOf).
-  output: Fields({
+  output: () => Fields({
     executionId: Text(),
     status: Text(),
     failedStepCount: Whole(),
@@ -45,8 +45,7 @@ export default defineModule({
     }
     return issues;
   },
-  async execute(input, ctx) {
-    const given = input as { document: string; "document-s3-bucket-owner"?: string; phases?: string; parameters?: { name: string; value: string }[] | null };
+  async execute(given, ctx) {
     const phases = (given.phases ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "");
     const parameters = new Map((given.parameters ?? []).map((p) => [p.name, p.value] as const));
     const owner = given["document-s3-bucket-owner"];

@@ -5,16 +5,20 @@ import { writeFileDurably } from "../safe-fs/durable.ts";
 import { defineModule, literalText, type InputIssue } from "./_define.ts";
 import { scriptOutcome } from "./_exec.ts";
 
+/** The step's `inputs`. */
+const inputSchema = () =>
+  Fields({
+    commands: Type.Optional(TextList({ minItems: 1, description: "PowerShell commands, run in order as one script" })),
+    file: Type.Optional(Text({ minLength: 1, description: "path of an existing .ps1 script (instead of commands)" })),
+  });
+
 export default defineModule({
   name: "ExecutePowerShell",
   summary: "Runs PowerShell commands (or an existing .ps1 file) with Windows PowerShell; exit 3010 asks for a reboot.",
   platforms: ["windows"],
   shape: "map",
-  input: Fields({
-    commands: Type.Optional(TextList({ minItems: 1, description: "PowerShell commands, run in order as one script" })),
-    file: Type.Optional(Text({ minLength: 1, description: "path of an existing .ps1 script (instead of commands)" })),
-  }),
-  output: Fields({ stdout: Text({ description: "standard output, trailing newlines removed" }) }),
+  input: inputSchema,
+  output: () => Fields({ stdout: Text({ description: "standard output, trailing newlines removed" }) }),
   check(input) {
     const issues: InputIssue[] = [];
     const hasCommands = input.commands !== undefined;
@@ -33,7 +37,7 @@ export default defineModule({
     return issues;
   },
   async execute(input, ctx) {
-    const { commands, file } = input as { commands?: string[]; file?: string };
+    const { commands, file } = input;
     let script = file;
     if (script === undefined) {
       script = ctx.workFile("input.ps1");

@@ -3,30 +3,29 @@ import { Type } from "@sinclair/typebox";
 import { lstatSync, statSync, type Stats } from "node:fs";
 import { StepError } from "../errors.ts";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
-import { defineModule, type ModuleContext } from "./_define.ts";
+import { defineModule, type InputOf, type ModuleContext } from "./_define.ts";
 import { absolute, forEachOperation, fsFailure, isWindows, listFolder, shownPath, wildcardRegex, type FolderEntry, type FsPath } from "./_fs.ts";
 
-interface ListFilesInput {
-  path: string;
-  fileNamePattern?: string;
-  recursive?: boolean;
-}
+/** One element of `inputs`. */
+const inputSchema = () =>
+  Fields({
+    path: Text({ minLength: 1, description: "the folder" }),
+    fileNamePattern: Type.Optional(Text({ description: "file names to include; * is a wildcard (default all)" })),
+    recursive: Type.Optional(Flag({ default: false, description: "look in sub-folders too (default false)" })),
+  });
+
+type Item = InputOf<typeof inputSchema>;
 
 export default defineModule({
   name: "ListFiles",
   summary: "Lists files (not folders) in a folder whose names match a pattern; output files, comma-separated.",
   platforms: ["linux", "windows", "macos"],
   shape: "list",
-  input: Fields({
-    path: Text({ minLength: 1, description: "the folder" }),
-    fileNamePattern: Type.Optional(Text({ description: "file names to include; * is a wildcard (default all)" })),
-    recursive: Type.Optional(Flag({ default: false, description: "look in sub-folders too (default false)" })),
-  }),
-  output: Fields({
+  input: inputSchema,
+  output: () => Fields({
     files: Text({ description: "full paths, comma-separated, sorted; a byte of a name that is not UTF-8 is shown as \\xHH (such a path is for reading, not for later steps)" }),
   }),
-  async execute(input, ctx) {
-    const items = input as ListFilesInput[];
+  async execute(items, ctx) {
     const lists: Listed[][] = [];
     await forEachOperation(items, (item) => item.path, (item) => {
       lists.push(listFiles(item, ctx));
@@ -78,7 +77,7 @@ function warnNotText(shown: string[], ctx: ModuleContext): void {
  *   is not UTF-8 is listed as the file it is (shown with \xHH bytes), never confused with the entry
  *   its lossy decoding names; the pattern is matched against the shown name.
  */
-function listFiles(item: ListFilesInput, ctx: ModuleContext): Listed[] {
+function listFiles(item: Item, ctx: ModuleContext): Listed[] {
   const written = item.path;
   if (written.trim() === "") throw new StepError("the path is empty");
   const regex = nameRegex(item.fileNamePattern, ctx);

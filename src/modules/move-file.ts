@@ -8,8 +8,8 @@ export default defineModule({
   summary: "Moves or renames files; a * in the source's last segment moves every matching file into a folder.",
   platforms: ["linux", "windows", "macos"],
   shape: "list",
-  input: sourceDestination("file"),
-  output: NoOutput(),
+  input: () => sourceDestination("file"),
+  output: NoOutput,
   check: (input, env) => checkWildcardSource(input, env.platform === "windows"),
   // Rules and the choices made where the spec leaves room: src/modules/_transfer.ts.
   execute: transferModule("file", "move"),

@@ -3,16 +3,10 @@ import { Type } from "@sinclair/typebox";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { StepError } from "../errors.ts";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
-import { defineModule, type ModuleContext } from "./_define.ts";
+import { defineModule, type InputOf, type ModuleContext } from "./_define.ts";
 import { codecOf, decodeText, forEachOperation } from "./_fs.ts";
 import { Encoding } from "./_inputs.ts";
 import { aboutPath, filePath, nameTheFile, requireFile } from "./_text-file.ts";
-
-interface ReadFileInput {
-  path: string;
-  encoding?: string;
-  printFileContent?: boolean;
-}
 
 /**
  * Several files in one step give one `content`: their texts in input order joined by "\n" (a step
@@ -33,19 +27,24 @@ export const CONTENT_SEPARATOR = "\n";
  */
 export const MAX_READ_BYTES = 16 * 1024 * 1024;
 
+/** One element of `inputs`. */
+const inputSchema = () =>
+  Fields({
+    path: Text({ minLength: 1, description: "the file to read (at most 16 MiB, all files of the step together)" }),
+    encoding: Encoding(),
+    printFileContent: Type.Optional(Flag({ default: false, description: "also print the text to the console log" })),
+  });
+
+type Item = InputOf<typeof inputSchema>;
+
 export default defineModule({
   name: "ReadFile",
   summary: "Reads a text file of at most 16 MiB; its text becomes the output content.",
   platforms: ["linux", "windows", "macos"],
   shape: "list",
-  input: Fields({
-    path: Text({ minLength: 1, description: "the file to read (at most 16 MiB, all files of the step together)" }),
-    encoding: Encoding(),
-    printFileContent: Type.Optional(Flag({ default: false, description: "also print the text to the console log" })),
-  }),
-  output: Fields({ content: Text({ description: "the file's text" }) }),
-  async execute(input, ctx) {
-    const items = input as ReadFileInput[];
+  input: inputSchema,
+  output: () => Fields({ content: Text({ description: "the file's text" }) }),
+  async execute(items, ctx) {
     const texts: string[] = [];
     let budget = MAX_READ_BYTES;
     await forEachOperation(items, (item) => item.path, (item) => {
@@ -61,7 +60,7 @@ export default defineModule({
  * Decodes the whole file (symlinks followed); a leading byte order mark of that encoding is dropped.
  * `budget` is what is left of MAX_READ_BYTES for this step.
  */
-function readText(item: ReadFileInput, ctx: ModuleContext, budget: number, several: boolean): { text: string; bytes: number } {
+function readText(item: Item, ctx: ModuleContext, budget: number, several: boolean): { text: string; bytes: number } {
   const written = item.path;
   const codec = codecOf(item.encoding);
   const file = requireFile(filePath(ctx, written), written);

@@ -10,13 +10,13 @@ export default defineModule({
   platforms: ["linux", "windows", "macos"],
   shape: "map",
   inputsOptional: true,
-  input: Fields({ delaySeconds: Type.Optional(Whole({ minimum: 0, default: 0, description: "seconds to wait before restarting" })) }),
-  output: NoOutput(),
+  input: () => Fields({ delaySeconds: Type.Optional(Whole({ minimum: 0, default: 0, description: "seconds to wait before restarting" })) }),
+  output: NoOutput,
   ignoresTimeout: true,
   // Waits, then hands the restart to the engine, which saves the state and reboots (or exits
   // 194/3010 for the Systems Manager agent). The step's timeout does not apply (modules.md).
   async execute(input, ctx) {
-    const { delaySeconds = 0 } = input as { delaySeconds?: number };
+    const { delaySeconds } = input;
     if (delaySeconds > 0) {
       ctx.log.info(`waiting ${delaySeconds} s before the reboot`);
       await sleep(delaySeconds * 1000, ctx.signal);

@@ -1,23 +1,30 @@
 /** @module modules/s3-download: S3Download — fetch objects from Amazon S3 to local files. */
 import { Type } from "@sinclair/typebox";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
-import { defineModule, literalText, type InputIssue } from "./_define.ts";
+import { defineModule, literalText, type InputIssue, type InputOf } from "./_define.ts";
 import { NoOutput, parseS3Uri } from "./_inputs.ts";
 import { forEachOperation } from "./_fs.ts";
-import { downloadItem, type S3DownloadItem } from "./_s3-download.ts";
+import { downloadItem } from "./_s3-download.ts";
+
+/** One element of `inputs`. */
+const inputSchema = () =>
+  Fields({
+    source: Text({ minLength: 1, description: "s3://bucket/key, or s3://bucket/prefix/* for every object under it" }),
+    destination: Text({ minLength: 1, description: "file path for one object; folder for a prefix" }),
+    expectedBucketOwner: Type.Optional(Text({ description: "account id that must own the bucket" })),
+    overwrite: Type.Optional(Flag({ default: true, description: "replace existing files (default true)" })),
+  });
+
+/** One element as execute receives it (engine/inputs.ts): overwrite is always there. */
+export type S3DownloadItem = InputOf<typeof inputSchema>;
 
 export default defineModule({
   name: "S3Download",
   summary: "Downloads one S3 object, or every object under a prefix (s3://bucket/prefix/*), to local paths.",
   platforms: ["linux", "windows", "macos"],
   shape: "list",
-  input: Fields({
-    source: Text({ minLength: 1, description: "s3://bucket/key, or s3://bucket/prefix/* for every object under it" }),
-    destination: Text({ minLength: 1, description: "file path for one object; folder for a prefix" }),
-    expectedBucketOwner: Type.Optional(Text({ description: "account id that must own the bucket" })),
-    overwrite: Type.Optional(Flag({ default: true, description: "replace existing files (default true)" })),
-  }),
-  output: NoOutput(),
+  input: inputSchema,
+  output: NoOutput,
   check(input) {
     const source = literalText(input.source);
     if (source === undefined) return [];
@@ -30,8 +37,7 @@ export default defineModule({
     }
     return issues;
   },
-  async execute(input, ctx) {
-    const items = input as S3DownloadItem[];
+  async execute(items, ctx) {
     await forEachOperation(items, (item) => item.source, (item) => downloadItem(item, ctx));
     return { outputs: {} };
   },

@@ -2,23 +2,30 @@
 import { Type } from "@sinclair/typebox";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
 import { StepError } from "../errors.ts";
-import { defineModule, literalText, type InputIssue } from "./_define.ts";
+import { defineModule, literalText, type InputIssue, type InputOf } from "./_define.ts";
 import { NoOutput, parseS3Uri } from "./_inputs.ts";
 import { forEachOperation } from "./_fs.ts";
-import { plannedUploads, type S3UploadItem } from "./_s3-upload.ts";
+import { plannedUploads } from "./_s3-upload.ts";
+
+/** One element of `inputs`. */
+const inputSchema = () =>
+  Fields({
+    source: Text({ minLength: 1, description: "local file, folder, or pattern with * in its last segment" }),
+    destination: Text({ minLength: 1, description: "s3://bucket/key for one file, s3://bucket/prefix/ for several" }),
+    recurse: Type.Optional(Flag({ default: false, description: "include sub-folders (default false)" })),
+    expectedBucketOwner: Type.Optional(Text({ description: "account id that must own the bucket" })),
+  });
+
+/** One element as execute receives it (engine/inputs.ts): recurse is always there. */
+export type S3UploadItem = InputOf<typeof inputSchema>;
 
 export default defineModule({
   name: "S3Upload",
   summary: "Uploads a file, a folder (with recurse) or files matching a * pattern to S3.",
   platforms: ["linux", "windows", "macos"],
   shape: "list",
-  input: Fields({
-    source: Text({ minLength: 1, description: "local file, folder, or pattern with * in its last segment" }),
-    destination: Text({ minLength: 1, description: "s3://bucket/key for one file, s3://bucket/prefix/ for several" }),
-    recurse: Type.Optional(Flag({ default: false, description: "include sub-folders (default false)" })),
-    expectedBucketOwner: Type.Optional(Text({ description: "account id that must own the bucket" })),
-  }),
-  output: NoOutput(),
+  input: inputSchema,
+  output: NoOutput,
   check(input) {
     const destination = literalText(input.destination);
     const issues: InputIssue[] = [];
@@ -27,8 +34,7 @@ export default defineModule({
     }
     return issues;
   },
-  async execute(input, ctx) {
-    const items = input as S3UploadItem[];
+  async execute(items, ctx) {
     await forEachOperation(items, (item) => item.source, async (item) => {
       const uploads = plannedUploads(item, ctx);
       const bucket = parseS3Uri(item.destination)!.bucket;

@@ -1,27 +1,23 @@
 /** @module modules/set-file-owner: SetFileOwner — change a file's owner and group (Linux, macOS). */
 import { chownSync } from "node:fs";
 import { Fields } from "../model/schema-kit.ts";
-import { defineModule, type ModuleContext } from "./_define.ts";
+import { defineModule, type InputOf, type ModuleContext } from "./_define.ts";
 import { forEachOperation, fsFailure } from "./_fs.ts";
 import { NoOutput, ownerFields } from "./_inputs.ts";
 import { ownership } from "./_owner.ts";
 import { existingFile } from "./_tree.ts";
 
-export interface OwnerInput {
-  path: string;
-  owner: string;
-  group?: string;
-}
+/** One element of `inputs`. */
+const inputSchema = () => Fields(ownerFields());
 
 export default defineModule({
   name: "SetFileOwner",
   summary: "Changes the owner (and group) of a file; a symlink's target is changed.",
   platforms: ["linux", "macos"],
   shape: "list",
-  input: Fields(ownerFields),
-  output: NoOutput(),
-  async execute(input, ctx) {
-    const items = input as OwnerInput[];
+  input: inputSchema,
+  output: NoOutput,
+  async execute(items, ctx) {
     await forEachOperation(items, (item) => item.path, (item) => setFileOwner(item, ctx));
     return { outputs: {} };
   },
@@ -33,7 +29,7 @@ export default defineModule({
  * that is not a folder (a device node, a FIFO) is changed like a file. A symlink's target changes,
  * not the link (modules.md §4).
  */
-function setFileOwner(item: OwnerInput, ctx: ModuleContext): void {
+function setFileOwner(item: InputOf<typeof inputSchema>, ctx: ModuleContext): void {
   const ids = ownerIds(item);
   const path = existingFile(ctx, item.path, "SetFolderOwner");
   try {
@@ -48,6 +44,6 @@ function setFileOwner(item: OwnerInput, ctx: ModuleContext): void {
  * group is set; a numeric owner with no account has no primary group, and then the group is left
  * as it is (as `chown 12345 file` does).
  */
-export function ownerIds(item: Pick<OwnerInput, "owner" | "group">): { uid: number; gid: number } {
+export function ownerIds(item: { owner: string; group?: string }): { uid: number; gid: number } {
   return ownership(item.owner, item.group)!;
 }

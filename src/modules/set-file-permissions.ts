@@ -1,26 +1,25 @@
 /** @module modules/set-file-permissions: SetFilePermissions — chmod a file (Linux, macOS). */
 import { chmodSync } from "node:fs";
 import { Fields, Text } from "../model/schema-kit.ts";
-import { defineModule, type ModuleContext } from "./_define.ts";
+import { defineModule, type InputOf, type ModuleContext } from "./_define.ts";
 import { forEachOperation, fsFailure } from "./_fs.ts";
 import { NoOutput, Permissions } from "./_inputs.ts";
 import { parseMode } from "./_owner.ts";
 import { existingFile } from "./_tree.ts";
 
-interface FilePermissionsInput {
-  path: string;
-  permissions: string;
-}
+/** One element of `inputs`. */
+const inputSchema = () => Fields({ path: Text({ minLength: 1, description: "the file" }), permissions: Permissions("octal mode such as 0644") });
+
+type Item = InputOf<typeof inputSchema>;
 
 export default defineModule({
   name: "SetFilePermissions",
   summary: "Sets a file's permission bits exactly (umask is not applied).",
   platforms: ["linux", "macos"],
   shape: "list",
-  input: Fields({ path: Text({ minLength: 1, description: "the file" }), permissions: Permissions("octal mode such as 0644") }),
-  output: NoOutput(),
-  async execute(input, ctx) {
-    const items = input as FilePermissionsInput[];
+  input: inputSchema,
+  output: NoOutput,
+  async execute(items, ctx) {
     await forEachOperation(items, (item) => item.path, (item) => setFilePermissions(item, ctx));
     return { outputs: {} };
   },
@@ -31,7 +30,7 @@ export default defineModule({
  * plays no part. A symlink's target changes (chmod cannot change a link on Linux). A folder is
  * refused, like SetFileOwner does: SetFolderPermissions is the module for folders.
  */
-function setFilePermissions(item: FilePermissionsInput, ctx: ModuleContext): void {
+function setFilePermissions(item: Item, ctx: ModuleContext): void {
   const mode = parseMode(item.permissions);
   const path = existingFile(ctx, item.path, "SetFolderPermissions");
   try {

@@ -2,25 +2,24 @@
 import { Type } from "@sinclair/typebox";
 import { lchownSync } from "node:fs";
 import { Fields, Flag } from "../model/schema-kit.ts";
-import { defineModule, type ModuleContext } from "./_define.ts";
+import { defineModule, type InputOf, type ModuleContext } from "./_define.ts";
 import { forEachOperation } from "./_fs.ts";
 import { NoOutput, ownerFields } from "./_inputs.ts";
 import { changeTree, existingFolder } from "./_tree.ts";
-import { ownerIds, type OwnerInput } from "./set-file-owner.ts";
+import { ownerIds } from "./set-file-owner.ts";
 
-interface FolderOwnerInput extends OwnerInput {
-  recursive?: boolean;
-}
+/** One element of `inputs`. */
+const inputSchema = () =>
+  Fields({ ...ownerFields(), recursive: Type.Optional(Flag({ default: true, description: "include the folder's contents (default true)" })) });
 
 export default defineModule({
   name: "SetFolderOwner",
   summary: "Changes the owner (and group) of a folder and, by default, everything in it.",
   platforms: ["linux", "macos"],
   shape: "list",
-  input: Fields({ ...ownerFields, recursive: Type.Optional(Flag({ default: true, description: "include the folder's contents (default true)" })) }),
-  output: NoOutput(),
-  async execute(input, ctx) {
-    const items = input as FolderOwnerInput[];
+  input: inputSchema,
+  output: NoOutput,
+  async execute(items, ctx) {
     await forEachOperation(items, (item) => item.path, (item) => setFolderOwner(item, ctx));
     return { outputs: {} };
   },
@@ -33,7 +32,7 @@ export default defineModule({
  * SetFileOwner's job. As with `chown -R`, the system clears setuid/setgid bits of executable files
  * whose owner changes.
  */
-function setFolderOwner(item: FolderOwnerInput, ctx: ModuleContext): void {
+function setFolderOwner(item: InputOf<typeof inputSchema>, ctx: ModuleContext): void {
   const ids = ownerIds(item);
   const recursive = item.recursive !== false;
   const root = existingFolder(ctx, item.path, "SetFileOwner", recursive);

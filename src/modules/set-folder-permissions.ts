@@ -2,31 +2,30 @@
 import { Type } from "@sinclair/typebox";
 import { chmodSync } from "node:fs";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
-import { defineModule, type ModuleContext } from "./_define.ts";
+import { defineModule, type InputOf, type ModuleContext } from "./_define.ts";
 import { forEachOperation } from "./_fs.ts";
 import { NoOutput, Permissions } from "./_inputs.ts";
 import { parseMode } from "./_owner.ts";
 import { changeTree, existingFolder } from "./_tree.ts";
 
-interface FolderPermissionsInput {
-  path: string;
-  permissions: string;
-  recursive?: boolean;
-}
+/** One element of `inputs`. */
+const inputSchema = () =>
+  Fields({
+    path: Text({ minLength: 1, description: "the folder" }),
+    permissions: Permissions("octal mode such as 0755"),
+    recursive: Type.Optional(Flag({ default: true, description: "include the folder's contents (default true)" })),
+  });
+
+type Item = InputOf<typeof inputSchema>;
 
 export default defineModule({
   name: "SetFolderPermissions",
   summary: "Sets a folder's permission bits exactly and, by default, those of everything in it.",
   platforms: ["linux", "macos"],
   shape: "list",
-  input: Fields({
-    path: Text({ minLength: 1, description: "the folder" }),
-    permissions: Permissions("octal mode such as 0755"),
-    recursive: Type.Optional(Flag({ default: true, description: "include the folder's contents (default true)" })),
-  }),
-  output: NoOutput(),
-  async execute(input, ctx) {
-    const items = input as FolderPermissionsInput[];
+  input: inputSchema,
+  output: NoOutput,
+  async execute(items, ctx) {
     await forEachOperation(items, (item) => item.path, (item) => setFolderPermissions(item, ctx));
     return { outputs: {} };
   },
@@ -40,7 +39,7 @@ export default defineModule({
  * and a link's own mode means nothing on Linux. A link given as the folder itself is followed (see
  * existingFolder). A file is refused: that is SetFilePermissions' job.
  */
-function setFolderPermissions(item: FolderPermissionsInput, ctx: ModuleContext): void {
+function setFolderPermissions(item: Item, ctx: ModuleContext): void {
   const mode = parseMode(item.permissions);
   const recursive = item.recursive !== false;
   const root = existingFolder(ctx, item.path, "SetFilePermissions", recursive);

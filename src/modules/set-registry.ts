@@ -10,7 +10,7 @@ import { Type } from "@sinclair/typebox";
 import { formatPath, StepError } from "../errors.ts";
 
 import { Choice, Fields, Text } from "../model/schema-kit.ts";
-import { defineModule, hasTemplate, literalText, type InputIssue } from "./_define.ts";
+import { defineModule, hasTemplate, literalText, type InputIssue, type InputOf } from "./_define.ts";
 import { forEachOperation } from "./_fs.ts";
 import { NoOutput } from "./_inputs.ts";
 import { planWrite, regAddArguments, regData, regKeyName, RegistryProblem, REGISTRY_TYPES, valueName, type RegistryType, type RegWrite } from "./_registry.ts";
@@ -18,29 +18,29 @@ import { system32Program } from "./_system32.ts";
 
 export { REGISTRY_HIVES, REGISTRY_TYPES } from "./_registry.ts";
 
-interface SetRegistryInput {
-  path: string;
-  name: string;
-  value: unknown;
-  type: RegistryType;
-}
+/** One element of `inputs`. */
+const inputSchema = () =>
+  Fields({
+    path: Text({ minLength: 1, description: "key path starting with a hive, e.g. HKLM:\\SOFTWARE\\MyApp" }),
+    name: Text({ description: "the value's name; empty for the key's default value" }),
+    // Numbers in the list arrive as the text written (engine/inputs.ts), like every scalar.
+    value: Type.Unsafe<string | string[]>({
+      anyOf: [Text(), Type.Array(Type.Unsafe({ type: ["string", "number"] }))],
+      "x-expected": "text, a number, or a list",
+      description: "the data; its form depends on type",
+    }),
+    type: Choice(REGISTRY_TYPES, { caseInsensitive: true, description: "BINARY, DWORD, QWORD, SZ, EXPAND_SZ or MULTI_SZ" }),
+  });
+
+type Item = InputOf<typeof inputSchema>;
 
 export default defineModule({
   name: "SetRegistry",
   summary: "Creates or updates registry values (missing keys are created).",
   platforms: ["windows"],
   shape: "list",
-  input: Fields({
-    path: Text({ minLength: 1, description: "key path starting with a hive, e.g. HKLM:\\SOFTWARE\\MyApp" }),
-    name: Text({ description: "the value's name; empty for the key's default value" }),
-    value: Type.Unsafe({
-      anyOf: [Text(), Type.Array(Type.Unsafe({ type: ["string", "number"] }))],
-      "x-expected": "text, a number, or a list",
-      description: "the data; its form depends on type",
-    }),
-    type: Choice(REGISTRY_TYPES, { caseInsensitive: true, description: "BINARY, DWORD, QWORD, SZ, EXPAND_SZ or MULTI_SZ" }),
-  }),
-  output: NoOutput(),
+  input: inputSchema,
+  output: NoOutput,
   check(input) {
     const issues: InputIssue[] = [];
     const path = literalText(input.path);
@@ -53,8 +53,7 @@ export default defineModule({
     }
     return issues;
   },
-  async execute(input, ctx) {
-    const items = input as SetRegistryInput[];
+  async execute(items, ctx) {
     await forEachOperation(items, describeItem, async (item) => {
       const write = plannedWrite(item);
       const args = regAddArguments(write);
@@ -83,7 +82,7 @@ function containsTemplate(value: unknown): boolean {
 }
 
 /** The write for one element; a value a reference turned into something unfit fails here. */
-function plannedWrite(item: SetRegistryInput): RegWrite {
+function plannedWrite(item: Item): RegWrite {
   try {
     return planWrite(item);
   } catch (error) {
@@ -92,7 +91,7 @@ function plannedWrite(item: SetRegistryInput): RegWrite {
   }
 }
 
-function describeItem(item: SetRegistryInput): string {
+function describeItem(item: Item): string {
   return `${valueLabel(item.name)} in '${item.path}'`;
 }
 
@@ -101,7 +100,7 @@ function valueLabel(name: string): string {
 }
 
 /** reg's exit code 0 is success; anything else is a failure quoting what reg said. */
-function refuseFailure(result: ExecResult, item: SetRegistryInput, write: RegWrite): void {
+function refuseFailure(result: ExecResult, item: Item, write: RegWrite): void {
   const what = `${valueLabel(item.name)} (${write.data.regType}) in key '${item.path}'`;
   if (result.spawnError !== undefined) throw new StepError(`could not start reg.exe to set ${what}: ${result.spawnError}`);
   if (result.aborted || result.timedOut) throw new StepError(`reg.exe was stopped before it had set ${what}`);

@@ -16,7 +16,7 @@ import { StepError } from "../errors.ts";
 import { writeFileDurably } from "../safe-fs/durable.ts";
 import { Fields, TextList } from "../model/schema-kit.ts";
 
-import { defineModule, literalText, type InputIssue, type ModuleContext, type ModuleResult } from "./_define.ts";
+import { defineModule, literalText, type InputIssue, type InputOf, type ModuleContext, type ModuleResult } from "./_define.ts";
 import { NoOutput } from "./_inputs.ts";
 import {
   detectPackageManager,
@@ -37,7 +37,14 @@ const MAX_UPDATE_ROUNDS = 3;
 /** Releasing holds after an interruption runs outside the step's (fired) abort signal, within this limit. */
 const CLEANUP_TIMEOUT_MS = 120_000;
 
-type UpdateInput = { include?: string[]; exclude?: string[] };
+/** The step's `inputs`. */
+const inputSchema = () =>
+  Fields({
+    include: Type.Optional(TextList({ description: "packages, KB ids or *title* patterns to update" })),
+    exclude: Type.Optional(TextList({ description: "packages, KB ids or *title* patterns to leave alone" })),
+  });
+
+type UpdateInput = InputOf<typeof inputSchema>;
 type NoOutputs = Record<string, never>;
 
 /**
@@ -66,11 +73,8 @@ export default defineModule({
   platforms: ["linux", "windows"],
   shape: "map",
   inputsOptional: true,
-  input: Fields({
-    include: Type.Optional(TextList({ description: "packages, KB ids or *title* patterns to update" })),
-    exclude: Type.Optional(TextList({ description: "packages, KB ids or *title* patterns to leave alone" })),
-  }),
-  output: NoOutput(),
+  input: inputSchema,
+  output: NoOutput,
   check(input, env) {
     const issues: InputIssue[] = [];
     for (const field of ["include", "exclude"] as const) {
@@ -85,7 +89,7 @@ export default defineModule({
     }
     return issues;
   },
-  execute: (input, ctx) => updateOS(input as UpdateInput, ctx, systemHost()),
+  execute: (input, ctx) => updateOS(input, ctx, systemHost()),
 });
 
 /** UpdateOS with the machine's facts handed in (tests pass stand-ins; `execute` passes the real ones). */

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { StepError } from "../errors.ts";
 import { Choice, Fields, Flag, Text } from "../model/schema-kit.ts";
-import { defineModule, literalText, type InputIssue, type ModuleContext } from "./_define.ts";
+import { defineModule, literalText, type InputIssue, type InputOf, type ModuleContext } from "./_define.ts";
 import { fileDigest, hashName } from "./_download.ts";
 import { temporaryFileBeside, type TemporaryFile } from "../safe-fs/durable.ts";
 import { absolute, endsWithSeparator, entryAt, forEachOperation, fsFailure, isWindows } from "./_fs.ts";
@@ -15,20 +15,26 @@ import { absolute, endsWithSeparator, entryAt, forEachOperation, fsFailure, isWi
 export const CHECKSUM_ALGORITHMS = ["MD5", "SHA1", "SHA256", "SHA512"] as const;
 const DIGEST_HEX_LENGTH: Record<string, number> = { MD5: 32, SHA1: 40, SHA256: 64, SHA512: 128 };
 
-export default defineModule({
-  name: "WebDownload",
-  summary: "Downloads files from HTTP(S) URLs, with retries and optional checksum verification.",
-  platforms: ["linux", "windows", "macos"],
-  shape: "list",
-  input: Fields({
+/** One element of `inputs`. */
+const inputSchema = () =>
+  Fields({
     source: Text({ minLength: 1, description: "http:// or https:// URL" }),
     destination: Text({ minLength: 1, description: "file path, or a folder when it ends with a path separator" }),
     overwrite: Type.Optional(Flag({ default: true, description: "replace an existing file (default true)" })),
     checksum: Type.Optional(Text({ description: "expected hex digest of the file" })),
     algorithm: Type.Optional(Choice(CHECKSUM_ALGORITHMS, { caseInsensitive: true, templates: true, description: "MD5, SHA1, SHA256 or SHA512" })),
     ignoreCertificateErrors: Type.Optional(Flag({ default: false, description: "skip TLS certificate checks for this download" })),
-  }),
-  output: Fields({ destination: Text({ description: "the downloaded files' paths, one per line" }) }),
+  });
+
+type Item = InputOf<typeof inputSchema>;
+
+export default defineModule({
+  name: "WebDownload",
+  summary: "Downloads files from HTTP(S) URLs, with retries and optional checksum verification.",
+  platforms: ["linux", "windows", "macos"],
+  shape: "list",
+  input: inputSchema,
+  output: () => Fields({ destination: Text({ description: "the downloaded files' paths, one per line" }) }),
   check(input) {
     const issues: InputIssue[] = [];
     const source = literalText(input.source);
@@ -55,8 +61,7 @@ export default defineModule({
     }
     return issues;
   },
-  async execute(input, ctx) {
-    const items = input as WebDownloadInput[];
+  async execute(items, ctx) {
     const paths: string[] = [];
     await forEachOperation(items, (item) => item.source, async (item) => {
       paths.push(await downloadElement(item, ctx));
@@ -99,15 +104,6 @@ function isHttpUrl(text: string): boolean {
 //   there is no limit on the total time other than the step's timeoutSeconds.
 // - The output lists absolute paths (as ListFiles does), one per element, joined with "\\n".
 
-interface WebDownloadInput {
-  source: string;
-  destination: string;
-  overwrite?: boolean;
-  checksum?: string;
-  algorithm?: string;
-  ignoreCertificateErrors?: boolean;
-}
-
 /** Tries per element (the first one and four retries). */
 export const DOWNLOAD_TRIES = 5;
 /** The first wait between tries; it doubles after each try. */
@@ -143,7 +139,7 @@ interface Verification {
   expected: string;
 }
 
-async function downloadElement(item: WebDownloadInput, ctx: ModuleContext): Promise<string> {
+async function downloadElement(item: Item, ctx: ModuleContext): Promise<string> {
   let prepared: Prepared;
   try {
     prepared = await prepare(item, ctx);
@@ -165,13 +161,15 @@ interface Prepared {
 }
 
 /** Everything decided before the first request: the file, the checks on what is there, its folder. */
-async function prepare(item: WebDownloadInput, ctx: ModuleContext): Promise<Prepared> {
+async function prepare(item: Item, ctx: ModuleContext): Promise<Prepared> {
   const source = parseSource(item.source);
   const target = targetOf(item, source, ctx);
   const verification = verificationOf(item, ctx);
-  const overwrite = item.overwrite ?? true;
+  const overwrite = item.overwrite;
   const existing = entryAt(target.path, target.written);
-  const options: TryOptions = { verification, overwrite, mode: existing?.isFile() ? existing.mode & 0o7777 : undefined, insecure: item.ignoreCertificateErrors ?? false };
+  // `=== true`: a reference the engine could not resolve still arrives as its text, and text must
+  // not turn certificate checks off.
+  const options: TryOptions = { verification, overwrite, mode: existing?.isFile() ? existing.mode & 0o7777 : undefined, insecure: item.ignoreCertificateErrors === true };
   if (existing?.isDirectory()) {
     throw new StepError(`a folder already exists at '${target.written}'; end the destination with a path separator to download into it`);
   }
@@ -200,7 +198,7 @@ function parseSource(source: string): URL {
 }
 
 /** The destination file: the path written, or for a folder the URL's last path segment inside it. */
-function targetOf(item: WebDownloadInput, source: URL, ctx: ModuleContext): Target {
+function targetOf(item: Item, source: URL, ctx: ModuleContext): Target {
   if (!endsWithSeparator(item.destination, isWindows(ctx))) return { path: absolute(ctx, item.destination), written: item.destination };
   const name = fileNameOf(item.source, source);
   return { path: join(absolute(ctx, item.destination), name), written: `${item.destination}${name}` };
@@ -222,7 +220,7 @@ function fileNameOf(written: string, source: URL): string {
 }
 
 /** Checksum and algorithm when both are given; with only one, a warning and no verification. */
-function verificationOf(item: WebDownloadInput, ctx: ModuleContext): Verification | undefined {
+function verificationOf(item: Item, ctx: ModuleContext): Verification | undefined {
   const checksum = item.checksum?.trim();
   const algorithm = item.algorithm?.trim().toUpperCase();
   if (checksum === undefined && algorithm === undefined) return undefined;

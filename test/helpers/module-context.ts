@@ -4,11 +4,12 @@
  * here (PowerShell), and each test says so.
  */
 import type { ExecRequest, ExecResult } from "../../src/model/ports.ts";
+import type { Static, TSchema } from "@sinclair/typebox";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { evaluateCondition } from "../../src/expr/condition.ts";
-import type { ModuleContext } from "../../src/modules/_define.ts";
+import type { ModuleContext, ModuleDef, ModuleInput } from "../../src/modules/_define.ts";
 import { createProbe } from "../../src/platform/probe.ts";
 import { runProcess } from "../../src/platform/process.ts";
 import * as shell from "../../src/platform/shell.ts";
@@ -67,4 +68,33 @@ export function recordingWindowsContext(result: Partial<ExecResult> | ((request:
     },
   });
   return { ctx, calls };
+}
+
+/** A module's input as a document may write it: fields that have a default may be left out. */
+export type WrittenInput<M> = M extends ModuleDef<infer I, TSchema, infer S> ? (S extends "list" ? Static<I>[] : Static<I>) : never;
+
+/**
+ * Calls `module.execute` with `input` completed as engine/inputs.ts completes it: a field left out
+ * gets its schema default. A test then names only the fields it is about, and a field renamed in
+ * the schema stops the test from compiling.
+ */
+export function runModule<I extends TSchema, O extends TSchema, S extends "map" | "list">(module: ModuleDef<I, O, S>, input: WrittenInput<ModuleDef<I, O, S>>, ctx: ModuleContext) {
+  const properties = (module.input as { properties?: Record<string, { default?: unknown }> }).properties ?? {};
+  const complete = (element: object) => {
+    const out: Record<string, unknown> = { ...element };
+    for (const [key, field] of Object.entries(properties)) if (out[key] === undefined && field.default !== undefined) out[key] = field.default;
+    return out;
+  };
+  const filled = Array.isArray(input) ? input.map(complete) : complete(input as object);
+  return module.execute(filled as ModuleInput<S, I>, ctx);
+}
+
+/**
+ * A choice written in any letter case, as the engine hands it to a module: the listed word with
+ * the same letters (engine/inputs.ts). Tests of every spelling a document may use go through it.
+ */
+export function listedChoice<const T extends readonly string[]>(choices: T, written: string): T[number] {
+  const match = choices.find((choice) => choice.toLowerCase() === written.toLowerCase());
+  if (match === undefined) throw new Error(`'${written}' is none of ${choices.join(", ")}`);
+  return match;
 }

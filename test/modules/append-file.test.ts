@@ -3,23 +3,24 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StepError } from "../../src/errors.ts";
+import { ENCODINGS } from "../../src/modules/_inputs.ts";
 import { modules } from "../../src/modules/index.ts";
 import { scratch } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput, listedChoice } from "../helpers/module-context.ts";
 import { meta, SAMPLE, SAMPLE_BYTES, SPELLINGS } from "../helpers/text-samples.ts";
 
 const temp = scratch("opentoe-text-");
 afterAll(temp.remove);
 /** A fresh folder per test, used as the run\'s working directory. */
 const folder = () => temp.folder();
-const append = (dir: string, ...items: Record<string, unknown>[]) => modules.AppendFile.execute!(items, moduleContext({ cwd: dir }));
+const append = (dir: string, ...items: WrittenInput<typeof modules.AppendFile>) => runModule(modules.AppendFile, items, moduleContext({ cwd: dir }));
 const bytesOf = (path: string) => [...readFileSync(path)];
 
 describe("AppendFile encodings", () => {
   test.each(SPELLINGS)("encoding %p appends the known bytes of %p after the existing ones", async (spelling, encoded) => {
     const dir = folder();
     writeFileSync(join(dir, "f.txt"), Buffer.from([0x41, 0x42, 0xff]));
-    await append(dir, { path: "f.txt", content: SAMPLE, encoding: spelling });
+    await append(dir, { path: "f.txt", content: SAMPLE, encoding: listedChoice(ENCODINGS, spelling) });
     expect(bytesOf(join(dir, "f.txt"))).toEqual([0x41, 0x42, 0xff, ...SAMPLE_BYTES[encoded]]);
   });
 
@@ -118,7 +119,7 @@ describe("AppendFile behaviour", () => {
     const dir = folder();
     const old = Buffer.alloc(3_000_000, 0x61);
     writeFileSync(join(dir, "big"), old);
-    await append(dir, { path: "big", content: "€", encoding: "utf-16-be" });
+    await append(dir, { path: "big", content: "€", encoding: "utf-16-BE" });
     expect(readFileSync(join(dir, "big")).equals(Buffer.concat([old, Buffer.from([0x20, 0xac])]))).toBe(true);
   });
 });

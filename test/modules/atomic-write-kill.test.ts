@@ -38,7 +38,7 @@ beforeAll(() => {
       `const content = ${JSON.stringify(PATTERN)}.repeat(Number(size) / ${PATTERN.length});`,
       `const ctx = moduleContext({ cwd: dir });`,
       `writeSync(1, "ready\\n");`,
-      `await modules.CreateFile.execute!([{ path: "target.txt", content, overwrite: true }], ctx);`,
+      `await modules.CreateFile.execute([{ path: "target.txt", content, overwrite: true }], ctx);`,
       `writeSync(1, "done\\n");`,
     ].join("\n"),
   );

@@ -5,13 +5,13 @@ import { join } from "node:path";
 import { StepError } from "../../src/errors.ts";
 import { modules } from "../../src/modules/index.ts";
 import { immutable, link, put, scratch, temporaries } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 const temp = scratch();
 afterAll(temp.remove);
 // One context (and so one work folder) for the file; each call only changes the working directory.
 const context = moduleContext();
-const copy = (dir: string, ...items: Record<string, unknown>[]) => modules.CopyFile.execute!(items, { ...context, cwd: dir });
+const copy = (dir: string, ...items: WrittenInput<typeof modules.CopyFile>) => runModule(modules.CopyFile, items, { ...context, cwd: dir });
 const text = (path: string) => readFileSync(path, "utf8");
 const mode = (path: string) => statSync(path).mode & 0o7777;
 

@@ -62,7 +62,7 @@ beforeAll(() => {
       `const [cwd, source, destination] = process.argv.slice(2);`,
       `const ctx = moduleContext({ cwd });`,
       `writeSync(1, "ready\\n");`,
-      `await modules.CopyFolder.execute!([{ source, destination, overwrite: true }], ctx);`,
+      `await modules.CopyFolder.execute([{ source, destination, overwrite: true }], ctx);`,
       `writeSync(1, "done\\n");`,
     ].join("\n"),
   );

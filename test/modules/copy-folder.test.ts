@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { StepError } from "../../src/errors.ts";
 import { modules } from "../../src/modules/index.ts";
 import { describeTree, immutable, link, put, scratch, temporaries } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 const temp = scratch();
 afterAll(() => {
@@ -16,7 +16,7 @@ afterAll(() => {
 });
 // One context (and so one work folder) for the file; each call only changes the working directory.
 const context = moduleContext();
-const copy = (dir: string, ...items: Record<string, unknown>[]) => modules.CopyFolder.execute!(items, { ...context, cwd: dir });
+const copy = (dir: string, ...items: WrittenInput<typeof modules.CopyFolder>) => runModule(modules.CopyFolder, items, { ...context, cwd: dir });
 const text = (path: string) => readFileSync(path, "utf8");
 
 /**
@@ -308,7 +308,7 @@ describe("CopyFolder refusals and failures", () => {
     sampleTree(dir);
     const controller = new AbortController();
     controller.abort();
-    const run = modules.CopyFolder.execute!([{ source: "src", destination: "copy" }], { ...context, cwd: dir, signal: controller.signal });
+    const run = runModule(modules.CopyFolder, [{ source: "src", destination: "copy" }], { ...context, cwd: dir, signal: controller.signal });
     await expect(run).rejects.toThrow("stopped before it was complete");
     expect(readdirSync(dir).sort()).toEqual(["outside", "src"]);
   });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { modules } from "../../src/modules/index.ts";
 import type { PlatformName } from "../../src/model/platform.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 const root = mkdtempSync(join(tmpdir(), "opentoe-create-folder-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -16,9 +16,9 @@ function folder(): string {
   mkdirSync(dir);
   return dir;
 }
-const create = (dir: string, ...items: Record<string, unknown>[]) => modules.CreateFolder.execute!(items, moduleContext({ cwd: dir }));
-const on = (platform: PlatformName, dir: string, ...items: Record<string, unknown>[]) =>
-  modules.CreateFolder.execute!(items, moduleContext({ cwd: dir, platform }));
+const create = (dir: string, ...items: WrittenInput<typeof modules.CreateFolder>) => runModule(modules.CreateFolder, items, moduleContext({ cwd: dir }));
+const on = (platform: PlatformName, dir: string, ...items: WrittenInput<typeof modules.CreateFolder>) =>
+  runModule(modules.CreateFolder, items, moduleContext({ cwd: dir, platform }));
 const meta = (path: string) => {
   const s = statSync(path);
   return { mode: s.mode & 0o7777, uid: s.uid, gid: s.gid };

@@ -4,7 +4,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { modules } from "../../src/modules/index.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 const root = mkdtempSync(join(tmpdir(), "opentoe-create-symlink-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -16,7 +16,7 @@ function folder(): string {
   writeFileSync(join(dir, "data", "file.txt"), "payload");
   return dir;
 }
-const link = (dir: string, ...items: Record<string, unknown>[]) => modules.CreateSymlink.execute!(items, moduleContext({ cwd: dir }));
+const link = (dir: string, ...items: WrittenInput<typeof modules.CreateSymlink>) => runModule(modules.CreateSymlink, items, moduleContext({ cwd: dir }));
 const isLink = (path: string) => lstatSync(path).isSymbolicLink();
 
 describe("CreateSymlink creates", () => {

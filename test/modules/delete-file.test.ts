@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { modules } from "../../src/modules/index.ts";
 import type { PlatformName } from "../../src/model/platform.ts";
 import { put, scratch } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 const temp = scratch("opentoe-delete-file-");
 const root = temp.dir;
@@ -20,8 +20,8 @@ function folder(files: Record<string, string> = {}): string {
 /** Runs DeleteFile; `logs` collects what it logged at info level. */
 function runner(dir: string) {
   const logs: string[] = [];
-  const del = (...items: Record<string, unknown>[]) =>
-    modules.DeleteFile.execute!(items, moduleContext({ cwd: dir, log: { debug: () => {}, info: (m) => logs.push(m), warn: () => {} } }));
+  const del = (...items: WrittenInput<typeof modules.DeleteFile>) =>
+    runModule(modules.DeleteFile, items, moduleContext({ cwd: dir, log: { debug: () => {}, info: (m) => logs.push(m), warn: () => {} } }));
   return { del, logs };
 }
 /** Every path under `dir`, folders with a trailing slash, sorted. */
@@ -94,7 +94,7 @@ describe("DeleteFile one file", () => {
 
   test("on Windows a drive root is refused", async () => {
     const dir = folder();
-    const windows = (path: string) => modules.DeleteFile.execute!([{ path }], moduleContext({ cwd: dir, platform: "windows" as PlatformName }));
+    const windows = (path: string) => modules.DeleteFile.execute([{ path }], moduleContext({ cwd: dir, platform: "windows" as PlatformName }));
     await expect(windows("C:\\")).rejects.toThrow("refusing to operate on the root folder 'C:\\'");
     await expect(windows("c:/")).rejects.toThrow("refusing to operate on the root folder 'c:/'");
   });

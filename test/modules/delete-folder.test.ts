@@ -5,7 +5,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { join } from "node:path";
 import { modules } from "../../src/modules/index.ts";
 import { put, scratch } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 const temp = scratch("opentoe-delete-folder-");
 const root = temp.dir;
@@ -18,8 +18,8 @@ function folder(files: Record<string, string> = {}): string {
 }
 function runner(cwd: string, platform: "linux" | "windows" = "linux") {
   const logs: string[] = [];
-  const del = (...items: Record<string, unknown>[]) =>
-    modules.DeleteFolder.execute!(items, moduleContext({ cwd, platform, log: { debug: () => {}, info: (m) => logs.push(m), warn: () => {} } }));
+  const del = (...items: WrittenInput<typeof modules.DeleteFolder>) =>
+    runModule(modules.DeleteFolder, items, moduleContext({ cwd, platform, log: { debug: () => {}, info: (m) => logs.push(m), warn: () => {} } }));
   return { del, logs };
 }
 /** Every path under `dir`, folders with a trailing slash, links not entered, sorted. */

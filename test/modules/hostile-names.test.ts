@@ -16,7 +16,7 @@ import { modules } from "../../src/modules/index.ts";
 import { showBytes } from "../../src/modules/_fs.ts";
 import { otherDevice, scratch, sha1 } from "../helpers/fs-tree.ts";
 import { at, bad, below, expectedTree, hostileTree, key, lossy, NOBODY, snapshot } from "../helpers/hostile-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule } from "../helpers/module-context.ts";
 import { startLocalS3, testClient, useLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
 
 const area = scratch("opentoe-hostile-names-");
@@ -82,7 +82,7 @@ describe("SetFolderPermissions", () => {
     const { tree, outside } = hostileTree(cwd);
     const before = snapshot(outside);
     const { ctx } = recordingContext(cwd);
-    expect(await failureOf(modules.SetFolderPermissions.execute!([{ path: "tree", permissions: "0777" }], ctx))).toBe("");
+    expect(await failureOf(runModule(modules.SetFolderPermissions, [{ path: "tree", permissions: "0777" }], ctx))).toBe("");
     expect(snapshot(outside)).toEqual(before);
     expect(snapshot(tree)).toEqual(expectedTree(outside, `777 ${NOBODY}:${NOBODY}`, `777 ${NOBODY}:${NOBODY}`));
   });
@@ -95,7 +95,7 @@ describe("SetFolderPermissions", () => {
     try {
       const before = snapshot(outside);
       const { ctx } = recordingContext(cwd);
-      const message = await failureOf(modules.SetFolderPermissions.execute!([{ path: "tree", permissions: "0777" }], ctx));
+      const message = await failureOf(runModule(modules.SetFolderPermissions, [{ path: "tree", permissions: "0777" }], ctx));
       expect(message).toMatch(/^operation not permitted on 'tree\/d\\xff\/inner'; (nothing in it had|\d+ items? inside 'tree' had already) been changed$/);
       expect(snapshot(outside)).toEqual(before);
     } finally {
@@ -110,7 +110,7 @@ describe("SetFolderOwner", () => {
     const { tree, outside } = hostileTree(cwd);
     const before = snapshot(outside);
     const { ctx } = recordingContext(cwd);
-    expect(await failureOf(modules.SetFolderOwner.execute!([{ path: "tree", owner: "4242", group: "4343" }], ctx))).toBe("");
+    expect(await failureOf(runModule(modules.SetFolderOwner, [{ path: "tree", owner: "4242", group: "4343" }], ctx))).toBe("");
     expect(snapshot(outside)).toEqual(before);
     expect(snapshot(tree)).toEqual(rootMode(expectedTree(outside, "700 4242:4343", "600 4242:4343"), "755 4242:4343"));
     expect(lstatSync(at(tree, lossy("d"))).uid).toBe(4242); // lchown: the link itself
@@ -122,7 +122,7 @@ describe("ListFiles", () => {
     const cwd = area.folder();
     const { tree } = hostileTree(cwd);
     const { ctx, warnings } = recordingContext(cwd);
-    const result = await modules.ListFiles.execute!([{ path: "tree", recursive: true }], ctx);
+    const result = await runModule(modules.ListFiles, [{ path: "tree", recursive: true }], ctx);
     const files = (result.outputs as { files: string }).files.split(",");
     // x\uFFFD is a link to a regular file: listed as a file (by design), by its own valid name.
     expect(files).toEqual([`${tree}/d\\xff/inner`, `${tree}/d\\xff/sub/deep`, `${tree}/x\\xff`, `${tree}/x\uFFFD`]);
@@ -134,7 +134,7 @@ describe("ListFiles", () => {
     const cwd = area.folder();
     const { tree } = hostileTree(cwd);
     const { ctx } = recordingContext(cwd);
-    const result = await modules.ListFiles.execute!([{ path: "tree", fileNamePattern: "x*" }], ctx);
+    const result = await runModule(modules.ListFiles, [{ path: "tree", fileNamePattern: "x*" }], ctx);
     expect((result.outputs as { files: string }).files).toBe(`${tree}/x\\xff,${tree}/x\uFFFD`);
   });
 });
@@ -145,7 +145,7 @@ describe("DeleteFolder", () => {
     const { tree, outside } = hostileTree(cwd);
     const before = snapshot(outside);
     const { ctx } = recordingContext(cwd);
-    expect(await failureOf(modules.DeleteFolder.execute!([{ path: "tree", force: true }], ctx))).toBe("");
+    expect(await failureOf(runModule(modules.DeleteFolder, [{ path: "tree", force: true }], ctx))).toBe("");
     expect(existsSync(tree)).toBe(false);
     expect(snapshot(outside)).toEqual(before);
   });
@@ -158,7 +158,7 @@ describe("DeleteFolder", () => {
     try {
       const before = snapshot(outside);
       const { ctx } = recordingContext(cwd);
-      const message = await failureOf(modules.DeleteFolder.execute!([{ path: "tree", force: true }], ctx));
+      const message = await failureOf(runModule(modules.DeleteFolder, [{ path: "tree", force: true }], ctx));
       expect(message).toBe("operation not permitted on 'tree/d\\xff/sub/deep'; part of 'tree' may already have been deleted");
       expect(snapshot(outside)).toEqual(before);
     } finally {
@@ -173,7 +173,7 @@ describe("DeleteFile with *", () => {
     const { tree, outside } = hostileTree(cwd);
     const before = snapshot(outside);
     const { ctx, infos } = recordingContext(cwd);
-    expect(await failureOf(modules.DeleteFile.execute!([{ path: "tree/x*" }], ctx))).toBe("");
+    expect(await failureOf(runModule(modules.DeleteFile, [{ path: "tree/x*" }], ctx))).toBe("");
     expect(snapshot(outside)).toEqual(before);
     expect(readdirSync(tree, { encoding: "buffer" }).map(key).sort()).toEqual(["d\\xef\\xbf\\xbd", "d\\xff"]);
     expect(infos.join("\n")).toContain("deleted 2 files matching 'tree/x*': x\\xff, x\uFFFD");
@@ -189,7 +189,7 @@ describe("CopyFolder", () => {
     const { outside } = hostileTree(cwd);
     const before = snapshot(outside);
     const { ctx } = recordingContext(cwd);
-    expect(await failureOf(modules.CopyFolder.execute!([{ source: "tree", destination: "copy" }], ctx))).toBe("");
+    expect(await failureOf(runModule(modules.CopyFolder, [{ source: "tree", destination: "copy" }], ctx))).toBe("");
     expect(snapshot(join(cwd, "copy"))).toEqual(copied(outside));
     expect(snapshot(outside)).toEqual(before);
   });
@@ -201,7 +201,7 @@ describe("CopyFolder", () => {
     mkdirSync(join(cwd, "copy"));
     chmodSync(join(cwd, "copy"), 0o755);
     const { ctx } = recordingContext(cwd);
-    expect(await failureOf(modules.CopyFolder.execute!([{ source: "tree", destination: "copy", overwrite: true }], ctx))).toBe("");
+    expect(await failureOf(runModule(modules.CopyFolder, [{ source: "tree", destination: "copy", overwrite: true }], ctx))).toBe("");
     expect(snapshot(join(cwd, "copy"))).toEqual(copied(outside));
     expect(snapshot(outside)).toEqual(before);
   });
@@ -211,7 +211,7 @@ describe("CopyFolder", () => {
     const { outside } = hostileTree(cwd);
     const { ctx } = recordingContext(cwd);
     // Folder wildcards take real folders only: d\xff, not the d\uFFFD link.
-    expect(await failureOf(modules.CopyFolder.execute!([{ source: "tree/d*", destination: "copy/" }], ctx))).toBe("");
+    expect(await failureOf(runModule(modules.CopyFolder, [{ source: "tree/d*", destination: "copy/" }], ctx))).toBe("");
     expect(readdirSync(join(cwd, "copy"), { encoding: "buffer" }).map(key)).toEqual(["d\\xff"]);
     expect(snapshot(at(cwd, "copy", bad("d")))).toEqual({
       ".": "dir 700 0:0",
@@ -234,7 +234,7 @@ describe("MoveFolder", () => {
     chownSync(join(cwd, "dest"), NOBODY, NOBODY);
     chmodSync(join(cwd, "dest"), 0o755);
     const { ctx } = recordingContext(cwd);
-    expect(await failureOf(modules.MoveFolder.execute!([{ source: "tree", destination: "dest", overwrite: true }], ctx))).toBe("");
+    expect(await failureOf(runModule(modules.MoveFolder, [{ source: "tree", destination: "dest", overwrite: true }], ctx))).toBe("");
     expect(existsSync(tree)).toBe(false);
     expect(snapshot(join(cwd, "dest"))).toEqual(moved(outside));
     expect(snapshot(outside)).toEqual(before);
@@ -246,7 +246,7 @@ describe("MoveFolder", () => {
     const before = snapshot(outside);
     const target = join(remote!, `t-${Date.now()}`);
     const { ctx } = recordingContext(cwd);
-    expect(await failureOf(modules.MoveFolder.execute!([{ source: "tree", destination: target }], ctx))).toBe("");
+    expect(await failureOf(runModule(modules.MoveFolder, [{ source: "tree", destination: target }], ctx))).toBe("");
     expect(existsSync(tree)).toBe(false);
     expect(snapshot(target)).toEqual(moved(outside));
     expect(snapshot(outside)).toEqual(before);
@@ -259,7 +259,7 @@ describe("CopyFile and MoveFile with *", () => {
     const { outside } = hostileTree(cwd);
     const before = snapshot(outside);
     const { ctx } = recordingContext(cwd);
-    expect(await failureOf(modules.CopyFile.execute!([{ source: "tree/x*", destination: "copy/" }], ctx))).toBe("");
+    expect(await failureOf(runModule(modules.CopyFile, [{ source: "tree/x*", destination: "copy/" }], ctx))).toBe("");
     expect(readFileSync(at(cwd, "copy", bad("x")), "utf8")).toBe("x-bytes");
     expect(readFileSync(join(cwd, "copy", lossy("x")), "utf8")).toBe("root's secret");
     expect(readdirSync(join(cwd, "copy")).length).toBe(2);
@@ -271,7 +271,7 @@ describe("CopyFile and MoveFile with *", () => {
     const { tree, outside } = hostileTree(cwd);
     const before = snapshot(outside);
     const { ctx } = recordingContext(cwd);
-    expect(await failureOf(modules.MoveFile.execute!([{ source: "tree/x*", destination: "dest/" }], ctx))).toBe("");
+    expect(await failureOf(runModule(modules.MoveFile, [{ source: "tree/x*", destination: "dest/" }], ctx))).toBe("");
     expect(below(join(cwd, "dest"))).toEqual({
       "x\\xef\\xbf\\xbd": `link -> ${outside}/secret`,
       "x\\xff": `file 600 ${NOBODY}:${NOBODY} ${sha1(Buffer.from("x-bytes"))}`,
@@ -299,7 +299,7 @@ describe("S3Upload with recurse", () => {
     const cwd = area.folder();
     hostileTree(cwd);
     const ctx = moduleContext({ cwd, s3: createS3Port() });
-    const message = await failureOf(modules.S3Upload.execute!([{ source: "tree", destination: "s3://hostile/up/", recurse: true }], ctx));
+    const message = await failureOf(runModule(modules.S3Upload, [{ source: "tree", destination: "s3://hostile/up/", recurse: true }], ctx));
     // Sorted, breadth first: x\xff is met before anything inside d\xff.
     expect(message).toBe("cannot upload 'tree/x\\xff': its name is not valid UTF-8 (shown with \\xHH bytes), and an S3 key is UTF-8 text");
     const page = await client.send(new ListObjectsV2Command({ Bucket: "hostile" }));
@@ -315,7 +315,7 @@ describe("S3Upload with recurse", () => {
     rmSync(join(tree, lossy("x"))); // a link to a file is sent with its target's content (by design): not this test's point
     writeFileSync(join(tree, "plain.txt"), "plain");
     const ctx = moduleContext({ cwd, s3: createS3Port() });
-    expect(await failureOf(modules.S3Upload.execute!([{ source: "tree", destination: "s3://hostile/ok/", recurse: true }], ctx))).toBe("");
+    expect(await failureOf(runModule(modules.S3Upload, [{ source: "tree", destination: "s3://hostile/ok/", recurse: true }], ctx))).toBe("");
     const page = await client.send(new ListObjectsV2Command({ Bucket: "hostile", Prefix: "ok/" }));
     expect((page.Contents ?? []).map((o) => o.Key)).toEqual(["ok/plain.txt"]);
   });

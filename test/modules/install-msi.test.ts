@@ -33,6 +33,7 @@ import {
 } from "../../src/modules/_msiexec.ts";
 import { modules } from "../../src/modules/index.ts";
 import { put, scratch } from "../helpers/fs-tree.ts";
+import { runModule, type WrittenInput } from "../helpers/module-context.ts";
 import { failure, msiContext, signatureOutput, type Canned } from "../helpers/msi-context.ts";
 import { startLocalS3, testClient, useLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
 import type { ModuleContext } from "../../src/modules/_define.ts";
@@ -57,8 +58,8 @@ function packageFolder(): { dir: string; msi: string } {
   return { dir, msi: put(dir, "app.msi", "not really an msi") };
 }
 
-function install(input: Partial<MsiInput>, ctx: ModuleContext) {
-  return modules.InstallMSI.execute!(input, ctx);
+function install(input: WrittenInput<typeof modules.InstallMSI>, ctx: ModuleContext) {
+  return runModule(modules.InstallMSI, input, ctx);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,6 +353,20 @@ describe("Authenticode check", () => {
     { allowUnsignedInstaller: true, ignoreAuthenticodeSignatureErrors: false },
     { allowUnsignedInstaller: false, ignoreAuthenticodeSignatureErrors: true },
   ];
+
+  test("a reference left unresolved in either flag loosens nothing", async () => {
+    const { dir } = packageFolder();
+    // The engine hands such a reference on as its text (engine/inputs.ts); the type says boolean.
+    const unresolved = "{{ Trust }}" as unknown as boolean;
+    for (const [status, flags] of [
+      ["NotSigned", { allowUnsignedInstaller: unresolved }],
+      ["HashMismatch", { ignoreAuthenticodeSignatureErrors: unresolved }],
+    ] as const) {
+      const fake = msiContext({ powershell: { stdout: signatureOutput(status, "The signature is not right.") } }, { cwd: dir });
+      await failure(install({ path: "app.msi", ...flags }, fake.ctx));
+      expect([status, fake.ran()]).toEqual([status, ["powershell"]]);
+    }
+  });
 
   test("each status × flags: Valid runs; NotSigned only with allowUnsignedInstaller; other statuses only with ignoreAuthenticodeSignatureErrors", async () => {
     const { dir } = packageFolder();

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { modules } from "../../src/modules/index.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 const root = mkdtempSync(join(tmpdir(), "opentoe-list-files-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -25,13 +25,13 @@ function folder(files: string[] = []): string {
 }
 function runner(cwd: string) {
   const warnings: string[] = [];
-  const list = async (...items: Record<string, unknown>[]) => {
-    const result = await modules.ListFiles.execute!(items, moduleContext({ cwd, log: { debug: () => {}, info: () => {}, warn: (m) => warnings.push(m) } }));
-    return (result.outputs as { files: string }).files;
+  const list = async (...items: WrittenInput<typeof modules.ListFiles>) => {
+    const result = await runModule(modules.ListFiles, items, moduleContext({ cwd, log: { debug: () => {}, info: () => {}, warn: (m) => warnings.push(m) } }));
+    return result.outputs.files;
   };
   return { list, warnings };
 }
-const list = (cwd: string, ...items: Record<string, unknown>[]) => runner(cwd).list(...items);
+const list = (cwd: string, ...items: WrittenInput<typeof modules.ListFiles>) => runner(cwd).list(...items);
 /** The expected output: absolute paths under `dir`, joined with commas. */
 const under = (dir: string, ...paths: string[]) => paths.map((p) => join(dir, p)).join(",");
 

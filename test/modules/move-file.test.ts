@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { StepError } from "../../src/errors.ts";
 import { modules } from "../../src/modules/index.ts";
 import { immutable, link, otherDevice, put, scratch, temporaries } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 const temp = scratch();
 const device = otherDevice();
@@ -16,7 +16,7 @@ afterAll(() => {
 });
 // One context (and so one work folder) for the file; each call only changes the working directory.
 const context = moduleContext();
-const move = (dir: string, ...items: Record<string, unknown>[]) => modules.MoveFile.execute!(items, { ...context, cwd: dir });
+const move = (dir: string, ...items: WrittenInput<typeof modules.MoveFile>) => runModule(modules.MoveFile, items, { ...context, cwd: dir });
 const text = (path: string) => readFileSync(path, "utf8");
 
 describe("MoveFile destinations", () => {

@@ -3,10 +3,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StepError } from "../../src/errors.ts";
+import { ENCODINGS } from "../../src/modules/_inputs.ts";
 import { modules } from "../../src/modules/index.ts";
 import { MAX_READ_BYTES } from "../../src/modules/read-file.ts";
 import { scratch } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { listedChoice, moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 import { BOM_BYTES, ENCODED, SAMPLE, SAMPLE_BYTES, SPELLINGS } from "../helpers/text-samples.ts";
 
 const temp = scratch("opentoe-text-");
@@ -15,26 +16,27 @@ afterAll(temp.remove);
 const folder = () => temp.folder();
 
 /** Runs ReadFile and keeps what it sent to the run's log. */
-async function read(dir: string, ...items: Record<string, unknown>[]): Promise<{ content: string; logged: string[] }> {
+async function read(dir: string, ...items: WrittenInput<typeof modules.ReadFile>): Promise<{ content: string; logged: string[] }> {
   const logged: string[] = [];
   const ctx = moduleContext({ cwd: dir, print: (text) => logged.push(text) });
-  const result = await modules.ReadFile.execute!(items, ctx);
-  return { content: (result.outputs as { content: string }).content, logged };
+  const result = await runModule(modules.ReadFile, items, ctx);
+  return { content: result.outputs.content, logged };
 }
 
 describe("ReadFile encodings", () => {
   test.each(SPELLINGS)("encoding %p decodes the known bytes of %p", async (spelling, encoded) => {
     const dir = folder();
     writeFileSync(join(dir, "f"), Buffer.from(SAMPLE_BYTES[encoded]));
-    expect((await read(dir, { path: "f", encoding: spelling })).content).toBe(SAMPLE);
+    expect((await read(dir, { path: "f", encoding: listedChoice(ENCODINGS, spelling) })).content).toBe(SAMPLE);
   });
 
   test.each(ENCODED)("a leading %s byte order mark is dropped (only one)", async (encoded) => {
     const dir = folder();
     writeFileSync(join(dir, "f"), Buffer.from([...BOM_BYTES[encoded], ...SAMPLE_BYTES[encoded]]));
-    expect((await read(dir, { path: "f", encoding: encoded.replace(/(\d+)(le|be)/, "$1-$2") })).content).toBe(SAMPLE);
+    const encoding = listedChoice(ENCODINGS, encoded.replace(/(\d+)(le|be)/, "$1-$2"));
+    expect((await read(dir, { path: "f", encoding })).content).toBe(SAMPLE);
     writeFileSync(join(dir, "g"), Buffer.from([...BOM_BYTES[encoded], ...BOM_BYTES[encoded], ...SAMPLE_BYTES[encoded]]));
-    expect((await read(dir, { path: "g", encoding: encoded.replace(/(\d+)(le|be)/, "$1-$2") })).content).toBe(`\uFEFF${SAMPLE}`);
+    expect((await read(dir, { path: "g", encoding })).content).toBe(`\uFEFF${SAMPLE}`);
   });
 
   test("a byte order mark of another encoding is not taken for one", async () => {
@@ -108,7 +110,7 @@ describe("ReadFile lists", () => {
     writeFileSync(join(dir, "a"), "first");
     writeFileSync(join(dir, "b"), Buffer.from([0x00, 0x32]));
     writeFileSync(join(dir, "c"), "third\n");
-    const result = await read(dir, { path: "a" }, { path: "b", encoding: "utf-16-be", printFileContent: true }, { path: "c" });
+    const result = await read(dir, { path: "a" }, { path: "b", encoding: "utf-16-BE", printFileContent: true }, { path: "c" });
     expect(result.content).toBe("first\n2\nthird\n");
     expect(result.logged).toEqual(["2"]);
   });

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createS3Port } from "../../src/aws/s3.ts";
 import { modules } from "../../src/modules/index.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 import { SECRET_ACCESS_KEY, startLocalS3, testClient, useLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
 
 const OWNER = "111122223333";
@@ -37,8 +37,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const run = (items: Record<string, unknown>[], cwd = dir) =>
-  modules.S3Download.execute!(items.map((i) => ({ overwrite: true, ...i })), moduleContext({ cwd, s3: createS3Port() }));
+const run = (items: WrittenInput<typeof modules.S3Download>, cwd = dir) =>
+  runModule(modules.S3Download, items, moduleContext({ cwd, s3: createS3Port() }));
 
 describe("S3Download", () => {
   test("one object to a file", async () => {
@@ -158,7 +158,7 @@ describe("S3Download against a server that repeats its continuation token", () =
     const stop = new AbortController();
     try {
       const ctx = moduleContext({ cwd: dir, s3: createS3Port(), signal: stop.signal });
-      const download = modules.S3Download.execute!([{ source: "s3://bucket/loop/*", destination: "loop", overwrite: true }], ctx);
+      const download = modules.S3Download.execute([{ source: "s3://bucket/loop/*", destination: "loop", overwrite: true }], ctx);
       const outcome = await Promise.race([
         download.then(() => "succeeded", (error: Error) => error.message),
         new Promise<string>((resolve) => setTimeout(() => resolve(`still listing after 10 s (${pages} pages)`), 10_000)),

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createS3Port } from "../../src/aws/s3.ts";
 import { modules } from "../../src/modules/index.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 import { startLocalS3, testClient, useLocalS3, type LocalS3 } from "../helpers/s3-server.ts";
 
 const OWNER = "111122223333";
@@ -34,8 +34,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const upload = (items: Record<string, unknown>[]) =>
-  modules.S3Upload.execute!(items.map((i) => ({ recurse: false, ...i })), moduleContext({ cwd: dir, s3: createS3Port() }));
+const upload = (items: WrittenInput<typeof modules.S3Upload>) =>
+  runModule(modules.S3Upload, items, moduleContext({ cwd: dir, s3: createS3Port() }));
 
 async function keys(prefix: string): Promise<string[]> {
   const page = await client.send(new ListObjectsV2Command({ Bucket: "up", Prefix: prefix }));

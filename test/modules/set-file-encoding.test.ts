@@ -3,23 +3,24 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StepError } from "../../src/errors.ts";
+import { ENCODINGS } from "../../src/modules/_inputs.ts";
 import { modules } from "../../src/modules/index.ts";
 import { scratch } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput, listedChoice } from "../helpers/module-context.ts";
 import { BOM_BYTES, meta, SAMPLE_BYTES, SPELLINGS } from "../helpers/text-samples.ts";
 
 const temp = scratch("opentoe-text-");
 afterAll(temp.remove);
 /** A fresh folder per test, used as the run\'s working directory. */
 const folder = () => temp.folder();
-const setEncoding = (dir: string, ...items: Record<string, unknown>[]) => modules.SetFileEncoding.execute!(items, moduleContext({ cwd: dir }));
+const setEncoding = (dir: string, ...items: WrittenInput<typeof modules.SetFileEncoding>) => runModule(modules.SetFileEncoding, items, moduleContext({ cwd: dir }));
 const bytesOf = (path: string) => [...readFileSync(path)];
 
 describe("SetFileEncoding encodings", () => {
   test.each(SPELLINGS)("encoding %p turns the UTF-8 sample into the known bytes of %p", async (spelling, encoded) => {
     const dir = folder();
     writeFileSync(join(dir, "f.txt"), Buffer.from(SAMPLE_BYTES.utf8));
-    await setEncoding(dir, { path: "f.txt", encoding: spelling });
+    await setEncoding(dir, { path: "f.txt", encoding: listedChoice(ENCODINGS, spelling) });
     expect(bytesOf(join(dir, "f.txt"))).toEqual(SAMPLE_BYTES[encoded]);
   });
 
@@ -82,7 +83,7 @@ describe("SetFileEncoding in place", () => {
     const path = join(dir, "f.txt");
     writeFileSync(path, "plain ascii");
     const before = meta(path).ino;
-    await setEncoding(dir, { path: "f.txt", encoding: "UTF-8" });
+    await setEncoding(dir, { path: "f.txt", encoding: "utf-8" });
     expect(meta(path).ino).toBe(before);
   });
 });

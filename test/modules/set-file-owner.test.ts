@@ -4,12 +4,12 @@ import { chownSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs
 import { join } from "node:path";
 import { modules } from "../../src/modules/index.ts";
 import { immutable, link, put, scratch } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 const area = scratch("opentoe-set-file-owner-");
 afterAll(() => area.remove());
 
-const run = (input: unknown, cwd: string) => modules.SetFileOwner.execute!(input, moduleContext({ cwd }));
+const run = (input: WrittenInput<typeof modules.SetFileOwner>, cwd: string) => runModule(modules.SetFileOwner, input, moduleContext({ cwd }));
 const ids = (path: string) => [statSync(path).uid, statSync(path).gid];
 const linkIds = (path: string) => [lstatSync(path).uid, lstatSync(path).gid];
 

@@ -4,12 +4,12 @@ import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs
 import { join } from "node:path";
 import { modules } from "../../src/modules/index.ts";
 import { immutable, link, put, scratch } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 const area = scratch("opentoe-set-file-permissions-");
 afterAll(() => area.remove());
 
-const run = (input: unknown, cwd: string) => modules.SetFilePermissions.execute!(input, moduleContext({ cwd }));
+const run = (input: WrittenInput<typeof modules.SetFilePermissions>, cwd: string) => runModule(modules.SetFilePermissions, input, moduleContext({ cwd }));
 const mode = (path: string) => statSync(path).mode & 0o7777;
 
 function file(folder: string, name = "a.txt", bits = 0o644): string {

@@ -9,12 +9,12 @@ import { join } from "node:path";
 import { modules } from "../../src/modules/index.ts";
 import { existingFolder } from "../../src/modules/_tree.ts";
 import { immutable, link, put, scratch } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 const area = scratch("opentoe-set-folder-owner-");
 afterAll(() => area.remove());
 
-const run = (input: unknown, cwd: string) => modules.SetFolderOwner.execute!(input, moduleContext({ cwd }));
+const run = (input: WrittenInput<typeof modules.SetFolderOwner>, cwd: string) => runModule(modules.SetFolderOwner, input, moduleContext({ cwd }));
 const ids = (path: string) => `${lstatSync(path).uid}:${lstatSync(path).gid}`;
 
 /** `uid:gid` of the folder ("." ) and every entry in it, links not followed. */

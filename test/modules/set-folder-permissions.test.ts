@@ -8,12 +8,12 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { modules } from "../../src/modules/index.ts";
 import { immutable, link, put, scratch } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 const area = scratch("opentoe-set-folder-permissions-");
 afterAll(() => area.remove());
 
-const run = (input: unknown, cwd: string) => modules.SetFolderPermissions.execute!(input, moduleContext({ cwd }));
+const run = (input: WrittenInput<typeof modules.SetFolderPermissions>, cwd: string) => runModule(modules.SetFolderPermissions, input, moduleContext({ cwd }));
 const bits = (path: string) => lstatSync(path).mode & 0o7777;
 
 /** Octal mode of the folder (".") and every entry in it, `link` for links (never followed). */

@@ -14,9 +14,9 @@ import type { ModuleContext } from "../../src/modules/_define.ts";
 import { DWORD_MAX, QWORD_MAX, separatorFor } from "../../src/modules/_registry.ts";
 import { modules } from "../../src/modules/index.ts";
 import { regProgram } from "../../src/modules/set-registry.ts";
-import { execResult, moduleContext } from "../helpers/module-context.ts";
+import { execResult, moduleContext, type WrittenInput } from "../helpers/module-context.ts";
 
-const SetRegistry = modules.SetRegistry!;
+const SetRegistry = modules.SetRegistry;
 
 type Call = { command: string; args: readonly string[] };
 type Answer = { exitCode: number; stdout?: string; stderr?: string };
@@ -35,12 +35,12 @@ function recordingContext(answers: Answer[] = []): { ctx: ModuleContext; calls: 
   return { ctx, calls };
 }
 
-type Item = { path: string; name: string; value: unknown; type: string };
+type Item = WrittenInput<typeof SetRegistry>[number];
 
 /** Runs SetRegistry on `items` and returns the argument lists reg.exe got (without the program). */
 async function argsFor(...items: Item[]): Promise<string[][]> {
   const { ctx, calls } = recordingContext();
-  await SetRegistry.execute!(items, ctx);
+  await SetRegistry.execute(items, ctx);
   for (const call of calls) expect(call.command).toBe(regProgram());
   return calls.map((call) => [...call.args]);
 }
@@ -48,7 +48,7 @@ async function argsFor(...items: Item[]): Promise<string[][]> {
 async function failureOf(items: Item[], answers: Answer[] = []): Promise<{ message: string; calls: Call[] }> {
   const { ctx, calls } = recordingContext(answers);
   try {
-    await SetRegistry.execute!(items, ctx);
+    await SetRegistry.execute(items, ctx);
   } catch (error) {
     expect(error).toBeInstanceOf(StepError);
     return { message: (error as Error).message, calls };
@@ -85,7 +85,7 @@ describe("reg.exe argument lists per type", () => {
       { path: KEY, name: "e", value: "1e3", type: "DWORD" },
       { path: KEY, name: "f", value: "0o17", type: "DWORD" },
       { path: KEY, name: "g", value: " +42 ", type: "DWORD" },
-      { path: KEY, name: "h", value: 7, type: "DWORD" },
+      { path: KEY, name: "h", value: "7", type: "DWORD" },
       { path: KEY, name: "i", value: "18446744073709551615", type: "QWORD" }, // exact: digits, not a float
       { path: KEY, name: "j", value: "9007199254740993", type: "QWORD" }, // 2^53+1, which a JS number cannot hold
     );
@@ -110,7 +110,7 @@ describe("reg.exe argument lists per type", () => {
       { path: KEY, name: "a", value: "0A1BFF", type: "BINARY" },
       { path: KEY, name: "b", value: "0x00ff", type: "BINARY" },
       { path: KEY, name: "c", value: "de ad,BE EF", type: "BINARY" },
-      { path: KEY, name: "d", value: ["0", "10", "0xff", 127], type: "BINARY" },
+      { path: KEY, name: "d", value: ["0", "10", "0xff", "127"], type: "BINARY" },
       { path: KEY, name: "e", value: "", type: "BINARY" },
       { path: KEY, name: "f", value: [], type: "BINARY" },
     );
@@ -164,7 +164,7 @@ describe("key paths", () => {
       ["hklm:\\Software\\x", "HKLM\\Software\\x"],
       ["Hkey_Current_User\\Software\\x", "HKCU\\Software\\x"],
     ];
-    const calls = await argsFor(...forms.map(([path]) => ({ path, name: "v", value: "x", type: "SZ" })));
+    const calls = await argsFor(...forms.map(([path]) => ({ path, name: "v", value: "x", type: "SZ" as const })));
     expect(calls.map((args) => args[1])).toEqual(forms.map(([, key]) => key));
   });
 
@@ -210,7 +210,7 @@ describe("failures", () => {
       platform: "windows",
       exec: async () => execResult({ exitCode: null, spawnError: "'C:\\Windows\\System32\\reg.exe' was not found" }),
     });
-    await expect(SetRegistry.execute!([{ path: KEY, name: "v", value: "x", type: "SZ" }], ctx)).rejects.toThrow(
+    await expect(SetRegistry.execute([{ path: KEY, name: "v", value: "x", type: "SZ" }], ctx)).rejects.toThrow(
       "could not start reg.exe to set value 'v' (REG_SZ) in key 'HKLM:\\SOFTWARE\\OpenToe': 'C:\\Windows\\System32\\reg.exe' was not found",
     );
   });

@@ -12,6 +12,7 @@ import type { ModuleContext } from "../../src/modules/_define.ts";
 import type { MsiInput } from "../../src/modules/_msi.ts";
 import { modules } from "../../src/modules/index.ts";
 import { put, scratch } from "../helpers/fs-tree.ts";
+import { runModule, type WrittenInput } from "../helpers/module-context.ts";
 import { failure, msiContext, signatureOutput } from "../helpers/msi-context.ts";
 
 const temp = scratch();
@@ -31,8 +32,8 @@ afterAll(() => {
   temp.remove();
 });
 
-function uninstall(input: Partial<MsiInput>, ctx: ModuleContext) {
-  return modules.UninstallMSI.execute!({ path: "product.msi", ...input }, ctx);
+function uninstall(input: Partial<WrittenInput<typeof modules.UninstallMSI>>, ctx: ModuleContext) {
+  return runModule(modules.UninstallMSI, { path: "product.msi", ...input }, ctx);
 }
 
 describe("UninstallMSI", () => {

@@ -363,7 +363,7 @@ try { await modules.UpdateOS.execute({}, { platform: "linux" }); console.log("no
 
 describe("UpdateOS on Windows", () => {
   const recording = recordingWindowsContext;
-  const run = (input: object, ctx: ReturnType<typeof moduleContext>) => modules.UpdateOS.execute!(input, ctx);
+  const run = (input: object, ctx: ReturnType<typeof moduleContext>) => modules.UpdateOS.execute(input, ctx);
 
   test("the script is written to the step's folder (BOM, CRLF) and run with Windows PowerShell -File", async () => {
     const { ctx, calls } = recording({ exitCode: 0 });

@@ -15,8 +15,9 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { StepError } from "../../src/errors.ts";
 import { modules } from "../../src/modules/index.ts";
+import { CHECKSUM_ALGORITHMS } from "../../src/modules/web-download.ts";
 import { put, scratch } from "../helpers/fs-tree.ts";
-import { moduleContext } from "../helpers/module-context.ts";
+import { listedChoice, moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 
 process.env.AWSTOE_WEBDOWNLOAD_RETRY_BASE_MS = "20";
 
@@ -24,8 +25,8 @@ const temp = scratch();
 const context = moduleContext();
 const logged: string[] = [];
 const log = { debug: () => {}, info: (m: string) => logged.push(`info ${m}`), warn: (m: string) => logged.push(`warn ${m}`) };
-const download = (dir: string, items: Record<string, unknown>[], signal?: AbortSignal) =>
-  modules.WebDownload.execute!(items, { ...context, cwd: dir, log, ...(signal ? { signal } : {}) });
+const download = (dir: string, items: WrittenInput<typeof modules.WebDownload>, signal?: AbortSignal) =>
+  runModule(modules.WebDownload, items, { ...context, cwd: dir, log, ...(signal ? { signal } : {}) });
 
 const HELLO = "hello, opentoe\n";
 
@@ -155,6 +156,15 @@ describe("WebDownload HTTPS", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  test("a reference left unresolved in ignoreCertificateErrors keeps the certificate check", async () => {
+    const dir = temp.folder();
+    // The engine hands such a reference on as its text (engine/inputs.ts); the type says boolean.
+    const unresolved = "{{ Insecure }}" as unknown as boolean;
+    const run = download(dir, [{ source: `${secureBase}/file.txt`, destination: "s.txt", ignoreCertificateErrors: unresolved }]);
+    await expect(run).rejects.toThrow("TLS error");
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   test("ignoring certificates for one element does not carry over to the next", async () => {
     const dir = temp.folder();
     const run = download(dir, [
@@ -271,11 +281,11 @@ describe("WebDownload retries and statuses", () => {
 });
 
 describe("WebDownload checksums", () => {
-  test.each(["MD5", "SHA1", "SHA256", "SHA512"])("a correct %s checksum passes (hex compared without case)", async (algorithm) => {
+  test.each(CHECKSUM_ALGORITHMS)("a correct %s checksum passes (hex compared without case)", async (algorithm) => {
     const dir = temp.folder();
     const hex = digest(algorithm.toLowerCase(), HELLO);
     await download(dir, [{ source: `${base}/file.txt`, destination: "lower.txt", algorithm, checksum: hex }]);
-    await download(dir, [{ source: `${base}/file.txt`, destination: "upper.txt", algorithm: algorithm.toLowerCase(), checksum: hex.toUpperCase() }]);
+    await download(dir, [{ source: `${base}/file.txt`, destination: "upper.txt", algorithm: listedChoice(CHECKSUM_ALGORITHMS, algorithm.toLowerCase()), checksum: hex.toUpperCase() }]);
     expect(text(join(dir, "lower.txt"))).toBe(HELLO);
     expect(text(join(dir, "upper.txt"))).toBe(HELLO);
   });
@@ -394,7 +404,7 @@ describe("WebDownload folder destinations", () => {
     const dir = temp.folder();
     await download(dir, [{ source: `${base}/file.txt`, destination: "back\\" }]);
     expect(text(join(dir, "back\\"))).toBe(HELLO);
-    await modules.WebDownload.execute!([{ source: `${base}/file.txt`, destination: "win\\" }], { ...context, cwd: dir, log, platform: "windows" });
+    await runModule(modules.WebDownload, [{ source: `${base}/file.txt`, destination: "win\\" }], { ...context, cwd: dir, log, platform: "windows" });
     // On this Linux host the Windows path "win\" + name is joined with the host separator.
     expect(text(join(dir, "win\\", "file.txt"))).toBe(HELLO);
   });
