@@ -1,7 +1,7 @@
 /** @module errors: every error code, the error classes, diagnostics and the exit-code table. */
 
 /**
- * Exit codes of the process (cli.md §11). Only src/main.ts turns these into an exit. A run that
+ * Exit codes of the process (docs/cli.md §11). Only src/main.ts turns these into an exit. A run that
  * stops for a reboot exits with the reboot code instead: 194, or 3010 on Windows
  * (platform/shell.ts rebootExitCode).
  */

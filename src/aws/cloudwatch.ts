@@ -1,5 +1,5 @@
 /**
- * @module aws/cloudwatch: the ConsoleMirror on CloudWatch Logs (cli.md §9) — every console.log line
+ * @module aws/cloudwatch: the ConsoleMirror on CloudWatch Logs (docs/cli.md §9) — every console.log line
  * becomes one log event in an existing group's stream, sent in batches with PutLogEvents.
  *
  * This file is the sending side: the SDK, the timers and the retries. What goes into which event

@@ -1,6 +1,6 @@
 /**
  * @module aws/imagebuilder: fetching a component's document text with Image Builder's
- * GetComponent, for component ARNs used as document sources (cli.md §5).
+ * GetComponent, for component ARNs used as document sources (docs/cli.md §5).
  *
  * The SDK is imported on first use, so commands and documents that never name an ARN start without
  * loading it. Each call goes to the ARN's own region; credentials and endpoint come from the SDK's

@@ -228,7 +228,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /**
  * Replaces lone surrogates (which UTF-8 cannot carry) with U+FFFD. Not String#toWellFormed: the
- * Node bundle (the 386 fallback, cli.md §14) must run on Node 18, which lacks it.
+ * Node bundle (the 386 fallback, docs/cli.md §14) must run on Node 18, which lacks it.
  */
 function wellFormed(text: string): string {
   return text.replace(LONE_SURROGATE, "\uFFFD");

@@ -1,6 +1,6 @@
 /**
  * @module cli/_resume-command: the command a boot trigger runs to continue an execution after a
- * restart (cli.md §10) — this very awstoe with the arguments it was started with, in the same
+ * restart (docs/reboot.md §4) — this very awstoe with the arguments it was started with, in the same
  * folder, with the execution id and the (absolute) state directory pinned.
  */
 import { resolve } from "node:path";

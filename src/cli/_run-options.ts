@@ -1,6 +1,6 @@
 /**
  * @module cli/_run-options: `awstoe run`'s command line and `--config` file merged into one set of
- * options (cli.md §2–§4): exactly one of --config/--documents; command line beats the config file;
+ * options (docs/cli.md §2–§4): exactly one of --config/--documents; command line beats the config file;
  * every mistake is a usage error that says what to type.
  */
 import { randomUUID } from "node:crypto";
@@ -109,7 +109,7 @@ function cloudWatchOf(group: string, stream: string, region: string | undefined,
   return region ? { group, stream, region, ignoreFailures } : { group, stream, ignoreFailures };
 }
 
-/** `name1=value1,name2=value2` (cli.md §3): split on commas, then on the first `=`. */
+/** `name1=value1,name2=value2` (docs/cli.md §3): split on commas, then on the first `=`. */
 export function parseParameters(value: string | undefined): Map<string, string> {
   const parameters = new Map<string, string>();
   if (value === undefined) return parameters;

@@ -97,7 +97,7 @@ function reportConfigFailure(json: boolean, platform: PlatformName, failure: Con
 }
 
 /**
- * stdout: `{"validationStatus", "message"}` (current-awstoe.md §3), pretty-printed like the run
+ * stdout: `{"validationStatus", "message"}` (docs/cli.md §12), pretty-printed like the run
  * summary; with --output json, the platform and every document's diagnostics follow.
  */
 function writeResult(json: boolean, platform: PlatformName, valid: boolean, results: CheckedDocument[]): void {

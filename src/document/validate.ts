@@ -35,7 +35,7 @@ export interface ValidateOptions {
   nestedFrom?: readonly string[];
 }
 
-/** Nested levels below the top document that are followed (ExecuteDocument's limit, current-awstoe.md §5). */
+/** Nested levels below the top document that are followed (ExecuteDocument's limit, docs/modules.md#executedocument). */
 const MAX_NESTED_LEVELS = 3;
 
 export interface ValidationResult {

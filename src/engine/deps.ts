@@ -11,7 +11,7 @@ import type { LoadResult } from "../document/load.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import type { Palette } from "../logs/terminal.ts";
 
-/** How a reboot asked for by a step is carried out (cli.md §10; modes in engine/host-reboot.ts). */
+/** How a reboot asked for by a step is carried out (docs/reboot.md §3; modes in engine/host-reboot.ts). */
 export interface RebootPort {
   /** 194 (Linux, macOS) or 3010 (Windows): awstoe exits with it once the reboot is under way or handed over. */
   readonly exitCode: number;
@@ -27,7 +27,7 @@ export interface RebootPort {
 /** The machine, its processes and files, AWS, the clock. */
 export interface EnginePorts {
   platform: PlatformName;
-  /** Current working directory, the base of relative document paths (README Q9). */
+  /** Current working directory, the base of relative document paths (docs/cli.md §5). */
   cwd: string;
   /** Aborted when awstoe is interrupted (SIGINT/SIGTERM); within a run, also when it halts. */
   signal: AbortSignal;

@@ -1,5 +1,5 @@
 /**
- * @module engine/document-sources: reading a document from where it lives (cli.md §5) — a local
+ * @module engine/document-sources: reading a document from where it lives (docs/cli.md §5) — a local
  * path, `s3://bucket/key` through the S3 port (with the expected bucket owner when given), or an
  * Image Builder component ARN through GetComponent in the ARN's region. Remote documents are read
  * no further than the document size limit. Used by `run` (top-level documents, config documents,

@@ -1,5 +1,5 @@
 /**
- * @module engine/failure-context: what console.log says about a failed run (current-awstoe.md §3,
+ * @module engine/failure-context: what console.log says about a failed run (docs/log-folder.md §6,
  * "Failure context in console.log") — the first failed step's document, phase, step, action and
  * message, then that step's whole standard error. Kept beside the run, never in
  * detailedoutput.json (whose schema has no place for stderr).

@@ -1,5 +1,5 @@
 /**
- * @module engine/host-reboot: how this machine carries out a reboot (cli.md §10, README Q4).
+ * @module engine/host-reboot: how this machine carries out a reboot (docs/reboot.md §3).
  *
  * Mode: AWSTOE_REBOOT_MODE (ssm | standalone | disabled) when set; else `ssm` under the Systems
  * Manager agent (it sets AWS_SSM_INSTANCE_ID for the commands it runs), else `standalone`.

@@ -1,5 +1,5 @@
 /**
- * @module engine/log-upload: copying the finished log folder to S3 (cli.md §8) as
+ * @module engine/log-upload: copying the finished log folder to S3 (docs/cli.md §8) as
  * `s3://<bucket>/<prefix>/<TOE_folder>/<relative path>`. Every file is tried even when some fail,
  * so one refused object does not cost the rest — except when a file failed for a transient cause
  * (the endpoint cannot be reached or does not answer, 5xx, throttling) after the S3 port's own

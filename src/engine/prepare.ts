@@ -1,7 +1,7 @@
 /**
  * @module engine/prepare: from document sources to documents ready to run — loaded, validated
  * for this platform, with every parameter and constant given a value. Nothing runs unless every
- * document passes (cli.md §6 step 6).
+ * document passes (docs/cli.md §6).
  */
 import { isAbsolute, resolve } from "node:path";
 import type { SourceMap } from "../document/source-map.ts";
@@ -60,7 +60,7 @@ export async function prepareDocuments(requests: readonly DocumentRequest[], glo
   const { ports } = deps;
   const say = (line: string) => deps.presentation.terminal.stderr(`awstoe: ${line}\n`);
   for (const request of requests) {
-    // Relative paths are taken from the run's working directory (README Q9), whatever the process's is.
+    // Relative paths are taken from the run's working directory (docs/cli.md §5), whatever the process's is.
     const location = /^(s3:\/\/|arn:)/i.test(request.source) ? request.source : resolve(ports.cwd, request.source);
     const load = () => ports.loadDocument(location, request.bucketOwner ? { bucketOwner: request.bucketOwner } : undefined);
     const raw = patience === undefined ? await load() : await loadPatiently(request.source, load, patience, say, ports.signal);

@@ -1,5 +1,5 @@
 /**
- * @module engine/resume: what an execution remembers across reboots and crashes (cli.md §10).
+ * @module engine/resume: what an execution remembers across reboots and crashes (docs/reboot.md §5).
  *
  * Every finished step is journaled (state/journal.ts) with its record, what chaining may read and
  * its chaining entries. A resumed run walks the documents again: journaled steps are restored,
@@ -12,7 +12,7 @@ import { JournalWriter, type Journal, type RebootEntry, type StepEntry } from ".
 import { bootId, startTicks } from "../platform/process-identity.ts";
 import type { RebootRequest } from "../modules/index.ts";
 
-/** Standalone reboots allowed per execution before the asking step fails (cli.md §10, inferred). */
+/** Standalone reboots allowed per execution before the asking step fails (docs/reboot.md §6, inferred). */
 export const MAX_REBOOTS = 10;
 
 /** A reboot request with its asking step filled in (what the journal records). */

@@ -1,7 +1,7 @@
 /**
  * @module engine/run: one `awstoe run` — the log folder, loading and validating every document
  * before anything runs, the documents in order, nested documents for ExecuteDocument, and the
- * final record and summary (cli.md §6–§7).
+ * final record and summary (docs/cli.md §6–§7).
  */
 import type { ConsoleMirror } from "../model/ports.ts";
 import { StateError, StepError } from "../errors.ts";
@@ -28,7 +28,7 @@ import { fingerprintOf } from "../state/fingerprint.ts";
 import { JournalWriter, readJournal, type Journal } from "../state/journal.ts";
 import { ExecutionJournal, MAX_REBOOTS, type PlacedReboot } from "./resume.ts";
 
-/** Nested levels below the top document (modules.md ExecuteDocument: 4 documents in a chain). */
+/** Nested levels below the top document (docs/modules.md#executedocument: 4 documents in a chain). */
 export const MAX_NESTED_LEVELS = 3;
 
 export interface RunRequest {
@@ -40,11 +40,11 @@ export interface RunRequest {
   executionId: string;
   logDirectory: string;
   trace: boolean;
-  /** Copy the log folder to S3 when the run ends (cli.md §8). */
+  /** Copy the log folder to S3 when the run ends (docs/cli.md §8). */
   logUpload?: LogUploadTarget;
-  /** Stream console.log to CloudWatch Logs (cli.md §9); failures fail the run unless ignored. */
+  /** Stream console.log to CloudWatch Logs (docs/cli.md §9); failures fail the run unless ignored. */
   mirror?: { target: ConsoleMirror; ignoreFailures: boolean };
-  /** Where the resume journal lives (cli.md §10); without one, nothing survives a reboot or crash. */
+  /** Where the resume journal lives (docs/log-folder.md §11); without one, nothing survives a reboot or crash. */
   stateDirectory?: string;
   /** The execution id came from the command line or config (not made up for this run). */
   executionIdGiven?: boolean;
@@ -180,7 +180,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
       log.error(record.failureMessage);
     }
     // The first failed step, then its standard error, in console.log (and so in the CloudWatch and
-    // S3 copies) before the summary: current-awstoe.md §3.
+    // S3 copies) before the summary: docs/cli.md §7.
     if (isFailure(record.status) && firstFailure !== undefined) log.output(formatFailureContext(firstFailure));
     if (request.mirror && mirrorOpen) await closeMirror(request.mirror, record, log);
     record.endTime = localTimestamp(deps.ports.now());
@@ -329,7 +329,7 @@ async function openMirror(mirror: NonNullable<RunRequest["mirror"]>, log: RunLog
   }
 }
 
-/** Flushes the CloudWatch copy; lines lost after retries fail the run unless ignored (cli.md §9). */
+/** Flushes the CloudWatch copy; lines lost after retries fail the run unless ignored (docs/cli.md §9). */
 async function closeMirror(mirror: NonNullable<RunRequest["mirror"]>, record: ExecutionRecord, log: RunLog): Promise<void> {
   log.mirrorTo(undefined);
   const loss = await mirror.target.close();
@@ -343,7 +343,7 @@ async function closeMirror(mirror: NonNullable<RunRequest["mirror"]>, record: Ex
   if (record.failureMessage === "") record.failureMessage = loss;
 }
 
-/** cli.md §8: upload problems are reported but leave the status alone; logUrl says where the logs are. */
+/** docs/cli.md §8: upload problems are reported but leave the status alone; logUrl says where the logs are. */
 async function uploadLogs(path: string, target: LogUploadTarget, deps: EngineDeps, log: RunLog): Promise<string> {
   const result = await uploadLogFolder(path, target, deps.ports.s3);
   if (result.failures.length === 0) {
@@ -356,7 +356,7 @@ async function uploadLogs(path: string, target: LogUploadTarget, deps: EngineDep
 
 /**
  * The run summary, also ExecuteDocument's outputs, with its fields in the order current AWSTOE
- * prints them (current-awstoe.md §3; cli.md §7.4 listed them alphabetically).
+ * prints them (docs/cli.md §7).
  */
 function summaryOf(record: ExecutionRecord, counters: Counters, logUrl: string): RunSummary {
   return {
@@ -414,7 +414,7 @@ function executionWithNesting(shared: Omit<Execution, "runNested">, blockedModul
         record.failureMessage = outcome.record.failureMessage;
         record.endTime = localTimestamp(deps.ports.now());
       }
-      // A nested run's logs live in the parent's folder: its logUrl is "" (modules.md).
+      // A nested run's logs live in the parent's folder: its logUrl is "" (docs/modules.md#executedocument).
       return { ...outcome, execution: record, summary: summaryOf(record, run.counters, "") };
     },
   };

@@ -1,6 +1,6 @@
 /**
  * @module engine/step: one compiled step (engine/compile-step.ts) from start to finish
- * (documents.md §8–§9): its `if` decision, attempts under the time limit, onFailure — and the
+ * (docs/component-documents.md §8–§9): its `if` decision, attempts under the time limit, onFailure — and the
  * outcome as a value: the record, what chaining may read, the references it used, a reboot
  * request. Step failures are data here; nothing but bugs escapes as an exception.
  */
@@ -85,7 +85,7 @@ export async function runStep(step: CompiledStep, host: StepHost): Promise<StepO
   // Ignore records `ignoredFailure`.
   const end = (status: Status, failureMessage: string, inputs: Record<string, unknown>[], outputs: Record<string, unknown>[] | undefined, ending: Ending): FinishedStep => {
     const ignored = isFailure(status) && step.onFailure === "Ignore" && ending.interrupted !== true;
-    // Key order as in cli.md §7.1; a module without outputs records "[]".
+    // Key order as in docs/log-folder.md §7; a module without outputs records "[]".
     const recorded = (outputs ?? []).filter((o) => !isRecord(o) || Object.keys(o).length > 0);
     const record: StepRecord = {
       name: step.name, status: ignored ? "ignoredFailure" : status, failureMessage, timeoutSeconds: step.timeoutSeconds, onFailure: step.onFailure, maxAttempts: step.maxAttempts, action: step.action, startTime,

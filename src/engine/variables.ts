@@ -1,6 +1,6 @@
 /**
  * @module engine/variables: the value of every parameter and constant of one document for a run
- * (documents.md §3): per-document value > global value > default; constants are fixed.
+ * (docs/component-documents.md §3): per-document value > global value > default; constants are fixed.
  */
 import { isRecord } from "../model/platform.ts";
 import type { SourceMap } from "../document/source-map.ts";
@@ -13,7 +13,7 @@ export interface SuppliedParameters {
   document: ReadonlyMap<string, string>;
 }
 
-/** Values by name, and issues (V17 no value, a value outside allowedValues) placed in the document. */
+/** Values by name, and issues (no value, a value outside allowedValues) placed in the document. */
 export function resolveVariables(doc: Record<string, unknown>, supplied: SuppliedParameters, map: SourceMap | undefined): { values: Map<string, string>; issues: Issue[] } {
   const values = new Map<string, string>();
   const issues: Issue[] = [];

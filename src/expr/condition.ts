@@ -1,6 +1,6 @@
 /**
  * @module expr/condition: evaluates the expressions of `if` and of the Assert module
- * (documents.md §8, §10, §11). Pure: the file system and PATH are reached only through the
+ * (docs/component-documents.md §8, §10, §11). Pure: the file system and PATH are reached only through the
  * injected Probe, references only through the injected `render`.
  *
  * The two-value operators read as a predicate on `value`: `numberLessThan: 2` with `value: 1` is
@@ -38,7 +38,7 @@ const DIGESTS: Record<string, DigestAlgorithm> = {
 const SHOWN_LENGTH = 200;
 
 /**
- * Splits a step's `if` into its expression and then/else (README Q3: a mapping or a one-item
+ * Splits a step's `if` into its expression and then/else (docs/component-documents.md §8: a mapping or a one-item
  * list; then/else are siblings of the operator). The validator has already rejected other
  * shapes; should one get here anyway the step fails rather than the run crashing.
  */
@@ -184,7 +184,7 @@ const ORDERING: Record<string, readonly [string, (order: number) => boolean]> = 
 };
 
 /**
- * Case-insensitive, untrimmed, code-point order of the lower-cased texts (README Q2). JS `<`
+ * Case-insensitive, untrimmed, code-point order of the lower-cased texts (docs/component-documents.md §10). JS `<`
  * compares UTF-16 code units, which puts U+10000 and above before U+E000–U+FFFF, so walk code
  * points instead. Negative when `a` sorts first.
  */

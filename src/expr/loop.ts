@@ -1,5 +1,5 @@
 /**
- * @module expr/loop: turns a step's `loop` into the list of iteration values (documents.md §7),
+ * @module expr/loop: turns a step's `loop` into the list of iteration values (docs/component-documents.md §7),
  * resolving references in forEach items once, when the step starts. Pure; no IO.
  */
 import { LOOP_DELIMITERS, MAX_LOOP_ITERATIONS } from "../model/component.ts";

@@ -1,5 +1,5 @@
 /**
- * @module expr/render: substitutes `{{ … }}` references when a step runs (documents.md §2, §6) —
+ * @module expr/render: substitutes `{{ … }}` references when a step runs (docs/component-documents.md §2, §6) —
  * parameters and constants, the step's own loop iteration, earlier steps' inputs and outputs.
  * Pure; no IO.
  */
@@ -17,7 +17,7 @@ type Chain = Extract<Reference, { kind: "chain" }>;
 
 /**
  * Replaces every reference in `text` in one left-to-right pass; substituted text is not scanned
- * again, so a value containing `{{ … }}` stays as it is. Unknown names stay verbatim (README Q22);
+ * again, so a value containing `{{ … }}` stays as it is. Unknown names stay verbatim (docs/component-documents.md §2.1);
  * a chaining reference that cannot be resolved throws ResolveError and fails the step.
  */
 export function renderString(text: string, scope: Scope, used?: ChainUse[]): string {

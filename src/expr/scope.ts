@@ -4,7 +4,7 @@
  * Plain immutable data built by the engine; pure.
  */
 
-/** An earlier step as chaining sees it (documents.md §6). */
+/** An earlier step as chaining sees it (docs/component-documents.md §6). */
 export interface StepData {
   /** Resolved inputs, always a list of objects (a mapping input is a one-element list). */
   inputs: readonly Record<string, unknown>[];

@@ -1,5 +1,5 @@
 /**
- * @module expr/template: the `{{ … }}` reference syntax (documents.md §2, §6) — finding references
+ * @module expr/template: the `{{ … }}` reference syntax (docs/component-documents.md §2, §6) — finding references
  * in a string and telling parameters, loop variables and chaining apart. Pure; no IO.
  */
 
@@ -40,7 +40,7 @@ const CHAIN = /^([^.[\]]+)\.([^.[\]]+)\.(inputs|outputs)(?:\[(\d+)\])?\.([^.[\]]
 const VARIABLE = /^[A-Za-z0-9_-]+$/;
 const LOOP = /^([^.[\]]+)\.(index|value)$/;
 
-/** Classifies the inside of `{{ … }}` by its shape (documents.md §6). */
+/** Classifies the inside of `{{ … }}` by its shape (docs/component-documents.md §6). */
 export function classifyReference(expr: string): Reference {
   if (VARIABLE.test(expr)) return { kind: "variable", name: expr };
   const loop = LOOP.exec(expr);

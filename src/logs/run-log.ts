@@ -1,7 +1,7 @@
 /**
  * @module logs/run-log: where a run's words go.
  *
- * - application.log: every message, timestamped, debug level (cli.md §7).
+ * - application.log: every message, timestamped, debug level (docs/log-folder.md §5).
  * - console.log: everything shown on the terminal, including child output, byte for byte.
  * - the terminal: progress lines, child output, warnings and errors on stderr (stdout carries
  *   only the final JSON summary); with --trace the application.log messages too.

@@ -1,6 +1,6 @@
 /**
  * @module model/component-arn: reading an Image Builder component ARN, the third kind of document
- * source (cli.md §5, ExecuteDocument `document`). Pure: it says what the ARN names, or what part
+ * source (docs/cli.md §5, ExecuteDocument `document`). Pure: it says what the ARN names, or what part
  * of it is wrong, so both the loader and the validator can tell a person exactly what to fix.
  *
  * Accepted, like the `componentBuildVersionArn` of Image Builder's GetComponent:

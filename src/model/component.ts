@@ -1,25 +1,25 @@
 /**
- * @module model/component: the shape of a component document (documents.md §1–§8) as TypeBox
+ * @module model/component: the shape of a component document (docs/component-documents.md §1–§8) as TypeBox
  * schemas. Step `inputs` are left open here: each action module declares its own input schema.
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { Choice, Fields, Text, TextList, Whole } from "./schema-kit.ts";
 import { ifSchema } from "./conditions.ts";
 
-/** Names of parameters and constants: 3–128 of A-Z a-z 0-9 - _ (documents.md §3). */
+/** Names of parameters and constants: 3–128 of A-Z a-z 0-9 - _ (docs/component-documents.md §3). */
 export const VARIABLE_NAME_PATTERN = "^[A-Za-z0-9_-]{3,128}$";
 export const VARIABLE_NAME_RULE = "3 to 128 characters, only A-Z a-z 0-9 - _";
 
-/** Phases of which a document must contain at least one (documents.md §4). */
+/** Phases of which a document must contain at least one (docs/component-documents.md §4). */
 export const REQUIRED_PHASE_NAMES = ["build", "validate", "test"] as const;
 
 export const ON_FAILURE_VALUES = ["Abort", "Continue", "Ignore"] as const;
 export type OnFailure = (typeof ON_FAILURE_VALUES)[number];
 
-/** Step defaults (documents.md §5). */
+/** Step defaults (docs/component-documents.md §5). */
 export const STEP_DEFAULTS = { timeoutSeconds: 7200, onFailure: "Abort", maxAttempts: 1 } as const;
 
-/** Loop iteration cap (documents.md §7: inferred safety limit). */
+/** Loop iteration cap (docs/component-documents.md §7: inferred safety limit). */
 export const MAX_LOOP_ITERATIONS = 10_000;
 
 /** `forEach.delimiter` may be exactly one of these characters. */

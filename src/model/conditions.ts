@@ -1,6 +1,6 @@
 /**
  * @module model/conditions: the comparison and logical operators of `if` and `Assert`
- * (documents.md §10–§11) as data, and the schema an editor uses to complete them.
+ * (docs/component-documents.md §10–§11) as data, and the schema an editor uses to complete them.
  */
 import { Type, type TSchema } from "@sinclair/typebox";
 import { Choice, Text, Fields } from "./schema-kit.ts";
@@ -24,7 +24,7 @@ function op(name: string, operands: ComparisonOperator["operands"], baseline: Ba
 export const COMPARISON_OPERATORS: readonly ComparisonOperator[] = [
   op("stringIsEmpty", [], "text", "true when the text is empty"),
   op("stringIsWhitespace", [], "text", "true when the text is not empty and only spaces"),
-  // Two-value operators read as a predicate on `value` (documents.md §10): `value` < this, etc.
+  // Two-value operators read as a predicate on `value` (docs/component-documents.md §10): `value` < this, etc.
   op("stringEquals", ["value"], "text", "true when both texts are equal, ignoring letter case"),
   op("stringLessThan", ["value"], "text", "true when `value` sorts before this text (ignoring letter case)"),
   op("stringLessThanEquals", ["value"], "text", "true when `value` sorts before or equals this text (ignoring letter case)"),
@@ -48,7 +48,7 @@ export const COMPARISON_OPERATORS: readonly ComparisonOperator[] = [
 export const LOGICAL_OPERATORS = ["and", "or", "not"] as const;
 export type LogicalOperator = (typeof LOGICAL_OPERATORS)[number];
 
-/** Maximum nesting of and/or/not (documents.md §8). */
+/** Maximum nesting of and/or/not (docs/component-documents.md §11). */
 export const MAX_LOGICAL_DEPTH = 4;
 
 export const STEP_ACTIONS = ["Execute", "Skip", "Abort"] as const;

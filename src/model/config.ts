@@ -1,4 +1,4 @@
-/** @module model/config: the `--config` JSON file (cli.md §4) as a TypeBox schema. */
+/** @module model/config: the `--config` JSON file (docs/cli.md §4) as a TypeBox schema. */
 import { Type, type Static } from "@sinclair/typebox";
 import { Fields } from "./schema-kit.ts";
 

@@ -1,5 +1,5 @@
 /**
- * @module model/record: the result tree written to detailedoutput.json (cli.md §7.1) as TypeBox
+ * @module model/record: the result tree written to detailedoutput.json (docs/log-folder.md §7) as TypeBox
  * schemas, in the documented key order. The writer and the golden tests both check against it.
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
@@ -117,7 +117,7 @@ export interface ExecutionRecord {
 
 /**
  * The run summary printed on stdout and returned by ExecuteDocument, in the documented field order
- * (current-awstoe.md §3); printed as 4-space indented JSON, which AWS's sample kit greps.
+ * (docs/cli.md §7); printed as 4-space indented JSON, which AWS's sample kit greps.
  */
 export interface RunSummary {
   executionId: string;

@@ -1,8 +1,8 @@
 /** @module model/status: the status words awstoe writes, and how children roll up into parents. */
 
 /**
- * Step statuses, as current AWSTOE writes them (current-awstoe.md §3: lower-camel words).
- * `ignoredFailure`: the step failed and its `onFailure: Ignore` let the run go on (documents.md
+ * Step statuses, as current AWSTOE writes them (docs/component-documents.md §9.2: lower-camel words).
+ * `ignoredFailure`: the step failed and its `onFailure: Ignore` let the run go on (docs/component-documents.md §9.2
  * calls it IgnoredFailure; older opentoe wrote `ignored`).
  * `timedOut`: the step's last attempt was stopped for exceeding `timeoutSeconds`, and the failure
  * was not ignored. The spec names `timedOut` only for the run summary; a step carries it too so that
@@ -26,7 +26,7 @@ export function isFailure(status: Status): boolean {
 }
 
 /**
- * Parent status from its children (documents.md §9): `stoppedBy` is the status of the child that
+ * Parent status from its children (docs/component-documents.md §9.3): `stoppedBy` is the status of the child that
  * ended the parent early (an Abort-level failure), when one did — a timed-out one makes the parent
  * `timedOut`. Otherwise failed if any child failed or timed out; else successWithIgnoredFailure if
  * any failure was ignored; else success. Skipped counts as success.

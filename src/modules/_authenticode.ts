@@ -1,6 +1,6 @@
 /**
  * @module modules/_authenticode: the Authenticode check InstallMSI and UninstallMSI run before
- * msiexec (modules.md §5): Windows PowerShell's Get-AuthenticodeSignature on the package, then a
+ * msiexec (docs/modules.md#installmsi): Windows PowerShell's Get-AuthenticodeSignature on the package, then a
  * verdict from its status and the two relaxing flags.
  *
  * Status `Valid` → go on. `NotSigned` → refuse unless allowUnsignedInstaller. Any other status

@@ -61,7 +61,7 @@ interface ModuleCommon<I extends TSchema, O extends TSchema, S extends InputShap
   shape: S;
   /** May `inputs` be left out entirely (Reboot, UpdateOS)? */
   inputsOptional?: boolean;
-  /** Input fields that exist only off Windows (documents.md V15). */
+  /** Input fields that exist only off Windows (docs/component-documents.md §12, E_FIELD_UNSUPPORTED_ON_PLATFORM). */
   notOnWindows?: readonly string[];
   /** Step fields this module fixes (ExecuteDocument: no timeout, one attempt). */
   fixedStepFields?: { timeoutSeconds?: number; maxAttempts?: number };

@@ -189,7 +189,7 @@ function isKind(path: FsPath, kind: "file" | "folder"): boolean {
 /**
  * Runs one operation per input element, in order. The first failure stops the list with a message
  * naming the element (1-based, as a person counts), its path, and what had already been done —
- * earlier operations are not undone (modules.md §0).
+ * earlier operations are not undone (docs/modules.md §2).
  */
 export async function forEachOperation<T>(items: readonly T[], label: (item: T) => string, operation: (item: T, index: number) => Promise<void> | void): Promise<void> {
   for (const [index, item] of items.entries()) {

@@ -3,7 +3,7 @@ import { Type } from "@sinclair/typebox";
 import { Choice, Fields, Flag, Text } from "../model/schema-kit.ts";
 import { literalText, type InputIssue } from "./_define.ts";
 
-/** Accepted `encoding` values (modules.md §0), matched case-insensitively. */
+/** Accepted `encoding` values (docs/modules.md §2), matched case-insensitively. */
 export const ENCODINGS = [
   "utf8", "utf-8",
   "utf16", "utf-16", "utf16-LE", "utf-16-LE", "utf16-BE", "utf-16-BE",
@@ -30,7 +30,7 @@ export const sourceDestination = (what: "file" | "folder") =>
     overwrite: Type.Optional(Flag({ default: true, description: "replace what is already there (default true)" })),
   });
 
-/** Path separators: `/` everywhere, `\` as well on Windows (modules.md §0). */
+/** Path separators: `/` everywhere, `\` as well on Windows (docs/modules.md §2). */
 export function endsWithSeparator(path: string, windows: boolean): boolean {
   return path.endsWith("/") || (windows && path.endsWith("\\"));
 }

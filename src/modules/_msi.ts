@@ -2,12 +2,12 @@
  * @module modules/_msi: what InstallMSI and UninstallMSI share — their inputs and validation
  * rules, and the run itself: fetch the package (local path, s3:// or http(s)://), check its
  * Authenticode signature, run msiexec with one verbatim command line, and turn its exit code into
- * success, a reboot request or a failure (modules.md §5, README Q10, cli.md §10).
+ * success, a reboot request or a failure (docs/modules.md#installmsi, docs/reboot.md §1).
  *
  * Choices where the spec is silent, or (the default log) where this implementation departs from it:
  * - The MSI log is always written: without `logFile` it goes to the step's own file
  *   `<log folder>/steps/<phase>/<step>.msiexec.log`, so a failure can always be diagnosed; the
- *   `logFile` output names it (modules.md §5 says "no MSI log if absent"). A given `logFile` gets its parent folders created (msiexec would
+ *   `logFile` output names it (docs/modules.md#installmsi says "no MSI log if absent"). A given `logFile` gets its parent folders created (msiexec would
  *   fail with 1622 otherwise).
  * - Property names must be Windows Installer identifiers (letters, digits, `_`, `.`); anything
  *   else could add arguments to the command line and is a validation error. Names with lower-case
@@ -57,7 +57,7 @@ import webDownload from "./web-download.ts";
 import { system32Program } from "./_system32.ts";
 import { flagFromText } from "../model/schema-kit.ts";
 
-/** Properties awstoe manages itself through the `reboot` input (modules.md §5, README Q10). */
+/** Properties awstoe manages itself through the `reboot` input (docs/modules.md#installmsi). */
 export const FORBIDDEN_MSI_PROPERTIES = ["REBOOT", "REBOOTPROMPT"] as const;
 
 export const msiInput = (verb: "install" | "uninstall") =>

@@ -15,7 +15,7 @@
 /** Windows Installer property names (identifiers): letters, digits, `_` and `.`, not starting with a digit or `.`. */
 const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
-/** msiexec's log flags (modules.md §5): `/L` followed by any of these. */
+/** msiexec's log flags (docs/modules.md#installmsi): `/L` followed by any of these. */
 const LOG_OPTIONS = /^[iwearucmopvx+!*]+$/i;
 
 export type MsiVerb = "install" | "uninstall";
@@ -54,7 +54,7 @@ export function msiexecArguments(line: MsiexecLine): string {
 }
 
 /**
- * A path wrapped in double quotes, as msiexec wants paths (modules.md §5: always quoted). A path
+ * A path wrapped in double quotes, as msiexec wants paths (docs/modules.md#installmsi: always quoted). A path
  * cannot contain `"` on Windows, and one that did would end the quoted part early, so it is refused.
  */
 function quotedPath(path: string, what: string): string {
@@ -67,7 +67,7 @@ function quotedPath(path: string, what: string): string {
  * How a property value is written after `NAME=`:
  * - A value that is already one complete msiexec quoted string — `"` … `"` with every inner quote
  *   doubled, e.g. `"true"` or `"Acme ""Widgets"""` — goes as written. This is how AWS documents
- *   and existing components write values (`GENERATE_CONFIG: '"true"'`, modules.md §5), so such
+ *   and existing components write values (`GENERATE_CONFIG: '"true"'`, docs/modules.md#installmsi), so such
  *   documents keep their meaning: msiexec removes the outer quotes and undoubles the inner ones.
  * - A value without spaces, quotes or other white space goes bare: `NAME=value`.
  * - Anything else is quoted for the author: wrapped in `"` with each `"` doubled, so
@@ -170,7 +170,7 @@ export function msiexecExitCode(reported: number): { code: number; widened: bool
 }
 
 export type MsiOutcome =
-  /** 0, and 1614 for both verbs (modules.md §5 lists it as success). */
+  /** 0, and 1614 for both verbs (docs/modules.md#installmsi lists it as success). */
   | { kind: "success" }
   /** 3010 ERROR_SUCCESS_REBOOT_REQUIRED, 1641 ERROR_SUCCESS_REBOOT_INITIATED. */
   | { kind: "rebootRequested" }
@@ -179,7 +179,7 @@ export type MsiOutcome =
   | { kind: "failure"; description: string };
 
 /**
- * Success codes (modules.md §5): InstallMSI 0, 1614, 1641, 3010; UninstallMSI also 1605.
+ * Success codes (docs/modules.md#installmsi): InstallMSI 0, 1614, 1641, 3010; UninstallMSI also 1605.
  * 1605 on uninstall is success because the step's goal — the product is not installed — holds,
  * so a component that removes a product stays re-runnable (idempotent), as the spec says.
  */
@@ -201,7 +201,7 @@ export function describeExitCode(exitCode: number): string {
 export type RebootMode = "Allow" | "Force" | "Skip";
 
 /**
- * Whether the machine restarts after a successful msiexec (README Q10): Allow — only when msiexec
+ * Whether the machine restarts after a successful msiexec (docs/modules.md#installmsi): Allow — only when msiexec
  * asked for it (3010/1641); Force — always; Skip — never. The execution then continues with the
  * next step (the package is installed; running msiexec again would be pointless).
  */

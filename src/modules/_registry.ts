@@ -12,7 +12,7 @@ export const REGISTRY_TYPES = ["BINARY", "DWORD", "QWORD", "SZ", "EXPAND_SZ", "M
 export type RegistryType = (typeof REGISTRY_TYPES)[number];
 
 /**
- * Hive prefixes as documents write them (modules.md §6), and the root key name reg.exe takes for
+ * Hive prefixes as documents write them (docs/modules.md#setregistry), and the root key name reg.exe takes for
  * each. reg.exe accepts the long names too; the short ones are the spelling its help documents.
  */
 const HIVES: ReadonlyArray<readonly [written: string, root: string]> = [

@@ -22,7 +22,7 @@ import { temporaryFileBeside } from "../safe-fs/durable.ts";
 import { absolute, fsFailure } from "./_fs.ts";
 import { parseS3Uri } from "./_inputs.ts";
 
-/** Objects one prefix download may fetch (modules.md §3: 1000, inferred). */
+/** Objects one prefix download may fetch (docs/modules.md#s3download: 1000, inferred). */
 export const MAX_PREFIX_OBJECTS = 1000;
 
 export async function downloadItem(item: S3DownloadItem, ctx: ModuleContext): Promise<void> {

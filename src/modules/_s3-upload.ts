@@ -1,6 +1,6 @@
 /**
  * @module modules/_s3-upload: which local files S3Upload sends and under which keys
- * (modules.md §3 S3Upload table). Symlinked folders are not entered; a symlinked file is sent
+ * (docs/modules.md#s3upload). Symlinked folders are not entered; a symlinked file is sent
  * with its target's content, as `aws s3 cp` does. Folders are listed by names as bytes and each
  * entry classified by lstat of its exact path (see "names as bytes" in _fs.ts), so a name that is
  * not UTF-8 never leads into the entry its lossy decoding names (a planted link to a folder whose

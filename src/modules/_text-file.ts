@@ -15,7 +15,7 @@ export interface ExistingFile {
 }
 
 /**
- * The absolute path of a file path as written. A trailing separator names a folder (modules.md §0),
+ * The absolute path of a file path as written. A trailing separator names a folder (docs/modules.md §2),
  * which none of the text modules can write or read, so it is refused before anything happens.
  */
 export function filePath(ctx: Pick<ModuleContext, "cwd" | "platform">, written: string): string {

@@ -4,7 +4,7 @@
  * this folder"), overwrite checks made before anything changes, and copies that never leave a
  * half-written file or folder under its final name.
  *
- * Choices where the spec leaves room (modules.md §4), each the one a careful user would expect:
+ * Choices where the spec leaves room (docs/modules.md §7), each the one a careful user would expect:
  * - `*` matches names starting with a dot too, as the shared kit's wildcard does (awstoe is a Go
  *   program and Go's filepath.Match has no dotfile rule); unlike the shell's `*`.
  * - File wildcards match regular files and symbolic links to regular files; folder wildcards match
@@ -16,7 +16,7 @@
  *   /etc/resolv.conf link intact), replacing the linked file atomically; a dangling link there is
  *   an error. MoveFile replaces such a link (rename semantics, as mv does).
  * - A folder at the destination file path, a file where a folder should go, or the same file as
- *   source and destination are errors; existing folders are never deleted (README Q8).
+ *   source and destination are errors; existing folders are never deleted (docs/modules.md §7).
  * - Merging (overwrite true into an existing folder) replaces files one at a time, each atomically,
  *   keeps files that only the destination has, and leaves existing folders' modes alone (cp -r).
  * - Copies keep permission bits and modification times; owners are kept only by moves across file

@@ -10,7 +10,7 @@ import { Encoding, NoOutput, Permissions } from "./_inputs.ts";
 import { ownership, parseMode } from "./_owner.ts";
 import { aboutPath, filePath, findFile, finish, replaceFile, requireWritable, type Metadata } from "./_text-file.ts";
 
-/** A brand-new file gets what `open` gives any new file: 0666 less the umask (modules.md §4). */
+/** A brand-new file gets what `open` gives any new file: 0666 less the umask (docs/modules.md#createfile). */
 const NEW_FILE_MODE = 0o666;
 
 /** One element of `inputs`. */

@@ -10,7 +10,7 @@ import { NoOutput, Permissions } from "./_inputs.ts";
 import { ownership, parseMode } from "./_owner.ts";
 import { finish, type Metadata } from "./_text-file.ts";
 
-/** A new folder without `permissions` gets what `mkdir` gives: 0777 less the umask (modules.md §4). */
+/** A new folder without `permissions` gets what `mkdir` gives: 0777 less the umask (docs/modules.md#createfolder). */
 const NEW_FOLDER_MODE = 0o777;
 
 /** One element of `inputs`. */
@@ -43,7 +43,7 @@ export default defineModule({
  * Like `mkdir -p`, then owner, group and exact permissions for the named folder only — parents
  * created on the way get the defaults (root's, 0777 less the umask), as `mkdir -p -m` does.
  * An existing folder is accepted with `overwrite: true` and its contents are never touched
- * (README Q8); owner/group/permissions given are applied to it. A symlink to a folder counts as the
+ * (docs/modules.md#createfolder); owner/group/permissions given are applied to it. A symlink to a folder counts as the
  * folder (as for `mkdir -p`), so the folder it leads to gets them.
  */
 function createFolder(item: Item, ctx: ModuleContext): void {

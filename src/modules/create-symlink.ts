@@ -33,7 +33,7 @@ export default defineModule({
 });
 
 /**
- * `ln -s target path`, with the checks of modules.md §4:
+ * `ln -s target path`, with the checks of docs/modules.md#createsymlink:
  * - `path` (the link) is taken from the working directory when relative; a trailing separator is
  *   dropped (the link is named without it). `target` is stored exactly as written, so a relative
  *   target stays relative and is read from the link's folder, as the system will read it.

@@ -42,8 +42,8 @@ function wildcardInFolder(path: string, windows: boolean): boolean {
 const LOGGED_NAMES = 20;
 
 /**
- * One file, or every file in one folder whose name matches the `*` pattern (modules.md §4).
- * A file that is not there, or a pattern that matches nothing, is success (README Q8) — the log
+ * One file, or every file in one folder whose name matches the `*` pattern (docs/modules.md#deletefile).
+ * A file that is not there, or a pattern that matches nothing, is success (docs/modules.md#deletefile) — the log
  * says so, so a typo does not pass unnoticed. Folders are never deleted: a folder named exactly is
  * a failure, folders matching a pattern are left alone. A symbolic link is deleted as a link; what
  * it points to is never touched.
@@ -87,7 +87,7 @@ function remove(path: FsPath, written: string): void {
 /**
  * Regular files and symbolic links in the folder whose names match; folders and special files
  * (devices, FIFOs, sockets) are not "files matching a pattern" and stay. `*` matches any run of
- * characters including a leading dot, so `*` also takes hidden files (modules.md §0 gives `*` no
+ * characters including a leading dot, so `*` also takes hidden files (docs/modules.md §2 gives `*` no
  * exception for them). Not recursive. A failure names the file and says how many were deleted.
  * Names are read as bytes and matched as shown (see "names as bytes" in _fs.ts), and each file is
  * deleted by its exact name: a name that is not UTF-8 is deleted itself, not the entry its lossy

@@ -31,8 +31,7 @@ export default defineModule({
 });
 
 /**
- * `rmdir`, or `rm -r` with `force` (modules.md §4). A folder that is not there is success (README
- * Q8; the log says so). Refused, before anything is deleted:
+ * `rmdir`, or `rm -r` with `force` (docs/modules.md#deletefolder). A folder that is not there is success (the log says so). Refused, before anything is deleted:
  * - an empty path, `/` and drive roots, also when reached through `..` or a symlinked parent;
  * - the run's working directory and every folder above it: relative paths of later steps (and of
  *   nested documents) are taken from there, and losing it is never what a document means;

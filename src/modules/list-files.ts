@@ -30,7 +30,7 @@ export default defineModule({
     await forEachOperation(items, (item) => item.path, (item) => {
       lists.push(listFiles(item, ctx));
     });
-    // Each element's files sorted, elements in the order written (modules.md §4: "join all
+    // Each element's files sorted, elements in the order written (docs/modules.md#listfiles: "join all
     // results"); an element that found nothing adds nothing, not an empty entry.
     const listed = lists.flat();
     warnNotText(listed.filter((file) => !file.exact).map((file) => file.shown), ctx);

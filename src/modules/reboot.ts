@@ -14,7 +14,7 @@ export default defineModule({
   output: NoOutput,
   ignoresTimeout: true,
   // Waits, then hands the restart to the engine, which saves the state and reboots (or exits
-  // 194/3010 for the Systems Manager agent). The step's timeout does not apply (modules.md).
+  // 194/3010 for the Systems Manager agent). The step's timeout does not apply (docs/modules.md#reboot).
   async execute(input, ctx) {
     const { delaySeconds } = input;
     if (delaySeconds > 0) {

@@ -43,7 +43,7 @@ export default defineModule({
         try {
           await ctx.s3.putFile(bucket, upload.key, upload.file, options);
         } catch (error) {
-          // Objects already sent stay in S3 (modules.md): say how many.
+          // Objects already sent stay in S3 (docs/modules.md#s3upload): say how many.
           const sent = done === 0 ? "" : ` (${done} of ${uploads.length} files were already uploaded)`;
           throw new StepError(`${(error as Error).message}${sent}`);
         }

@@ -27,7 +27,7 @@ export default defineModule({
  * A folder is refused rather than changed: SetFolderOwner exists for folders and says whether the
  * contents change too, so a folder here is more likely a wrong path than an intent. Anything else
  * that is not a folder (a device node, a FIFO) is changed like a file. A symlink's target changes,
- * not the link (modules.md §4).
+ * not the link (docs/modules.md#setfileowner).
  */
 function setFileOwner(item: InputOf<typeof inputSchema>, ctx: ModuleContext): void {
   const ids = ownerIds(item);

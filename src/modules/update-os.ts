@@ -69,7 +69,7 @@ export function systemHost(): UpdateHost {
 export default defineModule({
   name: "UpdateOS",
   summary: "Installs available updates (Linux packages or Windows updates), optionally only some.",
-  // macOS has no package manager awstoe can drive (README Q18).
+  // macOS has no package manager awstoe can drive (docs/modules.md#updateos).
   platforms: ["linux", "windows"],
   shape: "map",
   inputsOptional: true,
@@ -119,7 +119,7 @@ async function updateLinux(include: string[], exclude: string[], ctx: ModuleCont
   refuseBadNames(exclude, "exclude");
   requireRoot(host);
   const detected = requireManager(host);
-  // Both lists: update what include names, minus what exclude names (modules.md UpdateOS).
+  // Both lists: update what include names, minus what exclude names (docs/modules.md#updateos).
   const only = include.length > 0 ? include.filter((name) => !exclude.includes(name)) : undefined;
   if (only !== undefined && only.length === 0) {
     ctx.log.info(`every package in include is also in exclude; ${detected.manager.name} has nothing to update`);

@@ -81,7 +81,7 @@ function isHttpUrl(text: string): boolean {
 
 // --- execution ---
 //
-// Choices where the spec leaves room (modules.md §3), each the one a careful user would expect:
+// Choices where the spec leaves room (docs/modules.md#webdownload), each the one a careful user would expect:
 // - Tries: each element gets DOWNLOAD_TRIES tries, waiting RETRY_BASE_MS × 1, 2, 4, 8 between
 //   them (1 s, 2 s, 4 s, 8 s), independent of the step's maxAttempts. The base can be changed
 //   with the environment variable AWSTOE_WEBDOWNLOAD_RETRY_BASE_MS (milliseconds; tests use it).

@@ -1,5 +1,5 @@
 /**
- * @module platform/boot-trigger: the post-reboot trigger of standalone mode (cli.md §10) — a resume
+ * @module platform/boot-trigger: the post-reboot trigger of standalone mode (docs/reboot.md §4) — a resume
  * script in the state directory, registered to run at boot as root/SYSTEM (systemd unit, root
  * crontab `@reboot` line, scheduled task, launchd daemon), a record of exactly what was registered,
  * and its removal when awstoe starts again.

@@ -1,6 +1,6 @@
 /**
  * @module platform/probe: the real answers to the machine questions of `if`/Assert conditions
- * (documents.md §10) — programs on PATH, files, folders and file digests.
+ * (docs/component-documents.md §10) — programs on PATH, files, folders and file digests.
  */
 import type { DigestAlgorithm, Probe } from "../model/ports.ts";
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * @module platform/reboot-command: restarts the machine now (standalone mode, cli.md §10) —
+ * @module platform/reboot-command: restarts the machine now (standalone mode, docs/reboot.md §3) —
  * `shutdown -r now` (or `reboot`) on Linux and macOS, `shutdown /r /t 0` on Windows.
  */
 import { StepError } from "../errors.ts";

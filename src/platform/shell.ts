@@ -2,7 +2,7 @@
 
 /**
  * The bash script for ExecuteBash: every item in order, newline-separated, ending with a newline
- * (modules.md §2). No `set -e`: like awstoe, the exit code of the script as a whole decides.
+ * (docs/modules.md §5). No `set -e`: like awstoe, the exit code of the script as a whole decides.
  */
 export function bashScript(commands: readonly string[]): string {
   return commands.join("\n") + "\n";
@@ -22,7 +22,7 @@ export function powershellScript(commands: readonly string[]): string {
   return "\uFEFF" + commands.join("\r\n") + "\r\n";
 }
 
-/** How a .ps1 file is run (modules.md ExecutePowerShell): no profile, no prompts, no policy block. */
+/** How a .ps1 file is run (docs/modules.md#executepowershell): no profile, no prompts, no policy block. */
 export function powershellInvocation(scriptPath: string): { command: "powershell.exe"; args: string[] } {
   return { command: "powershell.exe", args: ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", scriptPath] };
 }

@@ -1,5 +1,5 @@
 /**
- * @module state/journal: the resume state of one execution (cli.md §10) as an append-only journal.
+ * @module state/journal: the resume state of one execution (docs/log-folder.md §11.1) as an append-only journal.
  *
  * Line 1 is a header naming the execution; each later line records one finished step, one reboot,
  * or one process group a step started. Every line carries a checksum of its own text. A step's

@@ -1,6 +1,6 @@
 /**
  * @module document/rules/blocked: action modules the caller refuses (`--blocked-action-modules`,
- * current-awstoe.md §2). A step using one is an error at its `action:`; so is an ExecuteDocument
+ * docs/cli.md §2). A step using one is an error at its `action:`; so is an ExecuteDocument
  * step whose document (read when it can be: a literal local path that exists) uses one.
  *
  * Only the action name counts: a script that exits 194 still asks for a reboot when the Reboot

@@ -1,6 +1,6 @@
 /**
  * @module document/rules/condition: the `if` of steps and the inputs of Assert — one operator per
- * expression, its operands, literal operands that can never work, then/else, nesting depth (V19).
+ * expression, its operands, literal operands that can never work, then/else, nesting depth (docs/component-documents.md §8, §11).
  */
 import type { Path } from "../../errors.ts";
 import { compilePattern, parseDecimal } from "../../expr/condition.ts";

@@ -1,4 +1,4 @@
-/** @module document/rules/inputs: each step's inputs against its action module (V14, V15). */
+/** @module document/rules/inputs: each step's inputs against its action module (docs/component-documents.md §12). */
 import { formatPath, type Issue, type Path } from "../../errors.ts";
 import { findModule, type ModuleDef } from "../../modules/index.ts";
 import { checkSchema } from "../check-schema.ts";

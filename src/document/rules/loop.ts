@@ -1,4 +1,4 @@
-/** @module document/rules/loop: loop shapes, bounds and names (documents.md §7, V18). */
+/** @module document/rules/loop: loop shapes, bounds and names (docs/component-documents.md §7, §12). */
 import { MAX_LOOP_ITERATIONS } from "../../model/component.ts";
 import { stepsOf, textOf, type RuleContext } from "./_context.ts";
 import { isRecord } from "../../model/platform.ts";
