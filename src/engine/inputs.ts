@@ -73,7 +73,41 @@ function typeElement(module: ModuleDef, element: unknown, path: Path): Record<st
     const where = formatPath(first.path);
     throw new StepError(`after resolving references, ${where === "" ? "inputs" : `input ${where}`}: ${first.message}`);
   }
+  const leftover = untyped(schema, withDefaults, path);
+  if (leftover !== undefined) throw new StepError(`after resolving references, input ${formatPath(leftover.path)}: ${leftover.message}`);
   return withDefaults as Record<string, unknown>;
+}
+
+/**
+ * A flag, whole number or choice that is still text after conversion: validation let it through as
+ * a `{{ reference }}`, and the reference did not resolve to a value of that type (an unknown name
+ * stays as written). It must fail the step — a module would otherwise read the text as truthy.
+ */
+function untyped(schema: Schema, value: unknown, path: Path): { path: Path; message: string } | undefined {
+  const expected: Record<string, () => string> = {
+    flag: () => "true or false",
+    whole: () => "a whole number",
+    choice: () => `one of ${(schema["x-choices"] as string[]).join(", ")}`,
+  };
+  const kind = schema["x-kind"];
+  const stillText = typeof value === "string" && (kind !== "choice" || !(schema["x-choices"] as string[]).includes(value));
+  if (typeof kind === "string" && expected[kind] !== undefined && stillText) {
+    return { path, message: `'${value}' is not ${expected[kind]!()}` };
+  }
+  if (Array.isArray(value) && isRecord(schema.items)) {
+    for (const [i, item] of value.entries()) {
+      const found = untyped(schema.items as Schema, item, [...path, i]);
+      if (found !== undefined) return found;
+    }
+  }
+  if (isRecord(value) && isRecord(schema.properties)) {
+    const properties = schema.properties as Record<string, Schema>;
+    for (const [key, item] of Object.entries(value)) {
+      const found = Object.hasOwn(properties, key) ? untyped(properties[key]!, item, [...path, key]) : undefined;
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 /** Text → the typed value the schema's field stands for; anything unexpected is left for the check. */

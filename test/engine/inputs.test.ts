@@ -85,3 +85,14 @@ describe("prepareInputs: YAML 1.1 boolean words", () => {
     }
   });
 });
+
+describe("a reference that does not resolve to the field's type", () => {
+  test("fails the step instead of reaching the module as text", async () => {
+    const { findModule } = await import("../../src/modules/index.ts");
+    const scope = { variables: new Map<string, string>(), steps: new Map() };
+    const module = findModule("WebDownload")!;
+    expect(() => prepareInputs(module, [{ source: "https://example.com/a", destination: "/tmp/a", ignoreCertificateErrors: "{{ Insecure }}" }], [], undefined, scope)).toThrow("after resolving references, input [0].ignoreCertificateErrors: '{{ Insecure }}' is not true or false");
+    const reboot = findModule("Reboot")!;
+    expect(() => prepareInputs(reboot, { delaySeconds: "{{ Delay }}" }, [], undefined, scope)).toThrow("'{{ Delay }}' is not a whole number");
+  });
+});
