@@ -5,6 +5,15 @@
  */
 import { ExitCode, isToeError } from "./errors.ts";
 
+/**
+ * A reader that goes away early (`awstoe schema | head`) is not an error of ours: stop quietly.
+ * Streams are touched only when written to: creating them costs start-up time (cli/_out.ts).
+ */
+function quiet<T extends NodeJS.WriteStream>(stream: T): T {
+  if (stream.listenerCount("error") === 0) stream.on("error", () => {});
+  return stream;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
     const { versionLine } = await import("./version.ts");
@@ -13,20 +22,18 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(versionLine());
     return ExitCode.ok;
   }
-  // A reader that goes away early (`awstoe schema | head`) is not an error of ours: stop quietly.
-  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
   try {
     const { runCli } = await import("./cli/index.ts");
-    return await runCli(argv, (text) => process.stdout.write(`${text}\n`));
+    return await runCli(argv, (text) => quiet(process.stdout).write(`${text}\n`));
   } catch (error) {
     if (isToeError(error)) {
       // One line, with what the user typed escaped (cli/index.ts errorLine).
       const { errorLine } = await import("./cli/index.ts");
-      process.stderr.write(`${errorLine(error)}\n`);
+      quiet(process.stderr).write(`${errorLine(error)}\n`);
       return error.exitCode;
     }
     // Anything else is a bug in awstoe: say so plainly, with the trace for the report.
-    process.stderr.write(`awstoe: internal error (please report it): ${(error as Error)?.stack ?? String(error)}\n`);
+    quiet(process.stderr).write(`awstoe: internal error (please report it): ${(error as Error)?.stack ?? String(error)}\n`);
     return ExitCode.failed;
   }
 }

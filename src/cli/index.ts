@@ -50,6 +50,9 @@ export async function runCli(rawArgs: readonly string[], write: (text: string) =
   if (first.startsWith("-")) {
     throw new UsageError(`unknown option '${first}'`, { hint: "run 'awstoe --help'; options go after a command, e.g. awstoe validate --documents x.yaml" });
   }
+  // Commands that write through process.stdout/stderr: a reader that goes away is not an error of
+  // theirs. validate writes to the descriptors directly (cli/_out.ts) and never creates the streams.
+  if (first !== "validate") for (const stream of [process.stdout, process.stderr]) if (stream.listenerCount("error") === 0) stream.on("error", () => {});
   const command = await loadCommand(first);
   const args = ((await resolve(command.args)) ?? {}) as ArgsDef;
   if (wantsHelp(rest)) {

@@ -7,7 +7,6 @@ import { createS3Port } from "../aws/s3.ts";
 import { readRunConfig, type ConfigProblem } from "../document/config.ts";
 import { ExitCode, UsageError, type Diagnostic } from "../errors.ts";
 import { documentLoader } from "../engine/document-sources.ts";
-import { createLogger } from "../logs/logger.ts";
 import { colorEnabled, paletteFor } from "../logs/terminal.ts";
 import type { PlatformName } from "../model/platform.ts";
 import { hostPlatform } from "../platform/host.ts";
@@ -15,6 +14,7 @@ import {
   blockedModulesArgs, blockedModulesFromConfig, blockedModulesFromFlag, documentsArgs, osPlatformsArgs, outputArgs, platformArgs, requireDocumentsOrConfig, splitList, traceArgs,
 } from "./_args.ts";
 import { checkDocuments, type CheckedDocument } from "./_check-documents.ts";
+import { stderrTerminal, writeErr, writeOut } from "./_out.ts";
 import { renderDiagnostic } from "./_render.ts";
 
 export const validateArgs = {
@@ -30,7 +30,6 @@ export default defineCommand({
   meta: { name: "validate", description: "Check component documents for every problem, without running them" },
   args: validateArgs,
   async run({ args }): Promise<number> {
-    const log = createLogger({ trace: args.trace === true });
     const platform = platformOf(args.platform, args["os-platforms"]);
     const json = args.output === "json";
     const flagBlocked = blockedModulesFromFlag(args["blocked-action-modules"]);
@@ -41,8 +40,12 @@ export default defineCommand({
     const owner = args["document-s3-bucket-owner"];
     // The ports load the AWS SDK on first use only: local documents are validated without it.
     const load = documentLoader(createS3Port(), owner === undefined || owner === "" ? undefined : owner);
-    const results = await checkDocuments({ sources: sources.sources, platform, color: !json && colorEnabled(process.stderr), load, ...(blockedModules.length > 0 ? { blockedModules } : {}) });
-    log.debug(`${results.length} document(s) validated for ${platform} in ${(performance.now() - started).toFixed(1)} ms`);
+    const results = await checkDocuments({ sources: sources.sources, platform, color: !json && colorEnabled(stderrTerminal()), load, ...(blockedModules.length > 0 ? { blockedModules } : {}) });
+    // consola is loaded only for --trace: building it costs a validate of a small document ~6 ms.
+    if (args.trace === true) {
+      const { createLogger } = await import("../logs/logger.ts");
+      createLogger({ trace: true }).debug(`${results.length} document(s) validated for ${platform} in ${(performance.now() - started).toFixed(1)} ms`);
+    }
     return report(json, platform, results);
   },
 });
@@ -82,16 +85,16 @@ function documentSources(documents: string | undefined, config: string | undefin
  */
 function report(json: boolean, platform: PlatformName, results: CheckedDocument[]): number {
   const valid = results.every((r) => r.valid);
-  if (!json) process.stderr.write(`${results.map((r) => r.report).join("\n\n")}\n`);
+  if (!json) writeErr(`${results.map((r) => r.report).join("\n\n")}\n`);
   writeResult(json, platform, valid, results);
   return valid ? ExitCode.ok : ExitCode.failed;
 }
 
 /** A config file that cannot be used is reported like a document: placed diagnostics, exit 1. */
 function reportConfigFailure(json: boolean, platform: PlatformName, failure: ConfigProblem): number {
-  const palette = paletteFor(process.stderr);
+  const palette = paletteFor(stderrTerminal());
   const report = failure.diagnostics.map((d) => renderDiagnostic(d, failure.map, palette)).join("\n\n");
-  if (!json) process.stderr.write(`${report}\n`);
+  if (!json) writeErr(`${report}\n`);
   writeResult(json, platform, false, [{ source: failure.source, valid: false, diagnostics: failure.diagnostics, report }]);
   return ExitCode.failed;
 }
@@ -103,7 +106,7 @@ function reportConfigFailure(json: boolean, platform: PlatformName, failure: Con
 function writeResult(json: boolean, platform: PlatformName, valid: boolean, results: CheckedDocument[]): void {
   const result = { validationStatus: valid ? "success" : "failed", message: valid ? "Validation successful." : failureMessage(results) };
   if (!json) {
-    process.stdout.write(`${JSON.stringify(result, null, 4)}\n`);
+    writeOut(`${JSON.stringify(result, null, 4)}\n`);
     return;
   }
   const body = {
@@ -117,7 +120,7 @@ function writeResult(json: boolean, platform: PlatformName, valid: boolean, resu
       diagnostics: r.diagnostics,
     })),
   };
-  process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+  writeOut(`${JSON.stringify(body, null, 2)}\n`);
 }
 
 function messages(diagnostics: Diagnostic[], severity: Diagnostic["severity"]): string[] {

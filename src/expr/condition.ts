@@ -295,6 +295,26 @@ export function compilePattern(source: string): Pattern | string {
   }
 }
 
+/**
+ * Why a pattern is not valid, or undefined. Validation of a document asks this for every literal
+ * pattern, and most are plain text with anchors (`^Hello from `): for those — only literal
+ * characters and `^ $ . * + ? |`, no escapes, classes, groups or braces — JavaScript's RegExp and
+ * RE2 accept exactly the same patterns, so RE2 (several ms to load) is needed only for the rest,
+ * and for a plain pattern JavaScript refuses (RE2 has the last word).
+ */
+export function patternProblem(source: string): string | undefined {
+  if (/^[^\\[\](){}]*$/.test(source)) {
+    try {
+      new RegExp(source);
+      return undefined;
+    } catch {
+      // fall through: RE2 decides, in its own words
+    }
+  }
+  const compiled = compilePattern(source);
+  return typeof compiled === "string" ? compiled : undefined;
+}
+
 /** A probe that throws must not crash the run: the comparison is false (§8). */
 function safely(check: () => boolean): boolean {
   try {

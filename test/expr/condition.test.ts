@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Probe } from "../../src/model/ports.ts";
 import { ResolveError } from "../../src/errors.ts";
-import { compareDecimal, compareText, compilePattern, evaluateCondition, normalizeIf, parseDecimal } from "../../src/expr/condition.ts";
+import { compareDecimal, compareText, compilePattern, evaluateCondition, normalizeIf, parseDecimal, patternProblem } from "../../src/expr/condition.ts";
 
 const vars: Record<string, string> = { Mode: "Debug", Count: " 10 ", Empty: "", Bad: "(" };
 
@@ -523,4 +523,14 @@ describe("normalizeIf", () => {
     expect(() => normalizeIf([{ fileExists: "/a" }, { fileExists: "/b" }])).toThrow(ResolveError);
     expect(() => normalizeIf({ fileExists: "/a", then: "execute" })).toThrow("then must be one of Execute, Skip, Abort, found 'execute'");
   });
+});
+
+describe("patternProblem: the fast path for plain patterns agrees with RE2", () => {
+  const plain = ["^Hello from ", "abc$", "a.b*c+d?", "x|y", "a??", "^$", "*a", "a**", "^*", "a|*", "..*", "+"];
+  for (const pattern of plain) {
+    test(`'${pattern}'`, () => {
+      const re2 = compilePattern(pattern);
+      expect(patternProblem(pattern)).toBe(typeof re2 === "string" ? re2 : undefined);
+    });
+  }
 });

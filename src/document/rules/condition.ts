@@ -3,7 +3,7 @@
  * expression, its operands, literal operands that can never work, then/else, nesting depth (docs/component-documents.md §8, §11).
  */
 import type { Path } from "../../errors.ts";
-import { compilePattern, parseDecimal } from "../../expr/condition.ts";
+import { parseDecimal, patternProblem } from "../../expr/condition.ts";
 import { COMPARISON_OPERATORS, MAX_LOGICAL_DEPTH, STEP_ACTIONS, comparisonByName, isLogicalOperator, LOGICAL_OPERATORS } from "../../model/conditions.ts";
 import { didYouMean } from "../../model/suggest.ts";
 import { hasTemplate } from "../../modules/index.ts";
@@ -117,8 +117,8 @@ function checkLiteralOperand(ctx: RuleContext, operator: string, value: unknown,
     else if (parseDecimal(text) === undefined) fail(ctx, path, `${operator} compares numbers, but '${text}' is not a number`);
   } else if (kind === "regex") {
     // RE2, as patternMatches runs it (Go's regexp): no backreferences, no lookaround.
-    const compiled = compilePattern(text);
-    if (typeof compiled === "string") fail(ctx, path, `'${text}' is not a valid regular expression: ${compiled}`, "patterns use RE2 syntax (Go's regexp package): no backreferences or lookaround");
+    const problem = patternProblem(text);
+    if (problem !== undefined) fail(ctx, path, `'${text}' is not a valid regular expression: ${problem}`, "patterns use RE2 syntax (Go's regexp package): no backreferences or lookaround");
   } else if (kind === "digest") {
     const want = DIGEST_LENGTH[operator]!;
     if (!/^[0-9a-fA-F]+$/.test(text) || text.length !== want) fail(ctx, path, `${operator} expects ${want} hex digits, found '${text}'`);
