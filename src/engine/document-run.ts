@@ -51,7 +51,12 @@ export interface NestedOutcome extends DocumentOutcome {
 }
 
 /** What the document run needs from the execution around it. */
+/** Environment variable every step program gets: `<executionId>:<step key>`. */
+export const STEP_MARKER = "OPENTOE_STEP";
+
 export interface Execution {
+  /** The top-level execution's id (nested documents share it in their step markers). */
+  executionId: string;
   deps: EngineDeps;
   log: RunLog;
   folder: LogFolder;
@@ -277,7 +282,9 @@ export class DocumentRun {
           log.output(text);
           if (stream === "stderr") running.stderr.add(text);
         };
-        return ports.exec({ cwd: ports.cwd, ...request, signal, onOutput, onSpawn: (pid) => this.journal(() => journal.processStarted(running.key, pid)) });
+        // The marker lets a resumed run find what this step left running (engine/run.ts stopLeftovers).
+        const env = { ...(request.env ?? process.env), [STEP_MARKER]: `${this.execution.executionId}:${running.key}` };
+        return ports.exec({ cwd: ports.cwd, ...request, env, signal, onOutput, onSpawn: (pid) => this.journal(() => journal.processStarted(running.key, pid)) });
       },
       shell: ports.shell,
       s3: ports.s3,

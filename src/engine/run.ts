@@ -7,7 +7,7 @@ import type { ConsoleMirror } from "../model/ports.ts";
 import { StateError, StepError } from "../errors.ts";
 import { ensurePrivateFolder, UntrustedFolderError } from "../safe-fs/private-folder.ts";
 import { sweepTemporaries } from "../safe-fs/durable.ts";
-import { identityOf as processIdentity, stillRunning, stopLeftoverGroup } from "../platform/process-identity.ts";
+import { identityOf as processIdentity, markedGroups, stillRunning, stopGroup, stopLeftoverGroup } from "../platform/process-identity.ts";
 import { RunLock, type LockHolder } from "../state/run-lock.ts";
 import { RunHalt } from "./halt.ts";
 import { LogFolder } from "../logs/log-folder.ts";
@@ -20,12 +20,12 @@ import { localTimestamp } from "../model/time.ts";
 import type { NestedRunRequest } from "../modules/index.ts";
 import { VERSION } from "../version.ts";
 import type { EngineDeps } from "./deps.ts";
-import { DocumentRun, type Counters, type Execution, type NestedOutcome, type Parent } from "./document-run.ts";
+import { DocumentRun, STEP_MARKER, type Counters, type Execution, type NestedOutcome, type Parent } from "./document-run.ts";
 import { uploadLogFolder, type LogUploadTarget } from "./log-upload.ts";
 import { identityOf, prepareDocuments, type DocumentRequest, type Prepared } from "./prepare.ts";
 
 import { fingerprintOf } from "../state/fingerprint.ts";
-import { JournalWriter, readJournal, type Journal } from "../state/journal.ts";
+import { JournalWriter, readJournal, type Journal, type ProcessEntry } from "../state/journal.ts";
 import { ExecutionJournal, MAX_REBOOTS, type PlacedReboot } from "./resume.ts";
 
 /** Nested levels below the top document (docs/modules.md#executedocument: 4 documents in a chain). */
@@ -151,7 +151,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
       if (earlier !== undefined) log.warn(`the execution being resumed keeps its state and boot trigger, so it is tried again at the next boot or when the same command runs again`);
     } else {
       const underway: Underway = { request, deps, log, folder, record, writer, counters, chaining, journal: journal!, stateDirectory };
-      const execution = executionWithNesting({ deps, log, folder, journal: journal!, save: () => writer.request(), halt }, blockedModules);
+      const execution = executionWithNesting({ executionId, deps, log, folder, journal: journal!, save: () => writer.request(), halt }, blockedModules);
       let stoppedBy: Status | undefined;
       for (const [index, doc] of prepared.ready.entries()) {
         if (deps.ports.signal.aborted) break;
@@ -279,19 +279,25 @@ function lockHolder(request: RunRequest): LockHolder {
  * the run cannot go on, if so.
  */
 async function stopLeftovers(earlier: Journal, log: RunLog): Promise<string | undefined> {
-  for (const [key, entries] of earlier.processes) {
-    for (const entry of entries) {
-      const result = await stopLeftoverGroup(entry);
-      // Every decision goes to application.log: a step found running twice must be explainable.
-      log.debug(`process group ${entry.pgid} of step ${key} (boot ${entry.boot ?? "?"}, started ${entry.started ?? "?"}): ${result}`);
-      if (result === "stopped") log.warn(`stopped process group ${entry.pgid} that step ${key} had started before awstoe was killed`);
-      if (result === "still-running") {
-        const message = `process group ${entry.pgid}, started by step ${key} before awstoe was killed, is still running after SIGKILL; nothing ran`;
-        log.error(message);
-        return message;
-      }
-      if (result === "unknown") log.warn(`cannot tell whether process group ${entry.pgid} of step ${key} still runs on this platform; the step runs again`);
+  // What each unfinished step started: the groups the journal recorded, and any process still
+  // carrying the step's marker (awstoe may have been killed before it journaled a program).
+  const groups = new Map<number, { key: string; entry?: ProcessEntry }>();
+  for (const [key, entries] of earlier.processes) for (const entry of entries) groups.set(entry.pgid, { key, entry });
+  for (const [key, pgids] of markedGroups(STEP_MARKER, `${earlier.header.executionId}:`)) {
+    if (earlier.steps.has(key)) continue; // a finished step's background job (a service) stays
+    for (const pgid of pgids) if (!groups.has(pgid)) groups.set(pgid, { key });
+  }
+  for (const [pgid, { key, entry }] of groups) {
+    const result = entry !== undefined ? await stopLeftoverGroup(entry) : await stopGroup(pgid);
+    // Every decision goes to application.log: a step found running twice must be explainable.
+    log.debug(`process group ${pgid} of step ${key} (${entry === undefined ? "found by its marker" : `journaled: boot ${entry.boot ?? "?"}, started ${entry.started ?? "?"}`}): ${result}`);
+    if (result === "stopped") log.warn(`stopped process group ${pgid} that step ${key} had started before awstoe was killed`);
+    if (result === "still-running") {
+      const message = `process group ${pgid}, started by step ${key} before awstoe was killed, is still running after SIGKILL; nothing ran`;
+      log.error(message);
+      return message;
     }
+    if (result === "unknown") log.warn(`cannot tell whether process group ${pgid} of step ${key} still runs on this platform; the step runs again`);
   }
   return undefined;
 }

@@ -120,10 +120,49 @@ export async function stopLeftoverGroup(recorded: { pgid: number; boot?: string;
   // again: its leader then started after ours did. (Equal or earlier: ours.)
   const leader = startTicks(recorded.pgid);
   if (leader !== undefined && recorded.started !== undefined && leader > recorded.started) return "none";
-  signalGroup(recorded.pgid, "SIGTERM");
-  if (await gone(recorded.pgid, graceMs)) return "stopped";
-  signalGroup(recorded.pgid, "SIGKILL");
-  return (await gone(recorded.pgid, graceMs)) ? "stopped" : "still-running";
+  return stopGroup(recorded.pgid, graceMs);
+}
+
+/** SIGTERM to a group, SIGKILL after `graceMs`, then waits until no member is left (up to `graceMs` more). */
+export async function stopGroup(pgid: number, graceMs = 2000): Promise<"none" | "stopped" | "still-running"> {
+  if (!groupExists(pgid)) return "none";
+  signalGroup(pgid, "SIGTERM");
+  if (await gone(pgid, graceMs)) return "stopped";
+  signalGroup(pgid, "SIGKILL");
+  return (await gone(pgid, graceMs)) ? "stopped" : "still-running";
+}
+
+/**
+ * Living processes whose environment holds `name=<prefix><rest>`, by `<rest>`, with their
+ * process groups (Linux /proc; elsewhere none are found). Steps' programs carry such a marker, so
+ * a resumed run finds what a killed run's step left running even when awstoe was killed before it
+ * could journal the program's process group (the instant between spawn and the journal line).
+ */
+export function markedGroups(name: string, prefix: string): Map<string, Set<number>> {
+  const found = new Map<string, Set<number>>();
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return found;
+  }
+  const wanted = `${name}=${prefix}`;
+  for (const pid of pids) {
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, "latin1");
+    } catch {
+      continue; // gone meanwhile, or not readable
+    }
+    const entry = environ.split("\0").find((e) => e.startsWith(wanted));
+    const fields = entry === undefined ? undefined : statFields(Number(pid));
+    if (entry === undefined || fields === undefined || fields[0] === "Z" || fields[0] === "X") continue;
+    const rest = entry.slice(wanted.length);
+    const groups = found.get(rest) ?? new Set<number>();
+    groups.add(Number(fields[2]));
+    found.set(rest, groups);
+  }
+  return found;
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {

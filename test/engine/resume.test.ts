@@ -174,3 +174,44 @@ describe("resume at boot and after a kill", () => {
     expect(readFileSync(join(resumed.logFolder, "application.log"), "utf8")).toMatch(/stopped process group \d+ that step d0\/build\/0 had started/);
   });
 });
+
+describe("leftovers found by the step marker", () => {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+    } catch {
+      return false;
+    }
+  };
+  /** The journal without its process lines: as when awstoe was killed before it could write one. */
+  const forgetProcesses = (dir: string) => {
+    const file = join(dir, "state", STATE_FILE);
+    writeFileSync(file, readFileSync(file, "utf8").split("\n").filter((line) => !line.startsWith('{"kind":"process"')).join("\n"));
+  };
+
+  test("an unfinished step's process is stopped even when the journal never recorded it", async () => {
+    const { dir, request } = setup([["test -f flag && exit 0; touch flag; sleep 30 >/dev/null 2>&1 & echo $! > bg.pid; exit 194"]]);
+    await runExecution(request, deps(dir));
+    const pid = Number(readFileSync(join(dir, "bg.pid"), "utf8").trim());
+    forgetProcesses(dir);
+    expect(alive(pid)).toBe(true);
+    const resumed = await runExecution(request, deps(dir));
+    expect(resumed.summary.status).toBe("success");
+    expect(alive(pid)).toBe(false);
+    expect(readFileSync(join(resumed.logFolder, "application.log"), "utf8")).toContain("found by its marker): stopped");
+  });
+
+  test("a finished step's background job (a service it started) is left running", async () => {
+    const { dir, request } = setup([["sleep 30 >/dev/null 2>&1 & echo $! > service.pid"], ["test -f flag && exit 0; touch flag; exit 194"]]);
+    await runExecution(request, deps(dir));
+    const pid = Number(readFileSync(join(dir, "service.pid"), "utf8").trim());
+    try {
+      const resumed = await runExecution(request, deps(dir));
+      expect(resumed.summary.status).toBe("success");
+      expect(alive(pid)).toBe(true);
+    } finally {
+      process.kill(pid, "SIGKILL");
+    }
+  });
+});
