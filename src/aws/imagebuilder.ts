@@ -9,7 +9,7 @@
  * response is read no further than a cap the caller sets, so a wrong endpoint cannot fill memory.
  * Failures come back as one sentence naming the cause — never an SDK dump.
  */
-import { Transform, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { ComponentArn } from "../model/component-arn.ts";
 import { commonCause, CONNECT_TIMEOUT_MS, firstLine, idleTimeoutMs, isTransient } from "./_cause.ts";
 
@@ -91,6 +91,8 @@ function responseLimit(maxBytes: number) {
     }
     const body = response.body as Readable | undefined;
     if (body !== undefined && typeof body.pipe === "function") {
+      // Loaded here, not at the top: node:stream costs every command (validate too) ~10 ms to load.
+      const { Transform } = require("node:stream") as typeof import("node:stream");
       let seen = 0;
       const counter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
