@@ -6,7 +6,7 @@
  */
 import { isHalt } from "./halt.ts";
 import { StepError } from "../errors.ts";
-import { describeWriteError } from "../logs/log-folder.ts";
+import { describeWriteError } from "../safe-fs/durable.ts";
 import { isRecord } from "../model/platform.ts";
 import type { ChainUse } from "../expr/render.ts";
 import type { StepData } from "../expr/scope.ts";

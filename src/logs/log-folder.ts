@@ -16,7 +16,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { LogDirectoryError } from "../errors.ts";
 import type { ChainingEntry, ExecutionRecord } from "../model/record.ts";
 import { folderTimestamp } from "../model/time.ts";
-import { PARENT_FOLDER_MODE, PRIVATE_FOLDER_MODE, writeFileDurably } from "../safe-fs/durable.ts";
+import { describeWriteError, PARENT_FOLDER_MODE, PRIVATE_FOLDER_MODE, writeFileDurably } from "../safe-fs/durable.ts";
 import { checkPathToFolder, UntrustedFolderError } from "../safe-fs/private-folder.ts";
 
 /** Bytes set aside for the final record (a record of thousands of steps fits). */
@@ -179,16 +179,6 @@ export class LogFolder {
       throw new LogDirectoryError(`cannot write ${name} in '${this.path}': ${describeWriteError(error)}`, { hint: "free space or choose another --log-directory" });
     }
   }
-}
-
-/** A write failure in the words a person needs (the codes that mean "the disk", first). */
-export function describeWriteError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === "ENOSPC") return "no space left on the device";
-  if (code === "EDQUOT") return "the disk quota is used up";
-  if (code === "EROFS") return "the file system is read-only";
-  if (code === "EIO") return "an input/output error of the device";
-  return (error as Error)?.message ?? String(error);
 }
 
 /** Phase and step names are free text; keep folder names portable. */

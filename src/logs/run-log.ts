@@ -11,8 +11,7 @@
  * run with that reason instead of crashing.
  */
 import { closeSync, constants, openSync } from "node:fs";
-import { PRIVATE_FILE_MODE, writeAll } from "../safe-fs/durable.ts";
-import { describeWriteError } from "./log-folder.ts";
+import { describeWriteError, PRIVATE_FILE_MODE, writeAll } from "../safe-fs/durable.ts";
 import type { Palette } from "./terminal.ts";
 
 export type Level = "DEBUG" | "INFO" | "WARN" | "ERROR";

@@ -99,7 +99,7 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
 }
 
 /** writeAll for a promise-based file handle (streamed downloads). */
-export async function writeAllAsync(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+async function writeAllAsync(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) {
     const { bytesWritten } = await handle.write(bytes, written, bytes.length - written);
@@ -128,7 +128,7 @@ export function appendWhole(fd: number, bytes: Uint8Array, sizeBefore: number): 
 }
 
 /** Flushes a folder's entries (a rename in it) to disk, under the policy in the module comment. */
-export function syncFolder(folder: string): void {
+function syncFolder(folder: string): void {
   if (process.platform === "win32") return;
   const fd = openSync(folder, "r");
   try {
@@ -244,6 +244,18 @@ export async function temporaryFileBeside(target: string, mode?: number): Promis
       }
     },
   };
+}
+
+/** A failed write in the words a person needs: the codes that mean "the disk" or "not yours", first. */
+export function describeWriteError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === "ENOSPC") return "no space left on the device";
+  if (code === "EDQUOT") return "the disk quota is used up";
+  if (code === "EROFS") return "the file system is read-only";
+  if (code === "EIO") return "an input/output error of the device";
+  if (code === "ELOOP") return "it is a symbolic link";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  return (error as Error)?.message ?? String(error);
 }
 
 function closeQuietly(fd: number): void {

@@ -17,7 +17,7 @@ import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, re
 import { join } from "node:path";
 import { StateError } from "../errors.ts";
 import type { ChainingEntry } from "../model/record.ts";
-import { appendWhole, writeFileDurably } from "../safe-fs/durable.ts";
+import { appendWhole, describeWriteError, writeFileDurably } from "../safe-fs/durable.ts";
 import { ensurePrivateFolder } from "../safe-fs/private-folder.ts";
 
 export const STATE_FILE = "opentoe-execution.state";
@@ -145,7 +145,7 @@ export class JournalWriter {
       writeFileDurably(path, encodeLine({ format: FORMAT, version: VERSION, ...header }));
       return JournalWriter.openForAppend(path);
     } catch (error) {
-      throw new StateError(`cannot keep resume state in '${directory}': ${describe(error)}`, { hint: "choose a writable folder that survives reboots with --state-directory" });
+      throw new StateError(`cannot keep resume state in '${directory}': ${describeWriteError(error)}`, { hint: "choose a writable folder that survives reboots with --state-directory" });
     }
   }
 
@@ -160,7 +160,7 @@ export class JournalWriter {
       }
       return writer;
     } catch (error) {
-      throw unusable(journal.path, `it cannot be written (${describe(error)})`);
+      throw unusable(journal.path, `it cannot be written (${describeWriteError(error)})`);
     }
   }
 
@@ -181,7 +181,7 @@ export class JournalWriter {
       this.size = appendWhole(this.fd, Buffer.from(encodeLine(entry), "utf8"), this.size);
       if (durable) fsyncSync(this.fd);
     } catch (error) {
-      throw new StateError(`cannot record the progress of the execution in '${this.path}': ${describe(error)}`, { hint: "free space on that file system (or choose another --state-directory) and run the same command again; finished steps are kept" });
+      throw new StateError(`cannot record the progress of the execution in '${this.path}': ${describeWriteError(error)}`, { hint: "free space on that file system (or choose another --state-directory) and run the same command again; finished steps are kept" });
     }
   }
 
@@ -200,14 +200,6 @@ export class JournalWriter {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
-}
-
-function describe(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === "ENOSPC") return "no space left on the device";
-  if (code === "ELOOP") return "it is a symbolic link";
-  if (code === "EACCES" || code === "EPERM") return "permission denied";
-  return (error as Error)?.message ?? String(error);
 }
 
 function encodeLine(value: object): string {

@@ -10,11 +10,11 @@
  * POSIX only (ExecuteBash).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { awstoeBinary, type AwstoeRun } from "../helpers/binary.ts";
 import { imageBuilderEnv, startImageBuilder, type LocalImageBuilder } from "../helpers/imagebuilder-server.ts";
+import { scratchRoot } from "../helpers/hardening.ts";
 
 const BASE = "arn:aws:imagebuilder:eu-west-3:111122223333:component";
 /** The summary's fields in the order current AWSTOE prints them (current-awstoe.md §3). */
@@ -24,25 +24,19 @@ const STEP_KEYS = ["name", "status", "failureMessage", "timeoutSeconds", "onFail
 
 let binary: string;
 let ib: LocalImageBuilder;
-let tmp: string;
+const scratch = scratchRoot("failure-context");
 
 beforeAll(async () => {
   binary = await awstoeBinary();
-  tmp = mkdtempSync(join(tmpdir(), "opentoe-failure-context-"));
   ib = startImageBuilder();
 }, 120_000);
 
 afterAll(() => {
   ib?.close();
-  if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
+  scratch.remove();
 });
 
-let count = 0;
-function newDir(label: string): string {
-  const dir = join(tmp, `${String(++count).padStart(2, "0")}-${label}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
+const newDir = (label: string) => scratch.newDir(label);
 
 async function run(dir: string, documents: string): Promise<AwstoeRun & { consoleLog: string; record: Record<string, unknown> }> {
   const started = performance.now();
