@@ -25,6 +25,7 @@
  */
 import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { esmPackages } from "./_esm-packages.ts";
 
 export const REPO = resolve(import.meta.dir, "..");
 export const ENTRY = join(REPO, "src/main.ts");
@@ -118,6 +119,7 @@ export async function compileExecutable(
     splitting: true,
     sourcemap: "linked",
     define,
+    plugins: [esmPackages],
     throw: false,
   });
   const ms = performance.now() - started;

@@ -8,7 +8,6 @@
  * ends the output quietly, like a closed pipe does for the streams.
  */
 import { writeSync } from "node:fs";
-import { isatty } from "node:tty";
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -33,5 +32,20 @@ function writeAllTo(fd: 1 | 2, text: string): void {
 export const writeOut = (text: string): void => writeAllTo(1, text);
 export const writeErr = (text: string): void => writeAllTo(2, text);
 
+/**
+ * Whether a descriptor is a terminal. Loading `node:tty` costs Bun about 12 ms (it builds the
+ * terminal stream classes) for a one-line question; the runtime's own binding answers it without
+ * them (Node has it too). node:tty remains the fallback should a runtime lack the binding.
+ */
+export function isTerminal(fd: number): boolean {
+  try {
+    const binding = (process as unknown as { binding?: (name: string) => { isTTY?: (fd: number) => boolean } }).binding?.("tty_wrap");
+    if (typeof binding?.isTTY === "function") return binding.isTTY(fd) === true;
+  } catch {
+    // no binding here: ask node:tty
+  }
+  return (require("node:tty") as typeof import("node:tty")).isatty(fd);
+}
+
 /** What colour decisions need of stderr, without creating process.stderr. */
-export const stderrTerminal = (): { isTTY: boolean } => ({ isTTY: isatty(2) });
+export const stderrTerminal = (): { isTTY: boolean } => ({ isTTY: isTerminal(2) });

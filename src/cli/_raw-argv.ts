@@ -20,6 +20,9 @@ export function nonUtf8Arguments(
   readCmdline: () => Uint8Array | undefined = procCmdline,
 ): Map<number, string> {
   const found = new Map<number, string>();
+  // Bytes that are not UTF-8 always decode to U+FFFD: without one there is nothing to find, and
+  // the command line is not read (reading /proc/self/cmdline costs start-up a few ms).
+  if (!args.some((arg) => arg.includes("\ufffd"))) return found;
   const raw = rawTail(args, readCmdline);
   if (raw === undefined) return found;
   raw.forEach((bytes, i) => {

@@ -4,7 +4,7 @@
  * completion, hover text and early squiggles; `awstoe validate` remains the full check.
  */
 import { ComponentDocument } from "../model/component.ts";
-import { conditionSchema } from "../model/conditions.ts";
+import { conditionSchema, ifSchema } from "../model/conditions.ts";
 import { isPrivateKey } from "../model/schema-kit.ts";
 import { modules, type ModuleDef } from "../modules/index.ts";
 
@@ -16,6 +16,7 @@ export function componentJsonSchema(version: string): Json {
   const stepItems = (step.properties as Json).steps as Json;
   const stepSchema = stepItems.items as Json;
   const props = stepSchema.properties as Json;
+  props.if = plain(ifSchema()); // the model carries a placeholder: rules check `if`, not the schema
   props.action = {
     description: "the action module to run",
     anyOf: Object.values(modules).map((m) => ({ const: m.name, description: `${m.summary} (${m.platforms.join(", ")})` })),

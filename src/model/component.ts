@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { Choice, Fields, Text, TextList, Whole } from "./schema-kit.ts";
-import { ifSchema } from "./conditions.ts";
+import { IF_DESCRIPTION } from "./conditions.ts";
 
 /** Names of parameters and constants: 3–128 of A-Z a-z 0-9 - _ (docs/component-documents.md §3). */
 export const VARIABLE_NAME_PATTERN = "^[A-Za-z0-9_-]{3,128}$";
@@ -108,7 +108,10 @@ export const Step = Fields({
     Whole({ templates: false, minimum: 1, description: "attempts in all, default 1", "x-code": "E_MAX_ATTEMPTS" }),
   ),
   loop: Type.Optional(Loop),
-  if: Type.Optional(ifSchema()),
+  // Checked by document/rules/condition.ts, whose messages beat a schema's. The editor schema of a
+  // condition (ifSchema: some forty alternatives) is built by `awstoe schema` only, not at every
+  // start-up of validate and run.
+  if: Type.Optional(Type.Unsafe<unknown>({ description: IF_DESCRIPTION, "x-checked-by-rules": true })),
   inputs: Type.Optional(Type.Unknown({ description: "the action module's inputs" })),
 });
 

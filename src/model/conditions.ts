@@ -86,7 +86,9 @@ function variants(self: TSchema, extra: Record<string, TSchema>): TSchema[] {
   return [...comparisons, ...logical];
 }
 
-/** The schema of a step's `if`: one expression plus optional then/else. */
+export const IF_DESCRIPTION = "run, skip or abort this step depending on a condition";
+
+/** The editor schema of a step's `if`: one expression plus optional then/else. */
 export function ifSchema(): TSchema {
   // Refers to the one shared Condition definition (published under $defs by `awstoe schema`).
   const inner = Type.Unsafe({ $ref: "Condition" });
@@ -96,7 +98,7 @@ export function ifSchema(): TSchema {
   };
   const top = Type.Union(variants(inner, extra as Record<string, TSchema>));
   return Type.Union([top, Type.Array(top, { minItems: 1, maxItems: 1 })], {
-    description: "run, skip or abort this step depending on a condition",
+    description: IF_DESCRIPTION,
     "x-checked-by-rules": true,
   });
 }

@@ -19,10 +19,21 @@
  * Errors are the file system's own (NodeJS.ErrnoException): callers word them for the person,
  * because only they know what the file was for.
  */
-import { randomBytes } from "node:crypto";
 import { closeSync, fchmodSync, fsyncSync, ftruncateSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
-import { link, open, rename, rm, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+
+/*
+ * node:crypto and node:fs/promises are loaded when first needed, not with this file: every action
+ * module imports it, and in Bun node:crypto brings in the stream classes, which cost `validate` of
+ * a one-step document about 13 ms of its start-up (ARCHITECTURE.md "Start-up").
+ */
+const cryptoModule = (): typeof import("node:crypto") => require("node:crypto") as typeof import("node:crypto");
+const fsPromises = (): typeof import("node:fs/promises") => require("node:fs/promises") as typeof import("node:fs/promises");
+
+function randomHex(bytes: number): string {
+  return cryptoModule().randomBytes(bytes).toString("hex");
+}
 
 /** How often a taken random name is redrawn before giving up (64 random bits: never, in practice). */
 const NAME_TRIES = 8;
@@ -62,7 +73,7 @@ export function sweepTemporaries(folder: string, also: RegExp = /^run\.lock\.sta
 export function temporaryNameBeside(target: string): string {
   // 100 bytes of the name leave room for the suffix within the 255-byte limit of most file systems.
   const name = basename(target).slice(0, 100);
-  return join(dirname(target), `.${name}.opentoe-${randomBytes(8).toString("hex")}.tmp`);
+  return join(dirname(target), `.${name}.opentoe-${randomHex(8)}.tmp`);
 }
 
 /**
@@ -203,7 +214,7 @@ export async function temporaryFileBeside(target: string, mode?: number): Promis
   for (let tries = 1; handle === undefined; tries++) {
     path = temporaryNameBeside(target);
     try {
-      handle = await open(path, "wx", mode ?? 0o666);
+      handle = await fsPromises().open(path, "wx", mode ?? 0o666);
     } catch (error) {
       if (code(error) !== "EEXIST" || tries >= NAME_TRIES) throw error;
     }
@@ -222,7 +233,7 @@ export async function temporaryFileBeside(target: string, mode?: number): Promis
     } catch {
       // the file is being removed anyway
     }
-    await rm(path, { force: true });
+    await fsPromises().rm(path, { force: true });
   };
   return {
     path,
@@ -232,10 +243,10 @@ export async function temporaryFileBeside(target: string, mode?: number): Promis
       try {
         await current!.sync();
         await close();
-        if (replace) await rename(path, target);
+        if (replace) await fsPromises().rename(path, target);
         else {
-          await link(path, target);
-          await rm(path, { force: true });
+          await fsPromises().link(path, target);
+          await fsPromises().rm(path, { force: true });
         }
         syncFolder(dirname(target));
       } catch (error) {

@@ -127,6 +127,18 @@ describe("arguments that are not UTF-8", () => {
     expect(nonUtf8Arguments(["a", "b", "c", "d"], cmdline(Buffer.from("a")))).toEqual(new Map());
   });
 
+  test("the command line is read only when some argument decoded to U+FFFD", () => {
+    let reads = 0;
+    const counting = () => {
+      reads++;
+      return Buffer.from("run\0-d\0a.yaml\0");
+    };
+    expect(nonUtf8Arguments(["run", "-d", "a.yaml"], counting)).toEqual(new Map());
+    expect(reads).toBe(0);
+    // a typed U+FFFD that is valid UTF-8 is looked at, and not reported
+    expect(nonUtf8Arguments(["run", "-d", "\ufffd.yaml"], cmdline(Buffer.from("run"), Buffer.from("-d"), Buffer.from("\ufffd.yaml")))).toEqual(new Map());
+  });
+
   test("refused naming the option, whichever way the value was given", () => {
     const notUtf8 = new Map([[1, "caf\\xe9.yaml"]]);
     expect(usageError(() => checkArguments(["-d", "caf\ufffd.yaml"], ARGS, "awstoe run", notUtf8))).toBe("option '--documents' has a value that is not valid UTF-8: 'caf\\xe9.yaml'");
