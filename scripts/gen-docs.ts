@@ -104,7 +104,7 @@ const NOTES: Readonly<Record<string, readonly string[]>> = {
     "`{{ references }}` in the operands are resolved before the expression is evaluated. The step fails with `expression evaluated to false: …`, naming the operator and the resolved operands; retries and `onFailure` then apply as for any failure.",
   ],
   ExecuteBash: [
-    "The commands are written, one per line, into `steps/<phase>/<step>.input.sh` in the log folder (mode 0700) and run as `bash <file>` in the run's working folder, with awstoe's environment. There is no `set -e`: the script's exit code decides.",
+    "The commands are written, one per line, into `steps/<phase>/<step>.input.sh` in the log folder (mode 0600; removed when the step ends if it held a secret value) and run as `bash <file>` in the run's working folder, with awstoe's environment. There is no `set -e`: the script's exit code decides.",
     "Exit 0 is success, 194 asks for a reboot after which this step runs again from the start (docs/reboot.md), anything else fails the step with the exit code and the last lines of standard error.",
     "`stdout` keeps the last 4 MiB of what the script printed; console.log has all of it. A step ends when bash exits, even if a background job still holds its output open; such jobs are left running and the record says so (`backgroundProcesses` beside `stdout`, not chainable).",
   ],

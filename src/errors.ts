@@ -51,6 +51,7 @@ export type DiagnosticCode =
   | "E_LOOP"
   | "E_CONDITION"
   | "E_CHAINING"
+  | "E_REFERENCE"
   | "W_UNKNOWN_VARIABLE"
   | "W_LOOP_VARIABLE_OUTSIDE_LOOP"
   | "W_TEMPLATE_SYNTAX"

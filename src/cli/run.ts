@@ -8,7 +8,7 @@ import { STATE_FILE } from "../state/journal.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadResult } from "../document/load.ts";
-import { ExitCode } from "../errors.ts";
+import { ExitCode, UsageError } from "../errors.ts";
 import { isSuccessful } from "../model/status.ts";
 import { paletteFor } from "../logs/terminal.ts";
 import { killAllRunning, runProcess } from "../platform/process.ts";
@@ -19,6 +19,7 @@ import { hostDeps } from "../engine/host-deps.ts";
 import { blockedModulesArgs, documentsArgs, outputArgs, traceArgs } from "./_args.ts";
 import { renderPlan } from "./_render-plan.ts";
 import { planExecution } from "../engine/plan.ts";
+import { Masker } from "../logs/mask.ts";
 import { renderDiagnostic } from "./_render.ts";
 import { runOptions, type RunOptions } from "./_run-options.ts";
 import type { ConsoleMirror } from "../model/ports.ts";
@@ -40,6 +41,7 @@ export const runArgs = {
   ...blockedModulesArgs,
   version: { type: "string", alias: "v", valueHint: "1.0.0", description: "The component application version, recorded in detailedoutput.json as componentVersion" },
   "dry-run": { type: "boolean", description: "Show what would run (inputs, loop items, if decisions) and run nothing" },
+  "resolve-aws": { type: "boolean", description: "With --dry-run: also read aws:ssm:, aws:imds: and context:accountId/region (secrets shown masked)" },
   ...outputArgs,
   ...traceArgs,
 } as const;
@@ -85,13 +87,17 @@ export default defineCommand({
         ...(options.blockedModules.length > 0 ? { blockedModules: options.blockedModules } : {}),
         ...(options.componentVersion === undefined ? {} : { componentVersion: options.componentVersion }),
       };
+      if (args["resolve-aws"] === true && args["dry-run"] !== true) {
+        throw new UsageError("--resolve-aws only goes with --dry-run", { hint: "a run always resolves every reference when its step starts" });
+      }
       if (args["dry-run"] === true) {
-        const plan = await planExecution(request, deps);
+        const masker = new Masker();
+        const plan = await planExecution(request, deps, { resolveAws: args["resolve-aws"] === true, masker });
         if (!plan.valid) {
           process.stderr.write(`${plan.failures.map((f) => deps.presentation.renderDiagnostics(f.diagnostics, f.map)).join("\n\n")}\n`);
         }
-        if (args.output === "json") process.stdout.write(`${JSON.stringify({ dryRun: true, valid: plan.valid, documents: plan.documents, errors: plan.failures.map((f) => ({ document: f.source, diagnostics: f.diagnostics })) }, null, 2)}\n`);
-        else if (plan.valid) process.stdout.write(`${renderPlan(plan, paletteFor(process.stdout))}\n`);
+        if (args.output === "json") process.stdout.write(`${JSON.stringify({ dryRun: true, valid: plan.valid, documents: plan.documents, errors: plan.failures.map((f) => ({ document: f.source, diagnostics: f.diagnostics })) }, masker.replacer, 2)}\n`);
+        else if (plan.valid) process.stdout.write(`${masker.mask(renderPlan(plan, paletteFor(process.stdout)))}\n`);
         return plan.valid ? ExitCode.ok : ExitCode.failed;
       }
       const mirror = cloudWatchMirror(options.cloudWatch);

@@ -10,6 +10,7 @@ import type { PlatformName } from "../model/platform.ts";
 import type { LoadResult } from "../document/load.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import type { Palette } from "../logs/terminal.ts";
+import type { HostPorts } from "./host-values.ts";
 
 /** How a reboot asked for by a step is carried out (docs/reboot.md §3; modes in engine/host-reboot.ts). */
 export interface RebootPort {
@@ -38,6 +39,8 @@ export interface EnginePorts {
   /** Reads a document source: a local path, an s3:// URI or a component ARN (engine/document-sources.ts). */
   loadDocument(source: string, options?: { bucketOwner?: string }): LoadResult | Promise<LoadResult>;
   s3: S3Port;
+  /** The environment, the machine's names, instance metadata, Parameter Store: host references. */
+  host: HostPorts;
   reboot: RebootPort;
   now(): Date;
   /** New execution ids for nested documents. */

@@ -3,6 +3,8 @@
  * share — the log, the log folder, chaining records and the context handed to modules.
  */
 import type { LogFolder } from "../logs/log-folder.ts";
+import type { Masker } from "../logs/mask.ts";
+import type { HostValues } from "./host-values.ts";
 import type { RunLog } from "../logs/run-log.ts";
 import type { Palette } from "../logs/terminal.ts";
 import { stepKey, type Scope, type StepData } from "../expr/scope.ts";
@@ -20,6 +22,7 @@ import type { ReadyDocument } from "./prepare.ts";
 import { compileStep } from "./compile-step.ts";
 import { runStep, type StepHost } from "./step.ts";
 import { isRecord } from "../model/platform.ts";
+import { rmSync } from "node:fs";
 
 export interface Counters {
   executed: number;
@@ -62,6 +65,10 @@ export interface Execution {
   folder: LogFolder;
   /** Finished steps are journaled here, and restored from it after a reboot. */
   journal: ExecutionJournal;
+  /** Secret values to keep out of everything written (program output is masked as it streams). */
+  masker: Masker;
+  /** Answers env:, context:, aws:imds: and aws:ssm: references. */
+  hostValues: HostValues;
   /** Rewrites detailedoutput.json of the top-level execution. */
   save(): void;
   /**
@@ -91,6 +98,10 @@ interface RunningStep {
   /** What the document its ExecuteDocument ran left: chaining references, its first failure. */
   nestedChaining: ChainingEntry[];
   nestedFailure?: FailureContext;
+  /** `disableLogging: true`: what its programs print goes to no log and no terminal. */
+  quiet: boolean;
+  /** Files the module generated (steps/<phase>/<step>.*). */
+  workFiles: Set<string>;
 }
 
 export class DocumentRun {
@@ -152,13 +163,18 @@ export class DocumentRun {
           this.restore(restored, phaseName, phaseRecord, steps);
           continue;
         }
-        const compiled = compileStep(this.doc, phaseName, step, ["phases", phaseIndex, "steps", stepIndex], scope(), deps.ports.probe, journal.decided(key));
+        // Host references are read as the step starts: what they need from the network first.
+        const hostValues = this.execution.hostValues;
+        await hostValues.prefetch(step, this.doc.variables);
+        const lookup = hostValues.lookup(phaseName, String(step.name));
+        const compiled = compileStep(this.doc, phaseName, step, ["phases", phaseIndex, "steps", stepIndex], { ...scope(), host: lookup }, deps.ports.probe, journal.decided(key));
         const where = `[${docName}] ${phaseName}/${compiled.name}`;
         if (deps.presentation.interactive) log.debug(`${where}: starting ${compiled.action}`);
         else log.progress(`${where}: running ${compiled.action}`);
         const started = performance.now();
-        const running: RunningStep = { key, phase: phaseName, name: compiled.name, stderr: new StderrCapture(), nestedChaining: [] };
+        const running: RunningStep = { key, phase: phaseName, name: compiled.name, stderr: new StderrCapture(), nestedChaining: [], quiet: step.disableLogging === true, workFiles: new Set() };
         const outcome = await runStep(compiled, this.stepHost(running));
+        this.removeSecretFiles(running, lookup.usedSecret || (outcome.finished && this.holdsSecret(outcome.data.inputs)));
         if (!outcome.finished) {
           // Not finished: it runs again after the restart, so nothing of it is kept now.
           reboot = outcome.reboot;
@@ -229,6 +245,29 @@ export class DocumentRun {
     };
   }
 
+  /**
+   * A step whose inputs held a secret wrote it into its generated files (a script must contain
+   * it to run): they go as soon as the step is over, so no copy of the log folder carries it.
+   */
+  private removeSecretFiles(running: RunningStep, secret: boolean): void {
+    if (!secret) return;
+    for (const file of running.workFiles) {
+      try {
+        rmSync(file, { force: true });
+      } catch (error) {
+        this.execution.log.warn(`${running.phase}/${running.name}: could not remove '${file}', which holds a secret value: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** Whether resolved inputs carry a secret some other way (a nested document's parameter). */
+  private holdsSecret(inputs: unknown): boolean {
+    const { masker } = this.execution;
+    if (!masker.active) return false;
+    const text = JSON.stringify(inputs);
+    return masker.mask(text) !== text;
+  }
+
   /** A step finished before a restart, put back as it was: record, chaining data, counters. */
   private restore(entry: StepEntry, phaseName: string, phaseRecord: PhaseRecord, steps: Map<string, StepData>): void {
     const record = entry.record as unknown as StepRecord;
@@ -269,22 +308,34 @@ export class DocumentRun {
 
   /** The context one module call gets; side effects come from the engine's ports. */
   private moduleContext(signal: AbortSignal, running: RunningStep): ModuleContext {
-    const { deps: { ports }, log, folder, journal } = this.execution;
+    const { deps: { ports }, log, folder, journal, masker } = this.execution;
     const usedBy = `${running.phase}/${running.name}`;
     return {
       platform: ports.platform,
       cwd: ports.cwd,
       signal,
-      workFile: (name) => folder.stepFile(`${this.folderPrefix}${running.phase}`, running.name, name),
-      exec: (request) => {
+      workFile: (name) => {
+        const file = folder.stepFile(`${this.folderPrefix}${running.phase}`, running.name, name);
+        running.workFiles.add(file);
+        return file;
+      },
+      exec: async (request) => {
         log.debug(`${usedBy}: running ${request.command} ${request.args.join(" ")}`);
-        const onOutput = (stream: "stdout" | "stderr", text: string) => {
+        // Each stream is masked as it arrives, holding back what could be the start of a secret.
+        const masks = { stdout: masker.stream(), stderr: masker.stream() };
+        const show = (stream: "stdout" | "stderr", text: string) => {
+          if (running.quiet || text === "") return;
           log.output(text);
           if (stream === "stderr") running.stderr.add(text);
         };
+        const onOutput = (stream: "stdout" | "stderr", text: string) => show(stream, masks[stream].push(text));
         // The marker lets a resumed run find what this step left running (engine/run.ts stopLeftovers).
         const env = { ...(request.env ?? process.env), [STEP_MARKER]: `${this.execution.executionId}:${running.key}` };
-        return ports.exec({ cwd: ports.cwd, ...request, env, signal, onOutput, onSpawn: (pid) => this.journal(() => journal.processStarted(running.key, pid)) });
+        const result = await ports.exec({ cwd: ports.cwd, ...request, env, signal, onOutput, onSpawn: (pid) => this.journal(() => journal.processStarted(running.key, pid)) });
+        show("stdout", masks.stdout.end());
+        show("stderr", masks.stderr.end());
+        // What the module keeps (outputs, failure messages) never holds a secret either.
+        return masker.active ? { ...result, stdout: masker.mask(result.stdout), stderr: masker.mask(result.stderr) } : result;
       },
       shell: ports.shell,
       s3: ports.s3,
@@ -293,7 +344,9 @@ export class DocumentRun {
         info: (m) => log.info(`${usedBy}: ${m}`),
         warn: (m) => log.warn(`${usedBy}: ${m}`),
       },
-      print: (text) => log.output(text.endsWith("\n") ? text : `${text}\n`),
+      print: (text) => {
+        if (!running.quiet) log.output(text.endsWith("\n") ? text : `${text}\n`);
+      },
       evaluate: (expression) => evaluateCondition(expression, (text) => text, ports.probe),
       runDocument: async (request) => {
         const nested = await this.execution.runNested(request, { ancestors: this.ancestors, key: running.key });

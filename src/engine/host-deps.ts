@@ -6,6 +6,10 @@ import type { SourceMap } from "../document/source-map.ts";
 import type { Palette } from "../logs/terminal.ts";
 import { createImageBuilderPort } from "../aws/imagebuilder.ts";
 import { createS3Port } from "../aws/s3.ts";
+import { createAccountPort } from "../aws/account.ts";
+import { createMetadataPort } from "../aws/imds.ts";
+import { createParameterPort } from "../aws/ssm.ts";
+import { hostName, osInfo } from "../platform/os-info.ts";
 import { hostPlatform } from "../platform/host.ts";
 import { runProcess } from "../platform/process.ts";
 import { createProbe } from "../platform/probe.ts";
@@ -30,8 +34,9 @@ export function hostDeps(options: HostDepsOptions): EngineDeps {
   // (s3:// documents, the log upload), whether or not the caller passes a signal of its own.
   const s3 = createS3Port({ signal: options.signal });
   const cwd = options.cwd ?? process.cwd();
+  const platform = hostPlatform();
   const ports: EnginePorts = {
-    platform: hostPlatform(),
+    platform,
     cwd,
     signal: options.signal,
     exec: runProcess,
@@ -39,6 +44,14 @@ export function hostDeps(options: HostDepsOptions): EngineDeps {
     probe: createProbe(process.env, process.platform, cwd),
     loadDocument: documentLoader(s3, options.documentS3BucketOwner, { imageBuilder: createImageBuilderPort(), signal: options.signal }),
     s3,
+    host: {
+      env: process.env,
+      hostname: hostName,
+      os: osInfo(platform),
+      metadata: createMetadataPort(),
+      parameters: createParameterPort({ signal: options.signal }),
+      account: createAccountPort(),
+    },
     reboot: options.reboot ?? noReboot,
     now: () => new Date(),
     newId: randomUUID,

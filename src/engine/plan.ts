@@ -6,7 +6,10 @@
  * conditions (binaryExists, fileExists…) only look.
  */
 import { ResolveError } from "../errors.ts";
-import type { Scope } from "../expr/scope.ts";
+import type { HostLookup, Scope } from "../expr/scope.ts";
+import type { HostReference } from "../expr/template.ts";
+import { Masker } from "../logs/mask.ts";
+import { HostValues } from "./host-values.ts";
 import type { Probe } from "../model/ports.ts";
 import { compileStep, type CompiledStep } from "./compile-step.ts";
 import type { EngineDeps } from "./deps.ts";
@@ -46,24 +49,48 @@ export interface Plan {
   failures: Prepared["failures"];
 }
 
-export async function planExecution(request: RunRequest, deps: EngineDeps): Promise<Plan> {
-  const prepared = await prepareDocuments(request.documents, request.parameters, deps, { blockedModules: request.blockedModules ?? [] });
-  if (prepared.failures.length > 0) return { valid: false, documents: [], failures: prepared.failures };
-  return { valid: true, documents: prepared.ready.map((doc) => planDocument(doc, request.phases, deps.ports.probe)), failures: [] };
+export interface PlanOptions {
+  /**
+   * Also read aws:ssm:, aws:imds: and context:accountId/region references (`--resolve-aws`);
+   * without it they are shown as written. Secret values are masked by `masker` either way.
+   */
+  resolveAws?: boolean;
+  masker?: Masker;
 }
 
-function planDocument(doc: ReadyDocument, phases: readonly string[] | undefined, probe: Probe): PlannedDocument {
+export async function planExecution(request: RunRequest, deps: EngineDeps, options: PlanOptions = {}): Promise<Plan> {
+  const prepared = await prepareDocuments(request.documents, request.parameters, deps, { blockedModules: request.blockedModules ?? [] });
+  if (prepared.failures.length > 0) return { valid: false, documents: [], failures: prepared.failures };
+  const { ports } = deps;
+  const hostValues = new HostValues({ ports: ports.host, platform: ports.platform, executionId: request.executionId, masker: options.masker ?? new Masker(), now: ports.now, newUuid: ports.newId, signal: ports.signal });
+  const documents: PlannedDocument[] = [];
+  for (const doc of prepared.ready) documents.push(await planDocument(doc, request.phases, ports.probe, hostValues, options.resolveAws === true));
+  return { valid: true, documents, failures: [] };
+}
+
+/** What the network would answer is shown as written unless the plan may ask (PlanOptions.resolveAws). */
+function remote(reference: HostReference): boolean {
+  return reference.kind === "ssm" || reference.kind === "imds" || (reference.kind === "context" && (reference.key === "accountId" || reference.key === "region"));
+}
+
+async function planDocument(doc: ReadyDocument, phases: readonly string[] | undefined, probe: Probe, hostValues: HostValues, resolveAws: boolean): Promise<PlannedDocument> {
   const scope: Scope = { variables: doc.variables, steps: new Map() };
   const planned: PlannedDocument = { source: doc.source, name: typeof doc.doc.name === "string" ? doc.doc.name : "", phases: [], skippedPhases: [] };
-  (doc.doc.phases as Record<string, unknown>[]).forEach((phase, p) => {
+  for (const [p, phase] of (doc.doc.phases as Record<string, unknown>[]).entries()) {
     const name = String(phase.name);
     if (phases !== undefined && phases.length > 0 && !phases.includes(name)) {
       planned.skippedPhases.push(name);
-      return;
+      continue;
     }
-    const steps = (phase.steps as Record<string, unknown>[]).map((step, s) => planStep(compileStep(doc, name, step, ["phases", p, "steps", s], scope, probe)));
+    const steps: PlannedStep[] = [];
+    for (const [s, step] of (phase.steps as Record<string, unknown>[]).entries()) {
+      if (resolveAws) await hostValues.prefetch(step, doc.variables);
+      const lookup = hostValues.lookup(name, String(step.name));
+      const host: HostLookup = { resolve: (reference, raw) => (!resolveAws && remote(reference) ? raw : lookup.resolve(reference, raw)) };
+      steps.push(planStep(compileStep(doc, name, step, ["phases", p, "steps", s], { ...scope, host }, probe)));
+    }
     planned.phases.push({ name, steps });
-  });
+  }
   return planned;
 }
 

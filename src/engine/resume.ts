@@ -35,6 +35,11 @@ export class ExecutionJournal {
     return new ExecutionJournal(JournalWriter.resume(journal), journal.steps, journal.reboots.at(-1), journal.reboots.length);
   }
 
+  /** Secret values are masked in every line written from now on (logs/mask.ts). */
+  maskWith(replacer: (key: string, value: unknown) => unknown): void {
+    this.writer?.maskWith(replacer);
+  }
+
   /** A step finished before the restart: its entry, to restore instead of running it. */
   finished(key: string): StepEntry | undefined {
     return this.restored.get(key);

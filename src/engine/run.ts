@@ -13,6 +13,8 @@ import { RunHalt } from "./halt.ts";
 import { LogFolder } from "../logs/log-folder.ts";
 import { RecordWriter } from "../logs/record-writer.ts";
 import { RunLog } from "../logs/run-log.ts";
+import { Masker } from "../logs/mask.ts";
+import { HostValues } from "./host-values.ts";
 import type { ChainingEntry, ExecutionRecord, RunSummary } from "../model/record.ts";
 import { isFailure, rollUp, type Status } from "../model/status.ts";
 import { formatFailureContext, type FailureContext } from "./failure-context.ts";
@@ -108,7 +110,11 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
   if (earlier !== undefined && stateDirectory !== undefined && prepared.failures.length === 0) cleared = await deps.ports.reboot.clearTrigger(stateDirectory);
   const executionId = earlier?.header.executionId ?? request.executionId;
   const folder = earlier === undefined ? LogFolder.create(request.logDirectory, executionId, started) : LogFolder.reopen(request.logDirectory, executionId, earlier.header.logFolder);
+  // Secret values (SecureString, Secrets Manager) join it as steps fetch them: every writer masks.
+  const masker = new Masker();
+  folder.maskSecrets(masker);
   const log = new RunLog({
+    masker,
     applicationLog: folder.file("application.log"),
     consoleLog: folder.file("console.log"),
     trace: request.trace,
@@ -138,7 +144,10 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
       const header = { executionId, fingerprint: fingerprint!, documents: request.documents.map((d) => d.source), logFolder: folder.path, startTime: record.startTime };
       const opened = openJournal(earlier, stateDirectory, header, log);
       if (typeof opened === "string") problem = opened;
-      else journal = opened;
+      else {
+        journal = opened;
+        journal.maskWith(masker.replacer);
+      }
       if (journal !== undefined && earlier !== undefined) problem = await stopLeftovers(earlier, log);
     }
     if (problem !== undefined) {
@@ -151,7 +160,8 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
       if (earlier !== undefined) log.warn(`the execution being resumed keeps its state and boot trigger, so it is tried again at the next boot or when the same command runs again`);
     } else {
       const underway: Underway = { request, deps, log, folder, record, writer, counters, chaining, journal: journal!, stateDirectory };
-      const execution = executionWithNesting({ executionId, deps, log, folder, journal: journal!, save: () => writer.request(), halt }, blockedModules);
+      const hostValues = new HostValues({ ports: deps.ports.host, platform: deps.ports.platform, executionId, masker, now: deps.ports.now, newUuid: deps.ports.newId, signal: deps.ports.signal });
+      const execution = executionWithNesting({ executionId, deps, log, folder, journal: journal!, masker, hostValues, save: () => writer.request(), halt }, blockedModules);
       let stoppedBy: Status | undefined;
       for (const [index, doc] of prepared.ready.entries()) {
         if (deps.ports.signal.aborted) break;

@@ -4,7 +4,7 @@
  * Pure; no IO.
  */
 import { ResolveError } from "../errors.ts";
-import { findReferences, classifyReference, type Reference } from "./template.ts";
+import { findReferences, classifyReference, type HostReference, type Reference } from "./template.ts";
 import { stepKey, type Scope } from "./scope.ts";
 
 /** One chaining reference met while rendering: recorded in chaining.json (never its value). */
@@ -49,6 +49,13 @@ export function renderString(text: string, scope: Scope, used?: ChainUse[]): str
         }
         used?.push({ expression: ref.expr, resolved: true });
         break;
+      case "env":
+      case "context":
+      case "imds":
+      case "ssm":
+        out += scope.host === undefined ? ref.raw : scope.host.resolve(throughParameter(reference, ref.expr, scope), ref.raw);
+        break;
+      case "malformed":
       case "other":
         out += ref.raw;
         break;
@@ -69,6 +76,16 @@ export function renderValue(value: unknown, scope: Scope, used?: ChainUse[]): un
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderValue(item, scope, used)]));
   }
   return value;
+}
+
+/** `aws:ssm:resolve(P)`: the parameter named by document parameter P's value. */
+function throughParameter(reference: HostReference, expr: string, scope: Scope): HostReference {
+  if (reference.kind !== "ssm" || reference.through === undefined) return reference;
+  const name = scope.variables.get(reference.through);
+  if (name === undefined || name.trim() === "") {
+    throw new ResolveError(`'${expr}' could not be resolved: document parameter '${reference.through}' ${name === undefined ? "does not exist" : "is empty"}`, expr);
+  }
+  return { kind: "ssm", name: name.trim() };
 }
 
 function resolveChain(expr: string, ref: Chain, scope: Scope): string {

@@ -3,6 +3,7 @@
  * parameters and constants, the step's own loop iteration, and earlier steps' inputs/outputs.
  * Plain immutable data built by the engine; pure.
  */
+import type { HostReference } from "./template.ts";
 
 /** An earlier step as chaining sees it (docs/component-documents.md §6). */
 export interface StepData {
@@ -22,6 +23,17 @@ export interface LoopIteration {
   value: string;
 }
 
+/**
+ * Answers references to the world outside the document (env:, context:, aws:imds:, aws:ssm:)
+ * while a step is prepared. Synchronous: whatever needs the network was fetched before the step
+ * was compiled (engine/host-values.ts). Throws ResolveError for a reference that cannot be
+ * answered (a missing environment variable, a parameter that could not be read).
+ */
+export interface HostLookup {
+  /** `raw` is the reference as written, `{{ … }}` included: what a lookup that leaves it alone returns. */
+  resolve(reference: HostReference, raw: string): string;
+}
+
 export interface Scope {
   /** Parameter and constant values by name. */
   variables: ReadonlyMap<string, string>;
@@ -29,6 +41,8 @@ export interface Scope {
   steps: ReadonlyMap<string, StepData>;
   /** The current iteration, only while resolving a looping step's inputs. */
   loop?: LoopIteration;
+  /** Host references; without it (validate, a plan) they stay as written. */
+  host?: HostLookup;
 }
 
 export function stepKey(phase: string, step: string): string {

@@ -16,6 +16,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { LogDirectoryError } from "../errors.ts";
 import type { ChainingEntry, ExecutionRecord } from "../model/record.ts";
 import { folderTimestamp } from "../model/time.ts";
+import type { Masker } from "./mask.ts";
 import { describeWriteError, PARENT_FOLDER_MODE, PRIVATE_FOLDER_MODE, writeFileDurably } from "../safe-fs/durable.ts";
 import { checkPathToFolder, UntrustedFolderError } from "../safe-fs/private-folder.ts";
 
@@ -26,6 +27,7 @@ const RESERVE_FILE = ".opentoe-space-reserve";
 export class LogFolder {
   private readonly folders = new Set<string>();
   private reserved = false;
+  private masker: Masker | undefined;
 
   private constructor(readonly path: string) {}
 
@@ -121,11 +123,16 @@ export class LogFolder {
    * finish), so a crash or reboot leaves a truthful record.
    */
   saveRecord(record: ExecutionRecord): void {
-    this.write("detailedoutput.json", `${JSON.stringify(record, null, 4)}\n`);
+    this.write("detailedoutput.json", `${JSON.stringify(record, this.masker?.replacer, 4)}\n`);
   }
 
   saveChaining(entries: readonly ChainingEntry[]): void {
-    this.write("chaining.json", `${JSON.stringify({ references: entries }, null, 4)}\n`);
+    this.write("chaining.json", `${JSON.stringify({ references: entries }, this.masker?.replacer, 4)}\n`);
+  }
+
+  /** From now on secret values are masked in the record files (logs/mask.ts). */
+  maskSecrets(masker: Masker): void {
+    this.masker = masker;
   }
 
   /**

@@ -12,6 +12,7 @@
  */
 import { closeSync, constants, openSync } from "node:fs";
 import { describeWriteError, PRIVATE_FILE_MODE, writeAll } from "../safe-fs/durable.ts";
+import type { Masker } from "./mask.ts";
 import type { Palette } from "./terminal.ts";
 
 export type Level = "DEBUG" | "INFO" | "WARN" | "ERROR";
@@ -26,6 +27,12 @@ export interface RunLogOptions {
   stdout?: (text: string) => void;
   /** Told once, with a sentence, when a log file cannot be written any more. */
   onWriteFailure?: (reason: string) => void;
+  /**
+   * Secrets to keep out of every text (terminal, both logs, the mirror). Program output reaches
+   * `output()` already masked across its pieces (engine/document-run.ts); masking whole texts
+   * here again catches everything else.
+   */
+  masker?: Masker;
 }
 
 const APPEND_PRIVATE = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0);
@@ -77,8 +84,9 @@ export class RunLog {
   /** The final summary: the last thing on stdout, and in console.log too. */
   summary(text: string): void {
     if (this.closed) return;
-    this.toStdout(text);
-    this.console = this.append(this.console, text, "console.log");
+    const masked = this.masked(text);
+    this.toStdout(masked);
+    this.console = this.append(this.console, masked, "console.log");
   }
 
   /** Also hands every console.log text to `copy` (a CloudWatch stream); undefined stops it. */
@@ -104,14 +112,19 @@ export class RunLog {
 
   private toTerminal(coloured: string, plain: string): void {
     if (this.closed) return;
-    this.toStderr(coloured);
-    this.console = this.append(this.console, plain, "console.log");
-    this.mirror?.(plain);
+    const text = this.masked(plain);
+    this.toStderr(coloured === plain ? text : this.masked(coloured));
+    this.console = this.append(this.console, text, "console.log");
+    this.mirror?.(text);
   }
 
   private appLine(level: Level, message: string): void {
     if (this.closed) return;
-    this.app = this.append(this.app, `${new Date().toISOString()} ${level} ${message.replace(/\n/g, "\n    ")}\n`, "application.log");
+    this.app = this.append(this.app, `${new Date().toISOString()} ${level} ${this.masked(message).replace(/\n/g, "\n    ")}\n`, "application.log");
+  }
+
+  private masked(text: string): string {
+    return this.options.masker === undefined ? text : this.options.masker.mask(text);
   }
 
   /** Appends to one log file; returns the descriptor, or undefined once the file has failed. */

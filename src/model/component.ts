@@ -108,6 +108,9 @@ export const Step = Fields({
     Whole({ templates: false, minimum: 1, description: "attempts in all, default 1", "x-code": "E_MAX_ATTEMPTS" }),
   ),
   loop: Type.Optional(Loop),
+  disableLogging: Type.Optional(
+    Type.Boolean({ description: "true: what the step's programs print goes to no log and no terminal (its outputs still chain)", "x-expected": "true or false" }),
+  ),
   // Checked by document/rules/condition.ts, whose messages beat a schema's. The editor schema of a
   // condition (ifSchema: some forty alternatives) is built by `awstoe schema` only, not at every
   // start-up of validate and run.

@@ -110,3 +110,43 @@ export interface Probe {
 }
 
 export type DigestAlgorithm = "md5" | "sha1" | "sha256" | "sha512";
+
+// --- instance metadata (implemented by aws/imds.ts) ---
+
+/** What the instance metadata service says of the instance a run is on (IMDSv2 only). */
+export interface MetadataPort {
+  /**
+   * The text at `latest/meta-data/<path>` (`instance-id`, `placement/region`). Rejects with an
+   * Error whose message is one sentence naming the path and why (not on EC2 / unreachable, 404,
+   * IMDS disabled by AWS_EC2_METADATA_DISABLED, a time limit).
+   */
+  get(path: string, signal?: AbortSignal): Promise<string>;
+  /** accountId and region from the instance identity document; undefined when there is no IMDS to ask. */
+  identity(signal?: AbortSignal): Promise<{ accountId: string; region: string } | undefined>;
+}
+
+// --- Parameter Store (implemented by aws/ssm.ts) ---
+
+export interface ParameterValue {
+  value: string;
+  type: "String" | "StringList" | "SecureString";
+  /** SecureString, or a Secrets Manager secret read through /aws/reference/secretsmanager/. */
+  secret: boolean;
+}
+
+export interface ParameterPort {
+  /**
+   * The parameter, decrypted. Rejects with an Error whose message is one sentence naming the
+   * parameter and saying what to do (not found, access denied — which permission, throttled after
+   * retries, no credentials, unreachable endpoint).
+   */
+  get(name: string, signal?: AbortSignal): Promise<ParameterValue>;
+}
+
+/** Where the run is, as the AWS SDK's configuration sees it (for context:accountId/region off EC2). */
+export interface AccountPort {
+  /** The configured region (AWS_REGION, AWS_DEFAULT_REGION, the profile), or undefined. */
+  region(): Promise<string | undefined>;
+  /** The account of the current credentials (STS GetCallerIdentity). Rejects with one sentence. */
+  accountId(signal?: AbortSignal): Promise<string>;
+}

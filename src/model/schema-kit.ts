@@ -88,7 +88,7 @@ export type Filled<S extends TSchema> = S extends TObject<infer P extends TPrope
 type Flatten<T> = T extends infer O ? { [K in keyof O]: O[K] } : never;
 
 function template(): TSchema {
-  return Type.String({ pattern: TEMPLATE_PATTERN, description: "a {{ reference }}, checked when the step runs" });
+  return Type.String({ pattern: TEMPLATE_PATTERN, description: "a {{ reference }} (a parameter, loop.value, phase.step.outputs.field, env:NAME, context:KEY, aws:imds:PATH, aws:ssm:NAME), checked when the step runs" });
 }
 
 /** Text. YAML numbers and booleans are accepted and read as the text the author wrote. */

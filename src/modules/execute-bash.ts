@@ -1,6 +1,6 @@
 /** @module modules/execute-bash: ExecuteBash — run shell commands with bash. */
 import { Fields, Text, TextList } from "../model/schema-kit.ts";
-import { writeFileDurably } from "../safe-fs/durable.ts";
+import { PRIVATE_FILE_MODE, writeFileDurably } from "../safe-fs/durable.ts";
 import { defineModule } from "./_define.ts";
 import { scriptOutcome } from "./_exec.ts";
 
@@ -19,7 +19,7 @@ export default defineModule({
     const script = ctx.workFile("input.sh");
     // flush: false — the script is rewritten whenever the step runs; the exclusive temporary name and
     // the rename are what matter (no write through a link planted at its name).
-    writeFileDurably(script, ctx.shell.bashScript(commands), { mode: 0o700, flush: false });
+    writeFileDurably(script, ctx.shell.bashScript(commands), { mode: PRIVATE_FILE_MODE, flush: false }); // read by bash, never executed itself
     const { command, args } = ctx.shell.bashInvocation(script);
     return scriptOutcome("the script", await ctx.exec({ command, args }), ctx);
   },

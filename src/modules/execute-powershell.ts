@@ -1,7 +1,7 @@
 /** @module modules/execute-powershell: ExecutePowerShell — run commands or a .ps1 file (Windows). */
 import { Type } from "@sinclair/typebox";
 import { Fields, Text, TextList } from "../model/schema-kit.ts";
-import { writeFileDurably } from "../safe-fs/durable.ts";
+import { PRIVATE_FILE_MODE, writeFileDurably } from "../safe-fs/durable.ts";
 import { defineModule, literalText, type InputIssue } from "./_define.ts";
 import { scriptOutcome } from "./_exec.ts";
 
@@ -41,7 +41,7 @@ export default defineModule({
     let script = file;
     if (script === undefined) {
       script = ctx.workFile("input.ps1");
-      writeFileDurably(script, ctx.shell.powershellScript(commands ?? []), { mode: 0o700, flush: false });
+      writeFileDurably(script, ctx.shell.powershellScript(commands ?? []), { mode: PRIVATE_FILE_MODE, flush: false }); // read by PowerShell, never executed itself
     }
     const { command, args } = ctx.shell.powershellInvocation(script);
     return scriptOutcome("the PowerShell script", await ctx.exec({ command, args }), ctx);

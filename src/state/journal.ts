@@ -134,6 +134,13 @@ export class JournalWriter {
     private size: number,
   ) {}
 
+  /** Replaces string values on the way out (logs/mask.ts: secret values never reach the journal). */
+  private replacer: ((key: string, value: unknown) => unknown) | undefined;
+
+  maskWith(replacer: (key: string, value: unknown) => unknown): void {
+    this.replacer = replacer;
+  }
+
   /**
    * A new journal holding only the header, put in place whole (safe-fs durable write), in a
    * private state folder (made, or checked, here too: the engine refuses an unsafe one earlier).
@@ -178,7 +185,7 @@ export class JournalWriter {
   append(entry: StateEntry, durable = false): void {
     if (this.fd === undefined) return;
     try {
-      this.size = appendWhole(this.fd, Buffer.from(encodeLine(entry), "utf8"), this.size);
+      this.size = appendWhole(this.fd, Buffer.from(encodeLine(entry, this.replacer), "utf8"), this.size);
       if (durable) fsyncSync(this.fd);
     } catch (error) {
       throw new StateError(`cannot record the progress of the execution in '${this.path}': ${describeWriteError(error)}`, { hint: "free space on that file system (or choose another --state-directory) and run the same command again; finished steps are kept" });
@@ -202,8 +209,8 @@ export class JournalWriter {
   }
 }
 
-function encodeLine(value: object): string {
-  const json = JSON.stringify(value);
+function encodeLine(value: object, replacer?: (key: string, value: unknown) => unknown): string {
+  const json = JSON.stringify(value, replacer);
   return `${json}\t${checksum(json)}\n`;
 }
 

@@ -4,7 +4,7 @@
  * nothing are kept as written at run time, so they are warnings that usually catch typos.
  */
 import type { Path } from "../../errors.ts";
-import { classifyReference, findReferences, unclosedReference } from "../../expr/template.ts";
+import { classifyReference, CONTEXT_KEYS, credentialPath, findReferences, unclosedReference } from "../../expr/template.ts";
 import { didYouMean } from "../../model/suggest.ts";
 import { findModule, type ModuleDef } from "../../modules/index.ts";
 import { stepsOf, textOf, type RuleContext, type StepRef } from "./_context.ts";
@@ -16,7 +16,8 @@ interface Place {
 }
 
 export function checkReferences(ctx: RuleContext): void {
-  const variables = declaredVariables(ctx.doc);
+  const variables = declaredVariables(ctx.doc, ["parameters", "constants"]);
+  const parameters = declaredVariables(ctx.doc, ["parameters"]);
   const steps = stepsOf(ctx.doc);
   // Where each phase/step first appears, so "is it earlier?" is one lookup, not a scan.
   const firstAt = new Map<string, number>();
@@ -28,7 +29,7 @@ export function checkReferences(ctx: RuleContext): void {
     const loop = isRecord(ref.step.loop) ? ref.step.loop : undefined;
     const loopNames = new Set(["loop", ...(textOf(loop?.name) === undefined ? [] : [textOf(loop?.name)!])]);
     const visit = (value: unknown, path: Path, place: Place) =>
-      forEachString(value, path, (text, at) => checkString(ctx, text, at, place, { ref, order, steps, firstAt, variables, loopNames, loops: loop !== undefined }));
+      forEachString(value, path, (text, at) => checkString(ctx, text, at, place, { ref, order, steps, firstAt, variables, parameters, loopNames, loops: loop !== undefined }));
     visit(ref.step.inputs, [...ref.path, "inputs"], { loopScope: true });
     if (loop !== undefined) visit(loop.forEach, [...ref.path, "loop", "forEach"], { loopScope: false });
     visit(ref.step.if, [...ref.path, "if"], { loopScope: false });
@@ -42,6 +43,8 @@ interface Scope {
   steps: StepRef[];
   firstAt: Map<string, number>;
   variables: Set<string>;
+  /** Parameters alone (aws:ssm:resolve() reads one). */
+  parameters: Set<string>;
   loopNames: Set<string>;
   loops: boolean;
 }
@@ -68,6 +71,22 @@ function checkString(ctx: RuleContext, text: string, path: Path, place: Place, s
       }
     } else if (reference.kind === "chain") {
       checkChain(ctx, found.expr, reference, at, scope);
+    } else if (reference.kind === "malformed") {
+      ctx.issues.push({ code: "E_REFERENCE", ...at, message: `'${found.raw}' is not a reference awstoe can resolve: ${reference.why}`, hint: "the forms are env:NAME, context:KEY, aws:imds:PATH, aws:ssm:NAME and aws:ssm:resolve(PARAMETER)" });
+    } else if (reference.kind === "context") {
+      if (!(CONTEXT_KEYS as readonly string[]).includes(reference.key)) {
+        ctx.issues.push({ code: "E_REFERENCE", ...at, message: `'${found.raw}': '${reference.key}' is not a context key${didYouMean(reference.key, CONTEXT_KEYS)}`, hint: `context keys: ${CONTEXT_KEYS.join(", ")}` });
+      }
+    } else if (reference.kind === "imds") {
+      if (credentialPath(reference.path)) {
+        ctx.issues.push({ code: "E_REFERENCE", ...at, message: `'${found.raw}' reads instance credentials (iam/, identity-credentials/), which awstoe refuses to put into a document`, hint: "steps that need AWS access get it from the instance role through the AWS CLI or SDK" });
+      }
+    } else if (reference.kind === "ssm") {
+      if (reference.through !== undefined && !scope.parameters.has(reference.through)) {
+        ctx.issues.push({ code: "E_REFERENCE", ...at, message: `'${found.raw}': '${reference.through}' is not a parameter of this document${didYouMean(reference.through, scope.parameters)}`, hint: "resolve() reads the parameter name from a declared document parameter" });
+      }
+    } else if (reference.kind === "env") {
+      // Known only when the step runs, in awstoe's own environment: nothing to check here.
     } else {
       ctx.issues.push({ code: "W_TEMPLATE_SYNTAX", severity: "warning", ...at, message: `'${found.raw}' is not a parameter, loop or chaining reference; it is kept as written` });
     }
@@ -113,9 +132,9 @@ function fieldNames(module: ModuleDef, part: "inputs" | "outputs"): string[] {
   return Object.keys(schema.properties ?? {});
 }
 
-function declaredVariables(doc: Record<string, unknown>): Set<string> {
+function declaredVariables(doc: Record<string, unknown>, kinds: readonly string[]): Set<string> {
   const names = new Set<string>();
-  for (const kind of ["parameters", "constants"]) {
+  for (const kind of kinds) {
     const list = doc[kind];
     if (!Array.isArray(list)) continue;
     for (const item of list) if (isRecord(item)) for (const key of Object.keys(item)) names.add(key);
