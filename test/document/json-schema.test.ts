@@ -47,6 +47,14 @@ describe("awstoe schema (published JSON Schema)", () => {
     expect(() => componentValidator()).not.toThrow();
   });
 
+  test("describes every reference form, host ones included, and knows disableLogging", () => {
+    const description = String(schema.description);
+    for (const form of ["{{ env:NAME }}", "{{ context:KEY }}", "{{ aws:imds:PATH }}", "{{ aws:ssm:NAME }}", "resolve(Parameter)", "osVersion"]) expect(description).toContain(form);
+    const step = (((schema.properties as Record<string, any>).phases.items.properties.steps.items) as Record<string, any>).properties;
+    expect(step.disableLogging.type).toBe("boolean");
+    expect(JSON.stringify(step.if)).toContain("#/definitions/Condition");
+  });
+
   test("publishes none of our private x- keys", () => {
     const leaks: string[] = [];
     const visit = (node: unknown, path: string): void => {
