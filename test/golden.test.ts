@@ -52,6 +52,8 @@ interface Options {
   documentParameters?: Record<string, string>;
   phases?: string[];
   documents?: string[];
+  /** run --require-parameter-values */
+  requireParameterValues?: boolean;
 }
 
 /** The run summary, fields in the order current AWSTOE prints them (current-awstoe.md §3). */
@@ -104,7 +106,7 @@ async function runScenario(scenario: string): Promise<{ result: RunResult; tmp: 
   ];
   // Relative document paths (top level and ExecuteDocument) and scripts' working directory are
   // the run's cwd (deps.cwd); here that is the scenario folder.
-  const request = { documents, parameters: toMap(options.parameters, tmp, scenario), phases: options.phases ?? [], executionId: EXECUTION_ID, logDirectory: join(tmp, "logs"), trace: false, stateDirectory: join(tmp, "state") };
+  const request = { documents, parameters: toMap(options.parameters, tmp, scenario), phases: options.phases ?? [], executionId: EXECUTION_ID, logDirectory: join(tmp, "logs"), trace: false, stateDirectory: join(tmp, "state"), ...(options.requireParameterValues ? { requireParameterValues: true } : {}) };
   let result = await runExecution(request, deps(scenario));
   let reboots = 0;
   while (result.reboot !== undefined && reboots < 5) {

@@ -31,6 +31,8 @@ export interface RunOptions {
   blockedModules: string[];
   /** `--version` / `-v`: the component application version, recorded in detailedoutput.json. */
   componentVersion?: string;
+  /** --require-parameter-values / requireParameterValues: a parameter without a value stops the run. */
+  requireParameterValues: boolean;
 }
 
 export type RunArgs = Record<string, string | boolean | undefined>;
@@ -96,6 +98,7 @@ export async function runOptions(args: RunArgs, loadConfig: (source: string) => 
     ...(group === undefined || stream === undefined ? {} : { cloudWatch: cloudWatchOf(group, stream, region, ignoreFailures) }),
     blockedModules: blocked,
     ...(componentVersion === undefined ? {} : { componentVersion }),
+    requireParameterValues: args["require-parameter-values"] === undefined ? file?.requireParameterValues === true : args["require-parameter-values"] === true,
   };
 }
 

@@ -41,6 +41,7 @@ export const runArgs = {
   ...blockedModulesArgs,
   version: { type: "string", alias: "v", valueHint: "1.0.0", description: "The component application version, recorded in detailedoutput.json as componentVersion" },
   "dry-run": { type: "boolean", description: "Show what would run (inputs, loop items, if decisions) and run nothing" },
+  "require-parameter-values": { type: "boolean", description: "Refuse to run when a parameter has no default and no value (default: it is an empty string, with a warning, as in AWSTOE)" },
   "resolve-aws": { type: "boolean", description: "With --dry-run: also read aws:ssm:, aws:imds: and context:accountId/region (secrets shown masked)" },
   ...outputArgs,
   ...traceArgs,
@@ -86,6 +87,7 @@ export default defineCommand({
         executionIdGiven: options.executionIdGiven,
         ...(options.blockedModules.length > 0 ? { blockedModules: options.blockedModules } : {}),
         ...(options.componentVersion === undefined ? {} : { componentVersion: options.componentVersion }),
+        ...(options.requireParameterValues ? { requireParameterValues: true } : {}),
       };
       if (args["resolve-aws"] === true && args["dry-run"] !== true) {
         throw new UsageError("--resolve-aws only goes with --dry-run", { hint: "a run always resolves every reference when its step starts" });

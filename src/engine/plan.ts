@@ -59,7 +59,8 @@ export interface PlanOptions {
 }
 
 export async function planExecution(request: RunRequest, deps: EngineDeps, options: PlanOptions = {}): Promise<Plan> {
-  const prepared = await prepareDocuments(request.documents, request.parameters, deps, { blockedModules: request.blockedModules ?? [] });
+  const prepared = await prepareDocuments(request.documents, request.parameters, deps, { blockedModules: request.blockedModules ?? [], requireParameterValues: request.requireParameterValues === true });
+  for (const warning of prepared.warnings) deps.presentation.terminal.stderr(`${deps.presentation.renderDiagnostics(warning.diagnostics, warning.map)}\n`);
   if (prepared.failures.length > 0) return { valid: false, documents: [], failures: prepared.failures };
   const { ports } = deps;
   const hostValues = new HostValues({ ports: ports.host, platform: ports.platform, executionId: request.executionId, masker: options.masker ?? new Masker(), now: ports.now, newUuid: ports.newId, signal: ports.signal });

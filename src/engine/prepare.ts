@@ -34,6 +34,8 @@ export interface Prepared {
   /** Texts as loaded, for the log folder's document copies (also of invalid documents). */
   texts: { source: string; text: string }[];
   failures: { source: string; diagnostics: Diagnostic[]; map?: SourceMap }[];
+  /** What a ready document runs with but should be told (a parameter left empty), placed. */
+  warnings: { source: string; diagnostics: Diagnostic[]; map: SourceMap }[];
 }
 
 export interface PrepareOptions {
@@ -52,10 +54,12 @@ export interface PrepareOptions {
    * document that uses one.
    */
   blockedModules?: readonly string[];
+  /** A parameter without a value stops the run instead of being empty (--require-parameter-values). */
+  requireParameterValues?: boolean;
 }
 
 export async function prepareDocuments(requests: readonly DocumentRequest[], global: ReadonlyMap<string, string>, deps: EngineDeps, options: PrepareOptions = {}): Promise<Prepared> {
-  const prepared: Prepared = { ready: [], texts: [], failures: [] };
+  const prepared: Prepared = { ready: [], texts: [], failures: [], warnings: [] };
   const patience: Patience | undefined = options.patient === true ? {} : options.patient || undefined;
   const { ports } = deps;
   const say = (line: string) => deps.presentation.terminal.stderr(`awstoe: ${line}\n`);
@@ -77,20 +81,22 @@ export async function prepareDocuments(requests: readonly DocumentRequest[], glo
     }
     const doc = result.document as Record<string, unknown>;
     const supplied: SuppliedParameters = { global, document: request.parameters };
-    const { values, issues } = resolveVariables(doc, supplied, result.map);
-    if (issues.length > 0) {
-      const diagnostics = issues.map((issue): Diagnostic => ({
-        code: issue.code,
-        severity: "error",
-        message: issue.message,
-        ...(issue.hint === undefined ? {} : { hint: issue.hint }),
-        file: request.source,
-        path: formatPath(issue.path),
-        ...result.map!.locate(issue.path, issue.at),
-      }));
-      prepared.failures.push({ source: request.source, diagnostics, map: result.map });
+    const { values, issues } = resolveVariables(doc, supplied, result.map, { requireValues: options.requireParameterValues === true });
+    const map = result.map;
+    const diagnostics = issues.map((issue): Diagnostic => ({
+      code: issue.code,
+      severity: issue.severity ?? "error",
+      message: issue.message,
+      ...(issue.hint === undefined ? {} : { hint: issue.hint }),
+      file: request.source,
+      path: formatPath(issue.path),
+      ...map.locate(issue.path, issue.at),
+    }));
+    if (diagnostics.some((d) => d.severity === "error")) {
+      prepared.failures.push({ source: request.source, diagnostics, map });
       continue;
     }
+    if (diagnostics.length > 0) prepared.warnings.push({ source: request.source, diagnostics, map });
     prepared.ready.push({ source: request.source, identity: identityOf(request.source, ports.cwd), text: loaded.text, doc, map: result.map, variables: values });
   }
   return prepared;

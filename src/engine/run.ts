@@ -54,6 +54,8 @@ export interface RunRequest {
   blockedModules?: readonly string[];
   /** `run --version`: the component application version, recorded as the record's componentVersion. */
   componentVersion?: string;
+  /** A parameter with no default and no value stops the run (--require-parameter-values) instead of being empty. */
+  requireParameterValues?: boolean;
 }
 
 export interface RunResult {
@@ -102,7 +104,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     throw foreignState(earlier, `it belongs to execution ${earlier.header.executionId}, not ${request.executionId}`);
   }
   const blockedModules = request.blockedModules ?? [];
-  const prepared = await prepareDocuments(request.documents, request.parameters, deps, { patient: earlier !== undefined, blockedModules });
+  const prepared = await prepareDocuments(request.documents, request.parameters, deps, { patient: earlier !== undefined, blockedModules, requireParameterValues: request.requireParameterValues === true });
   const fingerprint = prepared.failures.length > 0 ? undefined : fingerprintOf({ documents: request.documents.map((d, i) => ({ ...d, text: prepared.ready[i]!.text })), parameters: request.parameters, phases: request.phases ?? [] });
   if (earlier !== undefined && fingerprint !== undefined && earlier.header.fingerprint !== fingerprint) {
     throw foreignState(earlier, "this run asks for something else: the documents, their text, the parameters or the phases differ");
@@ -139,6 +141,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     let problem = request.mirror ? await openMirror(request.mirror, log) : undefined;
     const mirrorOpen = request.mirror !== undefined && problem === undefined;
     prepared.texts.forEach((loaded, i) => folder.saveDocument(i + 1, loaded.text));
+    reportWarnings(prepared, log);
     writer.flush();
     if (problem === undefined && prepared.failures.length === 0) {
       const header = { executionId, fingerprint: fingerprint!, documents: request.documents.map((d) => d.source), logFolder: folder.path, startTime: record.startTime };
@@ -161,7 +164,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     } else {
       const underway: Underway = { request, deps, log, folder, record, writer, counters, chaining, journal: journal!, stateDirectory };
       const hostValues = new HostValues({ ports: deps.ports.host, platform: deps.ports.platform, executionId, masker, now: deps.ports.now, newUuid: deps.ports.newId, signal: deps.ports.signal });
-      const execution = executionWithNesting({ executionId, deps, log, folder, journal: journal!, masker, hostValues, save: () => writer.request(), halt }, blockedModules);
+      const execution = executionWithNesting({ executionId, deps, log, folder, journal: journal!, masker, hostValues, save: () => writer.request(), halt }, blockedModules, request.requireParameterValues === true);
       let stoppedBy: Status | undefined;
       for (const [index, doc] of prepared.ready.entries()) {
         if (deps.ports.signal.aborted) break;
@@ -387,6 +390,13 @@ function summaryOf(record: ExecutionRecord, counters: Counters, logUrl: string):
   };
 }
 
+/** What the documents run with but the person should know (a parameter left empty): one line each. */
+function reportWarnings(prepared: Prepared, log: RunLog): void {
+  for (const { diagnostics } of prepared.warnings) {
+    for (const d of diagnostics) log.warn(`${d.file}${d.line === undefined ? "" : `:${d.line}:${d.column}`}: ${d.message}${d.hint === undefined ? "" : ` — ${d.hint}`}`);
+  }
+}
+
 function reportInvalid(prepared: Prepared, log: RunLog, deps: EngineDeps): void {
   for (const failure of prepared.failures) {
     log.error(`document '${failure.source}' cannot run: ${failure.diagnostics.filter((d) => d.severity === "error").length} problem(s)`);
@@ -405,7 +415,7 @@ function invalidMessage(prepared: Prepared): string {
 }
 
 /** The execution as its documents see it; ExecuteDocument runs a child execution in the same log folder, after depth and cycle checks. */
-function executionWithNesting(shared: Omit<Execution, "runNested">, blockedModules: readonly string[]): Execution {
+function executionWithNesting(shared: Omit<Execution, "runNested">, blockedModules: readonly string[], requireParameterValues: boolean): Execution {
   const { deps, log } = shared;
   const execution: Execution = {
     ...shared,
@@ -415,7 +425,8 @@ function executionWithNesting(shared: Omit<Execution, "runNested">, blockedModul
       if (parent.ancestors.includes(identity)) {
         throw new StepError(`cyclic document execution detected: ${[...parent.ancestors, identity].join(" → ")}`);
       }
-      const prepared = await prepareDocuments([{ source: request.document, parameters: request.parameters, ...(request.bucketOwner ? { bucketOwner: request.bucketOwner } : {}) }], new Map(), deps, { blockedModules });
+      const prepared = await prepareDocuments([{ source: request.document, parameters: request.parameters, ...(request.bucketOwner ? { bucketOwner: request.bucketOwner } : {}) }], new Map(), deps, { blockedModules, requireParameterValues });
+      reportWarnings(prepared, log);
       if (prepared.failures.length > 0) {
         reportInvalid(prepared, log, deps);
         throw new StepError(invalidMessage(prepared).replace(/^document/, "nested document"));

@@ -5,6 +5,7 @@
 import { isRecord } from "../model/platform.ts";
 import type { SourceMap } from "../document/source-map.ts";
 import type { Issue } from "../errors.ts";
+import { stepsUsingVariable } from "../document/variable-uses.ts";
 
 export interface SuppliedParameters {
   /** `--parameters` or config `parameters`. */
@@ -13,8 +14,19 @@ export interface SuppliedParameters {
   document: ReadonlyMap<string, string>;
 }
 
-/** Values by name, and issues (no value, a value outside allowedValues) placed in the document. */
-export function resolveVariables(doc: Record<string, unknown>, supplied: SuppliedParameters, map: SourceMap | undefined): { values: Map<string, string>; issues: Issue[] } {
+export interface ResolveOptions {
+  /**
+   * A parameter with no default and no value given stops the run (E_PARAMETER_NO_VALUE) instead of
+   * being an empty string with a warning (AWSTOE's behaviour): `--require-parameter-values`.
+   */
+  requireValues?: boolean;
+}
+
+/**
+ * Values by name, and issues (no value, a value outside allowedValues) placed in the document.
+ * Issues with severity "warning" (a parameter left empty) do not stop the run.
+ */
+export function resolveVariables(doc: Record<string, unknown>, supplied: SuppliedParameters, map: SourceMap | undefined, options: ResolveOptions = {}): { values: Map<string, string>; issues: Issue[] } {
   const values = new Map<string, string>();
   const issues: Issue[] = [];
   const text = (value: unknown, path: (string | number)[]): string | undefined => {
@@ -30,7 +42,14 @@ export function resolveVariables(doc: Record<string, unknown>, supplied: Supplie
     const given = supplied.document.get(name) ?? supplied.global.get(name);
     const value = given ?? text(body.default, [...path, "default"]);
     if (value === undefined) {
-      issues.push({ code: "E_PARAMETER_NO_VALUE", path, at: "key", message: `parameter '${name}' has no value`, hint: `give it one with --parameters ${name}=<value>, or add a default` });
+      const hint = `give it one with --parameters ${name}=<value>, or add a default`;
+      if (options.requireValues === true) {
+        issues.push({ code: "E_PARAMETER_NO_VALUE", path, at: "key", message: `parameter '${name}' has no value`, hint: `${hint} (--require-parameter-values is on)` });
+        return;
+      }
+      // AWSTOE runs with an empty string; so do we, but not silently.
+      issues.push({ code: "W_PARAMETER_NO_VALUE", severity: "warning", path, at: "key", message: `parameter '${name}' has no value, so it is an empty string${usedByText(doc, name)}`, hint });
+      values.set(name, "");
       return;
     }
     const allowed = Array.isArray(body.allowedValues) ? body.allowedValues.map((v, i) => text(v, [...path, "allowedValues", i])) : undefined;
@@ -50,4 +69,9 @@ function eachVariable(doc: Record<string, unknown>, kind: "parameters" | "consta
     if (!isRecord(item)) return;
     for (const [name, body] of Object.entries(item)) if (isRecord(body)) visit(name, body, [kind, index, name]);
   });
+}
+
+function usedByText(doc: Record<string, unknown>, name: string): string {
+  const steps = stepsUsingVariable(doc, name);
+  return steps.length === 0 ? " (no step uses it)" : ` in ${steps.join(", ")}`;
 }

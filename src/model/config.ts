@@ -35,6 +35,7 @@ export const RunConfig = Fields(
     stateDirectory: text("folder for reboot/resume state"),
     trace: Type.Optional(Type.Boolean({ description: "verbose console output" })),
     blockedActionModules: text("comma-separated action modules no document may use, as --blocked-action-modules"),
+    requireParameterValues: Type.Optional(Type.Boolean({ description: "a parameter with no default and no value stops the run, as --require-parameter-values" })),
   },
   { title: "awstoe run configuration" },
 );

@@ -156,3 +156,13 @@ describe("validate --os-platforms", () => {
     expect(error.hint).toContain("did you mean 'darwin'?");
   });
 });
+
+describe("--require-parameter-values", () => {
+  test("off by default; the flag or the config key turns it on; the flag's false beats the file", async () => {
+    expect((await ok(["-d", "x.yaml"])).requireParameterValues).toBe(false);
+    expect((await ok(["-d", "x.yaml", "--require-parameter-values"])).requireParameterValues).toBe(true);
+    const config = { documents: [{ path: "x.yaml" }], requireParameterValues: true };
+    expect((await ok(["-c", "run.json"], config)).requireParameterValues).toBe(true);
+    expect((await ok(["-c", "run.json", "--require-parameter-values=false"], config)).requireParameterValues).toBe(false);
+  });
+});

@@ -162,3 +162,13 @@ describe("loop size", () => {
     expect(check(step(bash("A", `        loop:\n          forEach:\n            list: '${list.slice(0, 2000)}'\n`))).codes).toEqual([]);
   });
 });
+
+describe("parameters without a default", () => {
+  test("warned about, naming the steps where it would be empty", () => {
+    const yaml = `schemaVersion: 1.0\nparameters:\n  - Url:\n      type: string\n  - Kept:\n      type: string\n      default: x\nphases:\n  - name: build\n    steps:\n${bash("Fetch", "", "curl {{ Url }}")}${bash("Other")}`;
+    const result = check(yaml);
+    expect(result.valid).toBe(true);
+    expect(result.warnings).toEqual(["W_PARAMETER_NO_DEFAULT"]);
+    expect(result.messages).toEqual(["parameter 'Url' has no default: a run that gives it no value uses an empty string in build/Fetch"]);
+  });
+});

@@ -1,6 +1,7 @@
 /** @module document/rules/variables: parameter and constant names, uniqueness and allowed values. */
 import { textOf, type RuleContext } from "./_context.ts";
 import { isRecord } from "../../model/platform.ts";
+import { stepsUsingVariable } from "../variable-uses.ts";
 
 export function checkVariables(ctx: RuleContext): void {
   const seen = new Map<string, string>();
@@ -28,7 +29,10 @@ export function checkVariables(ctx: RuleContext): void {
         }
         seen.set(name, kind === "parameters" ? "parameter" : "constant");
         const body = item[name];
-        if (kind === "parameters" && isRecord(body)) checkAllowedValues(ctx, name, body, where);
+        if (kind === "parameters" && isRecord(body)) {
+          checkAllowedValues(ctx, name, body, where);
+          if (body.default === undefined) warnNoDefault(ctx, name, where);
+        }
       }
     });
   }
@@ -41,4 +45,17 @@ function checkAllowedValues(ctx: RuleContext, name: string, body: Record<string,
   if (fallback !== undefined && !allowed.includes(fallback)) {
     ctx.issues.push({ code: "E_VARIABLE", path: [...path, "default"], message: `invalid variable '${name}': default '${fallback}' is not one of its allowedValues (${allowed.join(", ")})` });
   }
+}
+
+/**
+ * A parameter without a default is an empty string when a run gives it no value (as in AWSTOE;
+ * `run --require-parameter-values` refuses instead): say so, and where it would be empty.
+ */
+function warnNoDefault(ctx: RuleContext, name: string, path: readonly (string | number)[]): void {
+  const steps = stepsUsingVariable(ctx.doc, name);
+  ctx.issues.push({
+    code: "W_PARAMETER_NO_DEFAULT", severity: "warning", path, at: "key",
+    message: `parameter '${name}' has no default: a run that gives it no value uses an empty string${steps.length === 0 ? "" : ` in ${steps.join(", ")}`}`,
+    hint: `pass --parameters ${name}=<value> when running, or add a default`,
+  });
 }
