@@ -31,7 +31,9 @@ const useStore = (env: Record<string, string | undefined> = {}) => {
   }
 };
 afterEach(() => {
-  process.env = saved;
+  // Put the environment back key by key: later test files in this process read it.
+  for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+  Object.assign(process.env, saved);
 });
 
 describe("Parameter Store", () => {

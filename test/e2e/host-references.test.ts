@@ -13,7 +13,7 @@ import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isolatedAwsEnv } from "../helpers/aws-env.ts";
+import { isolatedAwsOverrides } from "../helpers/aws-env.ts";
 import { awstoeBinary, spawnAwstoe } from "../helpers/binary.ts";
 import { CW_ACCESS_KEY_ID, CW_SECRET_ACCESS_KEY, startLocalCloudWatch, type LocalCloudWatch } from "../helpers/cloudwatch-server.ts";
 import { metadataEnv, startLocalMetadata, type LocalMetadata } from "../helpers/imds-server.ts";
@@ -66,7 +66,7 @@ function workdir(name: string): string {
 }
 
 function envFor(dir: string, store: LocalParameterStore, key: { accessKeyId: string; secret: string }, extra: Record<string, string | undefined> = {}) {
-  return isolatedAwsEnv(dir, { ...parameterStoreEnv(store, key), ...metadataEnv(imds), AWS_ENDPOINT_URL_S3: s3.endpoint, "OPENTOE_E2E.VALUE (x)": "from-the-environment", AWSTOE_REBOOT_MODE: "disabled", AWS_SSM_INSTANCE_ID: undefined, ...extra });
+  return isolatedAwsOverrides(dir, { ...parameterStoreEnv(store, key), ...metadataEnv(imds), AWS_ENDPOINT_URL_S3: s3.endpoint, "OPENTOE_E2E.VALUE (x)": "from-the-environment", AWSTOE_REBOOT_MODE: "disabled", AWS_SSM_INSTANCE_ID: undefined, ...extra });
 }
 
 /** Every file below `dir` with its text. */

@@ -25,3 +25,15 @@ export function isolatedAwsEnv(dir: string, extra: Record<string, string | undef
   for (const [key, value] of Object.entries(merged)) if (value !== undefined) env[key] = value;
   return env;
 }
+
+/**
+ * isolatedAwsEnv for spawnAwstoe/runAwstoe, which merge what they are given over this process's
+ * environment: every AWS_* variable of this process that the isolated set leaves out is named
+ * with `undefined`, so it is removed rather than inherited.
+ */
+export function isolatedAwsOverrides(dir: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const isolated = isolatedAwsEnv(dir, extra);
+  const removed: Record<string, undefined> = {};
+  for (const key of Object.keys(process.env)) if (key.startsWith("AWS_") && !(key in isolated)) removed[key] = undefined;
+  return { ...removed, ...isolated };
+}
