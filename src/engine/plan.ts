@@ -10,6 +10,7 @@ import type { HostLookup, Scope } from "../expr/scope.ts";
 import type { HostReference } from "../expr/template.ts";
 import { Masker } from "../logs/mask.ts";
 import { HostValues } from "./host-values.ts";
+import { checkPhases, unknownParameters } from "./typos.ts";
 import type { Probe } from "../model/ports.ts";
 import { compileStep, type CompiledStep } from "./compile-step.ts";
 import type { EngineDeps } from "./deps.ts";
@@ -61,6 +62,8 @@ export interface PlanOptions {
 export async function planExecution(request: RunRequest, deps: EngineDeps, options: PlanOptions = {}): Promise<Plan> {
   const prepared = await prepareDocuments(request.documents, request.parameters, deps, { blockedModules: request.blockedModules ?? [], requireParameterValues: request.requireParameterValues === true });
   for (const warning of prepared.warnings) deps.presentation.terminal.stderr(`${deps.presentation.renderDiagnostics(warning.diagnostics, warning.map)}\n`);
+  if (prepared.failures.length === 0) checkPhases(request.phases, prepared.ready);
+  for (const line of unknownParameters(request.parameters, prepared.ready)) deps.presentation.terminal.stderr(`warning: ${line}\n`);
   if (prepared.failures.length > 0) return { valid: false, documents: [], failures: prepared.failures };
   const { ports } = deps;
   const hostValues = new HostValues({ ports: ports.host, platform: ports.platform, executionId: request.executionId, masker: options.masker ?? new Masker(), now: ports.now, newUuid: ports.newId, signal: ports.signal });

@@ -15,6 +15,7 @@ import { RecordWriter } from "../logs/record-writer.ts";
 import { RunLog } from "../logs/run-log.ts";
 import { Masker } from "../logs/mask.ts";
 import { HostValues } from "./host-values.ts";
+import { checkPhases, unknownParameters } from "./typos.ts";
 import type { ChainingEntry, ExecutionRecord, RunSummary } from "../model/record.ts";
 import { isFailure, rollUp, type Status } from "../model/status.ts";
 import { formatFailureContext, type FailureContext } from "./failure-context.ts";
@@ -109,6 +110,8 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
   if (earlier !== undefined && fingerprint !== undefined && earlier.header.fingerprint !== fingerprint) {
     throw foreignState(earlier, "this run asks for something else: the documents, their text, the parameters or the phases differ");
   }
+  // A --phases name no document has would run nothing and report success: refused before anything is made.
+  if (prepared.failures.length === 0) checkPhases(request.phases, prepared.ready);
   if (earlier !== undefined && stateDirectory !== undefined && prepared.failures.length === 0) cleared = await deps.ports.reboot.clearTrigger(stateDirectory);
   const executionId = earlier?.header.executionId ?? request.executionId;
   const folder = earlier === undefined ? LogFolder.create(request.logDirectory, executionId, started) : LogFolder.reopen(request.logDirectory, executionId, earlier.header.logFolder);
@@ -142,6 +145,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     const mirrorOpen = request.mirror !== undefined && problem === undefined;
     prepared.texts.forEach((loaded, i) => folder.saveDocument(i + 1, loaded.text));
     reportWarnings(prepared, log);
+    for (const line of unknownParameters(request.parameters, prepared.ready)) log.warn(line);
     writer.flush();
     if (problem === undefined && prepared.failures.length === 0) {
       const header = { executionId, fingerprint: fingerprint!, documents: request.documents.map((d) => d.source), logFolder: folder.path, startTime: record.startTime };
