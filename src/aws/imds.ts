@@ -2,23 +2,31 @@
  * @module aws/imds: the instance metadata service (IMDSv2) for `{{ aws:imds:PATH }}` and for
  * `{{ context:accountId }}`/`region` on EC2. A small client of our own on node:http — the SDK's
  * is internal to its credential providers — loaded on first use, so start-up does not pay for it.
+ * node:http rather than fetch because Bun's fetch sends through HTTP_PROXY even for a literal
+ * address, and it follows redirects: neither may take a metadata request anywhere else.
  *
  * - Session tokens only (IMDSv2): one token per port, reused; asked again once when a request
  *   answers 401 (the token expired or the service restarted).
- * - The endpoint is the one the AWS SDK would use: AWS_EC2_METADATA_SERVICE_ENDPOINT, else
- *   AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE (IPv4 169.254.169.254, IPv6 fd00:ec2::254);
- *   AWS_EC2_METADATA_DISABLED=true turns it off. Nothing is ever sent anywhere else.
- * - Short limits, since off EC2 nothing answers: 1 s per try (AWSTOE_IMDS_TIMEOUT_MS), 3 tries
- *   100 ms and 200 ms apart for no answer, a refused connection and 5xx; 404 is final.
+ * - The endpoint is the one the AWS SDK would use: AWS_EC2_METADATA_SERVICE_ENDPOINT, else the
+ *   profile's ec2_metadata_service_endpoint, else the mode (AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE,
+ *   else the profile's ec2_metadata_service_endpoint_mode): IPv4 169.254.169.254 (the default) or
+ *   IPv6 fd00:ec2::254. AWS_EC2_METADATA_DISABLED set to anything but "false" turns it off, as in
+ *   the SDK. Nothing is ever sent anywhere else: no proxy, no redirect, no '..' in a path.
+ * - Short limits, since off EC2 nothing answers: 1 s per attempt (AWSTOE_IMDS_TIMEOUT_MS), 3
+ *   attempts 100 ms and 200 ms apart for no answer, a failed connection and 5xx; 404 is final.
  */
 import type { MetadataPort } from "../model/ports.ts";
+import { durationText } from "./_cause.ts";
 
 const TOKEN_TTL_SECONDS = "21600";
 const DEFAULT_TIMEOUT_MS = 1_000;
 const DEFAULT_ATTEMPTS = 3;
 const BACKOFF_MS = [100, 200];
+/** Metadata values are small (user-data tops out at 16 KiB); more than this is not IMDS. */
+const MAX_BODY_BYTES = 1024 * 1024;
 const IPV4 = "http://169.254.169.254";
 const IPV6 = "http://[fd00:ec2::254]";
+const NOT_ON_EC2 = "awstoe is probably not running on EC2 (in a container on EC2, the instance's metadata hop limit must be at least 2)";
 
 export interface MetadataPortOptions {
   env?: NodeJS.ProcessEnv;
@@ -31,11 +39,14 @@ interface Answer {
   body: string;
 }
 
-/** Why a request got no HTTP answer; `unreachable` means IMDS is not there at all (not on EC2). */
-class NoAnswer extends Error {
+/**
+ * Why a call failed, worded as the clause after "could not be read: ". `absent` (no connection,
+ * no answer) and `off` (turned off) mean there is no IMDS to ask: identity() answers undefined.
+ */
+class MetadataFailure extends Error {
   constructor(
     message: string,
-    readonly unreachable: boolean,
+    readonly kind: "absent" | "off" | "failed" | "stopped" = "failed",
   ) {
     super(message);
   }
@@ -44,49 +55,66 @@ class NoAnswer extends Error {
 export function createMetadataPort(options: MetadataPortOptions = {}): MetadataPort {
   const env = options.env ?? process.env;
   const timeoutMs = options.timeoutMs ?? positive(env.AWSTOE_IMDS_TIMEOUT_MS) ?? DEFAULT_TIMEOUT_MS;
-  const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
-  const endpoint = endpointOf(env);
-  const disabled = /^true$/i.test(env.AWS_EC2_METADATA_DISABLED?.trim() ?? "");
+  const attempts = Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS);
+  // Settled on the first call, so creating a port reads no file.
+  let endpoint: URL | MetadataFailure | undefined;
   let token: Promise<string> | undefined;
 
-  /** One request, tried up to `attempts` times for causes that may pass. */
-  const request = async (method: "GET" | "PUT", path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Answer> => {
-    let last: NoAnswer | undefined;
+  const where = (): URL => {
+    endpoint ??= settle(env);
+    if (endpoint instanceof MetadataFailure) throw endpoint;
+    return endpoint;
+  };
+
+  /** One exchange, tried up to `attempts` times while the cause may pass (no answer, 5xx). */
+  const request = async (url: URL, method: "GET" | "PUT", path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Answer> => {
+    let last: MetadataFailure | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await pause(BACKOFF_MS[attempt - 2] ?? 200, signal);
+      if (attempt > 1) await pause(BACKOFF_MS[attempt - 2] ?? BACKOFF_MS.at(-1)!, url, signal);
       try {
-        const answer = await send(endpoint, method, path, headers, timeoutMs, signal);
+        const answer = await send(url, method, path, headers, timeoutMs, signal);
         if (answer.status < 500) return answer;
-        last = new NoAnswer(`${endpoint} answered HTTP ${answer.status}`, false);
+        last = new MetadataFailure(`${url.origin} answered HTTP ${answer.status}`);
       } catch (error) {
-        if (!(error instanceof NoAnswer) || signal?.aborted) throw error;
+        if (!(error instanceof MetadataFailure) || error.kind === "stopped") throw error;
         last = error;
       }
     }
-    throw new NoAnswer(`${last!.message} (${attempts} ${attempts === 1 ? "try" : "tries"})`, last!.unreachable);
+    const tries = `${attempts} ${attempts === 1 ? "attempt" : "attempts"}`;
+    throw new MetadataFailure(`${last!.message} (${tries})${last!.kind === "absent" ? `; ${NOT_ON_EC2}` : ""}`, last!.kind);
   };
 
-  const newToken = async (signal?: AbortSignal): Promise<string> => {
-    const answer = await request("PUT", "/latest/api/token", { "x-aws-ec2-metadata-token-ttl-seconds": TOKEN_TTL_SECONDS }, signal);
-    if (answer.status !== 200 || answer.body === "") throw new NoAnswer(`${endpoint} gave no session token (HTTP ${answer.status})`, false);
-    return answer.body;
+  const newToken = async (url: URL, signal?: AbortSignal): Promise<string> => {
+    const answer = await request(url, "PUT", "/latest/api/token", { "x-aws-ec2-metadata-token-ttl-seconds": TOKEN_TTL_SECONDS }, signal);
+    if (answer.status === 200 && answer.body !== "") return answer.body;
+    const hint = answer.status === 403 ? "; instance metadata may be turned off for this instance" : "";
+    throw new MetadataFailure(`${url.origin} gave no session token (HTTP ${answer.status})${hint}`);
   };
 
-  /** GET with the session token; a 401 gets one fresh token and one more try. */
-  const get = async (path: string, signal?: AbortSignal): Promise<Answer> => {
-    if (disabled) throw new NoAnswer("instance metadata is turned off (AWS_EC2_METADATA_DISABLED)", true);
-    for (let fresh = false; ; fresh = true) {
-      const current = (token ??= newToken(signal));
-      let value: string;
+  /** The port's token, shared by concurrent calls; a failed request for it is not kept. */
+  const tokenFor = async (url: URL, signal?: AbortSignal): Promise<{ value: string; from: Promise<string> }> => {
+    for (;;) {
+      const current = (token ??= newToken(url, signal));
       try {
-        value = await current;
+        return { value: await current, from: current };
       } catch (error) {
         if (token === current) token = undefined; // the next call asks again
+        // Another caller's stop ended the shared request: ask again under this call's own signal.
+        if (error instanceof MetadataFailure && error.kind === "stopped" && !signal?.aborted) continue;
         throw error;
       }
-      const answer = await request("GET", path, { "x-aws-ec2-metadata-token": value }, signal);
-      if (answer.status !== 401 || fresh) return answer;
-      if (token === current) token = undefined;
+    }
+  };
+
+  /** GET with the session token; a 401 gets one fresh token and one more request. */
+  const get = async (path: string, signal?: AbortSignal): Promise<Answer> => {
+    const url = where();
+    for (let fresh = false; ; fresh = true) {
+      const current = await tokenFor(url, signal);
+      const answer = await request(url, "GET", path, { "x-aws-ec2-metadata-token": current.value }, signal);
+      if (answer.status !== 401) return answer;
+      if (fresh) throw new MetadataFailure(`${url.origin} refused a new session token too (HTTP 401)`);
+      if (token === current.from) token = undefined;
     }
   };
 
@@ -94,56 +122,104 @@ export function createMetadataPort(options: MetadataPortOptions = {}): MetadataP
     async get(path, signal) {
       const clean = path.replace(/^\/+/, "");
       const fail = (why: string) => new Error(`instance metadata '${clean}' could not be read: ${why}`);
+      const segments = clean.split("/");
+      if (segments.some((s) => s === "." || s === "..")) throw fail("a metadata path may not contain '.' or '..' segments");
       let answer: Answer;
       try {
-        answer = await get(`/latest/meta-data/${clean}`, signal);
+        answer = await get(`/latest/meta-data/${segments.map(encodeURIComponent).join("/")}`, signal);
       } catch (error) {
-        throw fail(describe(error, timeoutMs));
+        throw fail(reason(error));
       }
       if (answer.status === 404) throw fail("there is no such metadata path on this instance (HTTP 404); see the instance metadata categories in the EC2 documentation");
-      if (answer.status !== 200) throw fail(`${endpoint} answered HTTP ${answer.status}`);
+      if (answer.status !== 200) throw fail(`${where().origin} answered HTTP ${answer.status}`);
       return answer.body;
     },
+
     async identity(signal) {
+      const fail = (why: string) => new Error(`the instance identity document (latest/dynamic/instance-identity/document) could not be read: ${why}`);
       let answer: Answer;
       try {
         answer = await get("/latest/dynamic/instance-identity/document", signal);
       } catch (error) {
-        if (error instanceof NoAnswer && error.unreachable) return undefined; // not on EC2
-        throw new Error(`the instance identity document could not be read: ${describe(error, timeoutMs)}`);
+        if (error instanceof MetadataFailure && (error.kind === "absent" || error.kind === "off")) return undefined; // not on EC2
+        throw fail(reason(error));
       }
-      if (answer.status !== 200) throw new Error(`the instance identity document could not be read: ${endpoint} answered HTTP ${answer.status}`);
+      if (answer.status !== 200) throw fail(`${where().origin} answered HTTP ${answer.status}`);
       try {
         const document = JSON.parse(answer.body) as { accountId?: unknown; region?: unknown };
         if (typeof document.accountId === "string" && typeof document.region === "string") return { accountId: document.accountId, region: document.region };
       } catch {
         // worded below
       }
-      throw new Error("the instance identity document could not be read: it is not JSON with accountId and region");
+      throw fail("it is not JSON with accountId and region");
     },
   };
 }
 
-/** The SDK's endpoint settings: an explicit endpoint wins over the mode. */
-function endpointOf(env: NodeJS.ProcessEnv): string {
+/** The endpoint the SDK would use, or why there is none; see the module comment for the order. */
+function settle(env: NodeJS.ProcessEnv): URL | MetadataFailure {
+  const disabled = env.AWS_EC2_METADATA_DISABLED?.trim();
+  if (disabled && !/^false$/i.test(disabled)) return new MetadataFailure("instance metadata is turned off (AWS_EC2_METADATA_DISABLED)", "off");
   const explicit = env.AWS_EC2_METADATA_SERVICE_ENDPOINT?.trim();
-  if (explicit) return explicit.replace(/\/+$/, "");
-  return /^ipv6$/i.test(env.AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE?.trim() ?? "") ? IPV6 : IPV4;
-}
-
-function describe(error: unknown, timeoutMs: number): string {
-  if (error instanceof NoAnswer) {
-    return error.unreachable ? `${error.message}; awstoe is probably not running on EC2 (or IMDS is turned off for this instance)` : error.message;
+  const profile = explicit ? {} : profileSettings(env);
+  const [name, value] = explicit ? ["AWS_EC2_METADATA_SERVICE_ENDPOINT", explicit] : ["ec2_metadata_service_endpoint in the AWS config file", profile.ec2_metadata_service_endpoint];
+  if (value) {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      // worded below
+    }
+    if (url?.protocol !== "http:" && url?.protocol !== "https:") return new MetadataFailure(`${name} is '${value}', which is not an http:// or https:// URL`);
+    return url;
   }
-  const name = (error as Error)?.name;
-  if (name === "AbortError") return "stopped: awstoe was interrupted";
-  return `${(error as Error)?.message ?? String(error)} (limit ${timeoutMs} ms per try)`;
+  const fromEnv = env.AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE?.trim();
+  const mode = fromEnv || profile.ec2_metadata_service_endpoint_mode || "IPv4";
+  if (/^ipv4$/i.test(mode)) return new URL(IPV4);
+  if (/^ipv6$/i.test(mode)) return new URL(IPV6);
+  const modeName = fromEnv ? "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE" : "ec2_metadata_service_endpoint_mode in the AWS config file";
+  return new MetadataFailure(`${modeName} is '${mode}'; it must be IPv4 or IPv6`);
 }
 
-/** One HTTP exchange within `timeoutMs`; rejects with NoAnswer when no answer came. */
-function send(endpoint: string, method: string, path: string, headers: Record<string, string>, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
-  const http = require("node:http") as typeof import("node:http");
-  const url = new URL(path, `${endpoint}/`);
+/**
+ * The ec2_metadata_* settings of the current profile (AWS_PROFILE, else default) in the shared
+ * config file (AWS_CONFIG_FILE, else ~/.aws/config). Only top-level `key = value` lines: indented
+ * lines are the sub-settings of a service section, which IMDS has none of.
+ */
+function profileSettings(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const fs = require("node:fs") as typeof import("node:fs");
+  const home = env.HOME || env.USERPROFILE || (require("node:os") as typeof import("node:os")).homedir();
+  let text: string;
+  try {
+    text = fs.readFileSync(env.AWS_CONFIG_FILE?.trim() || `${home}/.aws/config`, "utf8");
+  } catch {
+    return {}; // no config file: the defaults apply, as in the SDK
+  }
+  const profile = env.AWS_PROFILE?.trim() || "default";
+  const wanted = profile === "default" ? ["default", "profile default"] : [`profile ${profile}`];
+  const found: Record<string, string | undefined> = {};
+  let inside = false;
+  for (const line of text.split(/\r?\n/)) {
+    const section = /^\s*\[([^\]]+)\]/.exec(line);
+    if (section) {
+      inside = wanted.includes(section[1]!.trim().replace(/\s+/g, " "));
+      continue;
+    }
+    const setting = /^([\w-]+)\s*=\s*(.*)$/.exec(line.split(/(?:^|\s)[#;]/)[0]!);
+    if (inside && setting) found[setting[1]!.toLowerCase()] = setting[2]!.trim();
+  }
+  return found;
+}
+
+function reason(error: unknown): string {
+  if (error instanceof MetadataFailure) return error.message;
+  return (error as Error)?.message ?? String(error);
+}
+
+/** One HTTP exchange, whole within `timeoutMs`, to the endpoint's host only; rejects with a MetadataFailure. */
+function send(endpoint: URL, method: string, path: string, headers: Record<string, string>, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
+  if (signal?.aborted) return Promise.reject(stopped(endpoint));
+  const client = (endpoint.protocol === "https:" ? require("node:https") : require("node:http")) as typeof import("node:http");
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (outcome: () => void) => {
@@ -151,38 +227,61 @@ function send(endpoint: string, method: string, path: string, headers: Record<st
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
+      request.destroy();
       outcome();
     };
-    const request = http.request(url, { method, headers: { ...headers, "content-length": "0" }, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => finish(() => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") })));
-      response.on("error", (error) => finish(() => reject(new NoAnswer(`${url.origin}: ${error.message}`, false))));
-    });
-    const timer = setTimeout(() => {
-      request.destroy();
-      finish(() => reject(new NoAnswer(`no answer from ${url.origin} within ${timeoutMs} ms`, true)));
-    }, timeoutMs);
-    const onAbort = () => {
-      request.destroy();
-      finish(() => reject(Object.assign(new Error("stopped"), { name: "AbortError" })));
-    };
+    const request = client.request(
+      {
+        protocol: endpoint.protocol,
+        // node:http wants an IPv6 address without its URL brackets.
+        hostname: endpoint.hostname.replace(/^\[(.*)\]$/, "$1"),
+        port: endpoint.port || undefined,
+        path,
+        method,
+        headers: { ...headers, "content-length": "0" },
+        agent: false,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BODY_BYTES) finish(() => reject(new MetadataFailure(`${endpoint.origin} sent more than ${MAX_BODY_BYTES / 1024 / 1024} MiB for one value`)));
+          else chunks.push(chunk);
+        });
+        response.on("end", () => finish(() => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") })));
+        response.on("error", (error) => finish(() => reject(new MetadataFailure(`the answer from ${endpoint.origin} broke off (${error.message})`))));
+      },
+    );
+    const timer = setTimeout(() => finish(() => reject(new MetadataFailure(`no answer from ${endpoint.origin} within ${durationText(timeoutMs)}`, "absent"))), timeoutMs);
+    const onAbort = () => finish(() => reject(stopped(endpoint)));
     signal?.addEventListener("abort", onAbort, { once: true });
     request.on("error", (error: NodeJS.ErrnoException) => {
-      const refused = ["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ENOTFOUND"].includes(error.code ?? "");
-      finish(() => reject(new NoAnswer(`${url.origin} could not be reached (${error.code ?? error.message})`, refused)));
+      // No connection at all: nothing listens there, so this is not EC2 (or IMDS is off).
+      const absent = ["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ENOTFOUND", "ETIMEDOUT"].includes(error.code ?? "");
+      finish(() => reject(new MetadataFailure(`${endpoint.origin} could not be reached (${error.code ?? error.message})`, absent ? "absent" : "failed")));
     });
     request.end();
   });
 }
 
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
+function stopped(endpoint: URL): MetadataFailure {
+  return new MetadataFailure(`stopped before ${endpoint.origin} answered (awstoe was interrupted)`, "stopped");
+}
+
+/** The backoff between attempts; a stop ends it at once. */
+function pause(ms: number, endpoint: URL, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(stopped(endpoint));
+    const onAbort = () => {
       clearTimeout(timer);
+      reject(stopped(endpoint));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
       resolve();
-    }, { once: true });
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 

@@ -129,6 +129,17 @@ describe("stops", () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
+  test("one caller's stop does not fail another caller waiting for the same token", async () => {
+    imds.failNext(1, "hang"); // the shared token request
+    const metadata = port({}, { timeoutMs: 5_000 });
+    const controller = new AbortController();
+    const stopped = metadata.get("instance-id", controller.signal);
+    const waiting = metadata.get("placement/region");
+    setTimeout(() => controller.abort(), 50);
+    await expect(stopped).rejects.toThrow(/stopped before/);
+    expect(await waiting).toBe("eu-west-1");
+  });
+
   test("a stop during the backoff ends it, and a stopped signal sends nothing", async () => {
     imds.failNext(1, "error");
     const controller = new AbortController();
