@@ -9,6 +9,7 @@
 #   busybox                      scripts/install.sh is tested under busybox sh (test/scripts/install.test.ts)
 #   strace                       slows only awstoe's file writes (strace -e inject=write:delay_enter)
 #                                for the WebDownload back-pressure test (test/e2e/web-download-memory.test.ts)
+#   tmux                         a real terminal for the live progress line tests (test/e2e/terminal-view.test.ts)
 #   debootstrap                  a throwaway Debian root for UpdateOS's real apt-get test
 #                                (test/modules/update-os-debootstrap.test.ts; ~30-45 s once per machine)
 #
@@ -19,7 +20,7 @@
 # headless test never uses. A cold install took about 20 s on the 2-core CI machine.
 set -u
 
-PACKAGES="wine wine64 gcc-mingw-w64-x86-64-win32 wixl msitools qemu-user libc6-arm64-cross debootstrap busybox strace"
+PACKAGES="wine wine64 gcc-mingw-w64-x86-64-win32 wixl msitools qemu-user libc6-arm64-cross debootstrap busybox strace tmux"
 
 missing_packages() {
   missing_list=""

@@ -57,6 +57,10 @@ export interface Presentation {
    * a line when each step starts too, so output can be matched to its step.
    */
   interactive: boolean;
+  /** GitHub Actions (GITHUB_ACTIONS=true): each step's output is folded in a ::group::. */
+  github: boolean;
+  /** Off a terminal, a step quiet for this long gets a "still running" line (0: never). */
+  heartbeatMs: number;
   /** Renders diagnostics of a document for a person (the CLI's renderer). */
   renderDiagnostics(diagnostics: Diagnostic[], map: SourceMap | undefined): string;
 }

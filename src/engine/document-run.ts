@@ -21,6 +21,7 @@ import type { EngineDeps } from "./deps.ts";
 import type { ReadyDocument } from "./prepare.ts";
 import { compileStep } from "./compile-step.ts";
 import { runStep, type StepHost } from "./step.ts";
+import { StepWatch } from "./step-watch.ts";
 import { isRecord } from "../model/platform.ts";
 import { rmSync } from "node:fs";
 
@@ -102,6 +103,8 @@ interface RunningStep {
   quiet: boolean;
   /** Files the module generated (steps/<phase>/<step>.*). */
   workFiles: Set<string>;
+  /** The live line, heartbeat and output header of the step. */
+  watch: StepWatch;
 }
 
 export class DocumentRun {
@@ -172,8 +175,15 @@ export class DocumentRun {
         if (deps.presentation.interactive) log.debug(`${where}: starting ${compiled.action}`);
         else log.progress(`${where}: running ${compiled.action}`);
         const started = performance.now();
-        const running: RunningStep = { key, phase: phaseName, name: compiled.name, stderr: new StderrCapture(), nestedChaining: [], quiet: step.disableLogging === true, workFiles: new Set() };
-        const outcome = await runStep(compiled, this.stepHost(running));
+        const { interactive, github, heartbeatMs } = deps.presentation;
+        const watch = new StepWatch(log, { interactive, github, heartbeatMs }, where, compiled.action);
+        const running: RunningStep = { key, phase: phaseName, name: compiled.name, stderr: new StderrCapture(), nestedChaining: [], quiet: step.disableLogging === true, workFiles: new Set(), watch };
+        let outcome: Awaited<ReturnType<typeof runStep>>;
+        try {
+          outcome = await runStep(compiled, this.stepHost(running));
+        } finally {
+          watch.end();
+        }
         this.removeSecretFiles(running, lookup.usedSecret || (outcome.finished && this.holdsSecret(outcome.data.inputs)));
         if (!outcome.finished) {
           // Not finished: it runs again after the restart, so nothing of it is kept now.
@@ -325,6 +335,7 @@ export class DocumentRun {
         const masks = { stdout: masker.stream(), stderr: masker.stream() };
         const show = (stream: "stdout" | "stderr", text: string) => {
           if (running.quiet || text === "") return;
+          running.watch.output();
           log.output(text);
           if (stream === "stderr") running.stderr.add(text);
         };
@@ -345,7 +356,9 @@ export class DocumentRun {
         warn: (m) => log.warn(`${usedBy}: ${m}`),
       },
       print: (text) => {
-        if (!running.quiet) log.output(text.endsWith("\n") ? text : `${text}\n`);
+        if (running.quiet) return;
+        running.watch.output();
+        log.output(text.endsWith("\n") ? text : `${text}\n`);
       },
       evaluate: (expression) => evaluateCondition(expression, (text) => text, ports.probe),
       runDocument: async (request) => {
@@ -366,7 +379,7 @@ export class DocumentRun {
     const [colour, mark] = LOOKS[status] ?? ["yellow", "!"];
     const paint = c[colour];
     const coloured = `${paint(mark)} ${c.dim(`[${doc}]`)} ${phase}/${c.bold(step)}: ${paint(status)} ${c.dim(`(${took})`)}${failure ? ` — ${failure}` : ""}`;
-    this.execution.log.progress(plain, coloured);
+    this.execution.log.progress(plain, coloured, isFailure(status) ? "ERROR" : "INFO");
   }
 }
 

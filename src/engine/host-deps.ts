@@ -15,6 +15,7 @@ import { runProcess } from "../platform/process.ts";
 import { createProbe } from "../platform/probe.ts";
 import * as shell from "../platform/shell.ts";
 import type { EngineDeps, EnginePorts, Presentation, RebootPort } from "./deps.ts";
+import { HEARTBEAT_DEFAULT_SECONDS } from "./step-watch.ts";
 
 export interface HostDepsOptions {
   signal: AbortSignal;
@@ -60,9 +61,17 @@ export function hostDeps(options: HostDepsOptions): EngineDeps {
     terminal: options.terminal ?? { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
     palette: options.palette,
     interactive: options.interactive ?? process.stderr.isTTY === true,
+    github: process.env.GITHUB_ACTIONS === "true",
+    heartbeatMs: heartbeatMs(process.env.AWSTOE_HEARTBEAT_SECONDS),
     renderDiagnostics: options.renderDiagnostics,
   };
   return { ports, presentation };
+}
+
+/** AWSTOE_HEARTBEAT_SECONDS: a whole number of seconds (0 turns heartbeats off); default 30 s. */
+function heartbeatMs(text: string | undefined): number {
+  const seconds = text !== undefined && /^\d+$/.test(text.trim()) ? Number(text) : HEARTBEAT_DEFAULT_SECONDS;
+  return seconds * 1000;
 }
 
 /** For callers that never reboot (dry runs): a reboot request fails the execution with this. */

@@ -120,6 +120,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
   folder.maskSecrets(masker);
   const log = new RunLog({
     masker,
+    liveLine: deps.presentation.interactive,
     applicationLog: folder.file("application.log"),
     consoleLog: folder.file("console.log"),
     trace: request.trace,

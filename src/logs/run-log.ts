@@ -27,6 +27,8 @@ export interface RunLogOptions {
   stdout?: (text: string) => void;
   /** Told once, with a sentence, when a log file cannot be written any more. */
   onWriteFailure?: (reason: string) => void;
+  /** The terminal can show a live status line (stderr is a terminal). */
+  liveLine?: boolean;
   /**
    * Secrets to keep out of every text (terminal, both logs, the mirror). Program output reaches
    * `output()` already masked across its pieces (engine/document-run.ts); masking whole texts
@@ -45,6 +47,11 @@ export class RunLog {
   private readonly toStderr: (text: string) => void;
   private readonly toStdout: (text: string) => void;
   private mirror: ((text: string) => void) | undefined;
+  /** Whether the last text on the terminal (and in console.log) ended its line. */
+  private terminalAtLineStart = true;
+  private consoleAtLineStart = true;
+  private live_: string | undefined;
+  private liveShown = false;
 
   constructor(private readonly options: RunLogOptions) {
     this.app = openSync(options.applicationLog, APPEND_PRIVATE, PRIVATE_FILE_MODE);
@@ -70,10 +77,35 @@ export class RunLog {
     this.message("ERROR", message);
   }
 
-  /** A line for the person watching (one per step). `coloured` is the terminal form. */
-  progress(plain: string, coloured = plain): void {
-    this.toTerminal(`${coloured}\n`, `${plain}\n`);
-    this.appLine("INFO", plain);
+  /**
+   * A line for the person watching (one per step). `coloured` is the terminal form. It always
+   * starts a line of its own: after output that did not end with a newline, one is added first.
+   * A failure is written to application.log at ERROR level.
+   */
+  progress(plain: string, coloured = plain, level: Level = "INFO"): void {
+    const [terminalBreak, consoleBreak] = [this.terminalAtLineStart ? "" : "\n", this.consoleAtLineStart ? "" : "\n"];
+    this.toTerminal(`${terminalBreak}${coloured}\n`, `${consoleBreak}${plain}\n`);
+    this.appLine(level, plain);
+  }
+
+  /**
+   * The live status line (a terminal only: never in console.log): drawn at the bottom, redrawn in
+   * place, taken away while anything else is written, and drawn only at the start of a line so it
+   * never glues onto output that has not ended its line. Undefined removes it.
+   */
+  live(text: string | undefined): void {
+    this.live_ = text;
+    this.hideLive();
+    this.showLive();
+  }
+
+  /** A line for the terminal alone (GitHub's ::group:: markers): not in console.log. */
+  terminalLine(text: string): void {
+    if (this.closed) return;
+    this.hideLive();
+    this.toStderr(`${this.terminalAtLineStart ? "" : "\n"}${this.masked(text)}\n`);
+    this.terminalAtLineStart = true;
+    this.showLive();
   }
 
   /** Child process output, as it arrives. */
@@ -96,6 +128,7 @@ export class RunLog {
 
   close(): void {
     if (this.closed) return;
+    this.hideLive();
     this.closed = true;
     if (this.app !== undefined) closeSync(this.app);
     if (this.console !== undefined) closeSync(this.console);
@@ -106,16 +139,33 @@ export class RunLog {
     if (level === "WARN" || level === "ERROR" || this.options.trace) {
       const c = this.options.palette;
       const label = level === "ERROR" ? c.red("error") : level === "WARN" ? c.yellow("warning") : c.dim(level.toLowerCase());
-      this.toTerminal(`${label}: ${message}\n`, `${level.toLowerCase()}: ${message}\n`);
+      const [terminalBreak, consoleBreak] = [this.terminalAtLineStart ? "" : "\n", this.consoleAtLineStart ? "" : "\n"];
+      this.toTerminal(`${terminalBreak}${label}: ${message}\n`, `${consoleBreak}${level.toLowerCase()}: ${message}\n`);
     }
   }
 
   private toTerminal(coloured: string, plain: string): void {
-    if (this.closed) return;
+    if (this.closed || plain === "") return;
     const text = this.masked(plain);
+    this.hideLive();
     this.toStderr(coloured === plain ? text : this.masked(coloured));
+    this.terminalAtLineStart = text.endsWith("\n");
+    this.consoleAtLineStart = this.terminalAtLineStart;
     this.console = this.append(this.console, text, "console.log");
     this.mirror?.(text);
+    this.showLive();
+  }
+
+  private hideLive(): void {
+    if (!this.liveShown) return;
+    this.toStderr("\r\u001b[2K");
+    this.liveShown = false;
+  }
+
+  private showLive(): void {
+    if (this.closed || this.live_ === undefined || !this.terminalAtLineStart || !this.options.liveLine) return;
+    this.toStderr(this.live_);
+    this.liveShown = true;
   }
 
   private appLine(level: Level, message: string): void {
