@@ -27,13 +27,20 @@ afterAll(() => {
   sts.close();
   rmSync(dir, { recursive: true, force: true });
 });
-afterEach(() => {
-  process.env = { ...saved };
-});
+afterEach(() => replaceEnv(saved));
+
+/**
+ * Makes process.env exactly `next`, key by key: the object itself stays, because later test files
+ * in this process (and the children they start) read it.
+ */
+function replaceEnv(next: Record<string, string | undefined>): void {
+  for (const key of Object.keys(process.env)) if (next[key] === undefined) delete process.env[key];
+  for (const [key, value] of Object.entries(next)) if (value !== undefined) process.env[key] = value;
+}
 
 /** Only the local STS, two attempts per call; `extra` over it, undefined removes. */
 const useSts = (extra: Record<string, string | undefined> = {}) => {
-  process.env = isolatedAwsEnv(dir, { ...stsEnv(sts), AWS_MAX_ATTEMPTS: "2", ...extra });
+  replaceEnv(isolatedAwsEnv(dir, { ...stsEnv(sts), AWS_MAX_ATTEMPTS: "2", ...extra }));
 };
 const failureOf = (promise: Promise<unknown>) => promise.then(() => "no failure", (e: Error) => e.message);
 const PREFIX = "the AWS account of the current credentials could not be found (STS GetCallerIdentity): ";

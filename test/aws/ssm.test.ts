@@ -27,13 +27,20 @@ beforeAll(async () => {
   gone.close();
 });
 afterAll(() => store.close());
-afterEach(() => {
-  process.env = { ...saved };
-});
+afterEach(() => replaceEnv(saved));
+
+/**
+ * Makes process.env exactly `next`, key by key: the object itself stays, because later test files
+ * in this process (and the children they start) read it.
+ */
+function replaceEnv(next: Record<string, string | undefined>): void {
+  for (const key of Object.keys(process.env)) if (next[key] === undefined) delete process.env[key];
+  for (const [key, value] of Object.entries(next)) if (value !== undefined) process.env[key] = value;
+}
 
 /** Only the store, two attempts per call (quick retries); `extra` over it, undefined removes. */
 const useStore = (extra: Record<string, string | undefined> = {}) => {
-  process.env = isolatedAwsEnv("/nonexistent", { ...parameterStoreEnv(store), AWS_MAX_ATTEMPTS: "2", ...extra });
+  replaceEnv(isolatedAwsEnv("/nonexistent", { ...parameterStoreEnv(store), AWS_MAX_ATTEMPTS: "2", ...extra }));
 };
 const failureOf = (promise: Promise<unknown>) => promise.then(() => "no failure", (e: Error) => e.message);
 const callsFor = (name: string) => store.calls.filter((c) => c.operation === "GetParameter" && c.name === name).length;
