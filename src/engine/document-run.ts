@@ -22,6 +22,7 @@ import type { ReadyDocument } from "./prepare.ts";
 import { compileStep } from "./compile-step.ts";
 import { runStep, type StepHost } from "./step.ts";
 import { StepWatch } from "./step-watch.ts";
+import type { RecapEntry } from "./recap.ts";
 import { isRecord } from "../model/platform.ts";
 import { rmSync } from "node:fs";
 
@@ -70,6 +71,8 @@ export interface Execution {
   masker: Masker;
   /** Answers env:, context:, aws:imds: and aws:ssm: references. */
   hostValues: HostValues;
+  /** Top-level steps as they end, for the recap. */
+  recap: RecapEntry[];
   /** Rewrites detailedoutput.json of the top-level execution. */
   save(): void;
   /**
@@ -164,6 +167,7 @@ export class DocumentRun {
         const restored = journal.finished(key);
         if (restored !== undefined) {
           this.restore(restored, phaseName, phaseRecord, steps);
+          this.noteForRecap(key, `[${docName}] ${phaseName}/${String(step.name)}`, restored.record as unknown as StepRecord, undefined);
           continue;
         }
         // Host references are read as the step starts: what they need from the network first.
@@ -196,6 +200,7 @@ export class DocumentRun {
         this.chaining.push(...chaining);
         steps.set(stepKey(phaseName, compiled.name), outcome.data);
         this.tally(outcome.record, outcome.executed, phaseName, phaseRecord);
+        this.noteForRecap(key, where, outcome.record, outcome.note);
         this.noteFailure(phaseName, outcome.record, running.stderr.text(), running.nestedFailure);
         this.journal(() => journal.stepFinished({
           key,
@@ -226,7 +231,7 @@ export class DocumentRun {
       }
       phaseRecord.status = rollUp(phaseRecord.steps.map((s) => s.status), stoppedBy);
       phaseRecord.endTime = localTimestamp(deps.ports.now());
-      if (this.record.failureMessage === "" && phaseRecord.failureMessage !== "") this.record.failureMessage = phaseRecord.failureMessage;
+      this.record.failureMessage = joinFailures(this.record.failureMessage, phaseRecord.failureMessage);
       this.execution.save();
       if (stopped) break;
     }
@@ -292,6 +297,12 @@ export class DocumentRun {
     this.execution.log.debug(`${phaseName}/${record.name}: finished before the restart (${record.status}); not run again`);
   }
 
+  /** A top-level step for the recap (a nested document's steps are summed up by their ExecuteDocument step). */
+  private noteForRecap(key: string, where: string, record: StepRecord, note: string | undefined): void {
+    if (key.includes(">")) return;
+    this.execution.recap.push({ key, where, action: record.action, status: record.status, reason: record.failureMessage || note || "" });
+  }
+
   /** Adds a finished step to its phase record and the counters. */
   private tally(record: StepRecord, executed: boolean, phaseName: string, phaseRecord: PhaseRecord): void {
     phaseRecord.steps.push(record);
@@ -299,9 +310,8 @@ export class DocumentRun {
     if (isFailure(record.status)) this.counters.failed++;
     if (record.status === "ignoredFailure") this.counters.ignored++;
     if (record.status === "skipped") this.counters.skipped++;
-    if (isFailure(record.status) && phaseRecord.failureMessage === "") {
-      phaseRecord.failureMessage = `step '${phaseName}/${record.name}' failed: ${record.failureMessage}`;
-    }
+    // Every failed step is named, not only the first (onFailure: Continue lets several fail).
+    if (isFailure(record.status)) phaseRecord.failureMessage = joinFailures(phaseRecord.failureMessage, `step '${phaseName}/${record.name}' failed: ${record.failureMessage}`);
   }
 
   /**
@@ -381,6 +391,12 @@ export class DocumentRun {
     const coloured = `${paint(mark)} ${c.dim(`[${doc}]`)} ${phase}/${c.bold(step)}: ${paint(status)} ${c.dim(`(${took})`)}${failure ? ` — ${failure}` : ""}`;
     this.execution.log.progress(plain, coloured, isFailure(status) ? "ERROR" : "INFO");
   }
+}
+
+/** Failure messages of several steps, phases or documents, in order, one after the other. */
+export function joinFailures(earlier: string, next: string): string {
+  if (next === "") return earlier;
+  return earlier === "" ? next : `${earlier}; ${next}`;
 }
 
 /** How a finished step's status looks on the terminal: its colour and mark. */

@@ -16,6 +16,7 @@ import { RunLog } from "../logs/run-log.ts";
 import { Masker } from "../logs/mask.ts";
 import { HostValues } from "./host-values.ts";
 import { checkPhases, unknownParameters } from "./typos.ts";
+import { recapLines, unrunSteps, type RecapEntry } from "./recap.ts";
 import type { ChainingEntry, ExecutionRecord, RunSummary } from "../model/record.ts";
 import { isFailure, rollUp, type Status } from "../model/status.ts";
 import { formatFailureContext, type FailureContext } from "./failure-context.ts";
@@ -23,7 +24,7 @@ import { localTimestamp } from "../model/time.ts";
 import type { NestedRunRequest } from "../modules/index.ts";
 import { VERSION } from "../version.ts";
 import type { EngineDeps } from "./deps.ts";
-import { DocumentRun, STEP_MARKER, type Counters, type Execution, type NestedOutcome, type Parent } from "./document-run.ts";
+import { DocumentRun, joinFailures, STEP_MARKER, type Counters, type Execution, type NestedOutcome, type Parent } from "./document-run.ts";
 import { uploadLogFolder, type LogUploadTarget } from "./log-upload.ts";
 import { identityOf, prepareDocuments, type DocumentRequest, type Prepared } from "./prepare.ts";
 
@@ -135,6 +136,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
   const record: ExecutionRecord = { executionId, ...(request.componentVersion === undefined ? {} : { componentVersion: request.componentVersion }), status: "running", startTime: earlier?.header.startTime ?? localTimestamp(started), endTime: "", failureMessage: "", documents: [] };
   const counters: Counters = { executed: 0, failed: 0, ignored: 0, skipped: 0 };
   const chaining: ChainingEntry[] = [];
+  const recap: RecapEntry[] = [];
   let firstFailure: FailureContext | undefined;
   let journal: ExecutionJournal | undefined;
   const writer = new RecordWriter(folder, record, undefined, (error) => halt((error as Error).message));
@@ -169,7 +171,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     } else {
       const underway: Underway = { request, deps, log, folder, record, writer, counters, chaining, journal: journal!, stateDirectory };
       const hostValues = new HostValues({ ports: deps.ports.host, platform: deps.ports.platform, executionId, masker, now: deps.ports.now, newUuid: deps.ports.newId, signal: deps.ports.signal });
-      const execution = executionWithNesting({ executionId, deps, log, folder, journal: journal!, masker, hostValues, save: () => writer.request(), halt }, blockedModules, request.requireParameterValues === true);
+      const execution = executionWithNesting({ executionId, deps, log, folder, journal: journal!, masker, hostValues, recap, save: () => writer.request(), halt }, blockedModules, request.requireParameterValues === true);
       let stoppedBy: Status | undefined;
       for (const [index, doc] of prepared.ready.entries()) {
         if (deps.ports.signal.aborted) break;
@@ -183,7 +185,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
           if (handedOver !== undefined) return handedOver;
           break;
         }
-        if (record.failureMessage === "" && outcome.record.failureMessage !== "") record.failureMessage = outcome.record.failureMessage;
+        record.failureMessage = joinFailures(record.failureMessage, outcome.record.failureMessage);
         if (outcome.stopped) {
           stoppedBy = outcome.record.status;
           break;
@@ -210,6 +212,11 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     log.info(`execution ${executionId} finished: ${record.status}`);
     const logUrl = request.logUpload ? await uploadLogs(folder.path, request.logUpload, deps, log) : folder.path;
     const summary = summaryOf(record, counters, logUrl);
+    if (prepared.failures.length === 0 && problem === undefined) {
+      const ended = new Set(recap.map((e) => e.key));
+      const lines = recapLines(summary, recap, unrunSteps(prepared.ready, request.phases, ended), deps.ports.now().getTime() - started.getTime(), deps.presentation.palette);
+      log.recap(lines.plain, lines.coloured);
+    }
     log.summary(`${JSON.stringify(summary, null, 4)}\n`);
     return { record, summary, logFolder: folder.path };
   } finally {

@@ -51,6 +51,8 @@ export interface FinishedStep {
   stop: boolean;
   /** The step asked for a reboot (the Reboot module); the run goes on with the next step after it. */
   reboot?: PlacedReboot;
+  /** Why it did not run, for the recap (a skipping `if`). */
+  note?: string;
 }
 
 interface Attempt {
@@ -75,6 +77,7 @@ interface Ending {
   /** Stopped by an interrupt or a halt: onFailure does not apply, the execution stops. */
   interrupted?: boolean;
   reboot?: PlacedReboot;
+  note?: string;
 }
 
 export async function runStep(step: CompiledStep, host: StepHost): Promise<StepOutcome> {
@@ -95,7 +98,7 @@ export async function runStep(step: CompiledStep, host: StepHost): Promise<StepO
     const failedHard = isFailure(status) && !ignored && (step.onFailure === "Abort" || ending.interrupted === true);
     return {
       finished: true, record, data: { inputs, outputs }, uses: uses.map((use) => ({ expression: use.expression, usedBy, resolved: use.resolved })), executed: ending.executed,
-      stop: failedHard || ending.reboot !== undefined, ...(ending.reboot ? { reboot: ending.reboot } : {}),
+      stop: failedHard || ending.reboot !== undefined, ...(ending.reboot ? { reboot: ending.reboot } : {}), ...(ending.note ? { note: ending.note } : {}),
     };
   };
 
@@ -107,7 +110,7 @@ export async function runStep(step: CompiledStep, host: StepHost): Promise<StepO
     if (condition.value.decision !== "Execute") {
       uses.push(...step.unrunInputs.uses);
       const inputs = step.unrunInputs.ok ? step.unrunInputs.value.list : [];
-      if (condition.value.decision === "Skip") return end("skipped", "", inputs, undefined, { executed: false });
+      if (condition.value.decision === "Skip") return end("skipped", "", inputs, undefined, { executed: false, note: `if ${condition.value.explain}` });
       return end("failed", "step aborted by if condition", inputs, undefined, { executed: false });
     }
   }
@@ -167,7 +170,7 @@ async function runAttempt(step: CompiledStep, host: StepHost): Promise<Attempt> 
   host.attemptStarts();
   try {
     for (const [index, iteration] of step.iterations.entries()) {
-      const where = looping ? `iteration ${index}: ` : "";
+      const where = looping ? `${iterationName(step, index)}: ` : "";
       try {
         if (!iteration.ok) throw iteration.error;
         inputs = iteration.value.inputs.list;
@@ -179,7 +182,7 @@ async function runAttempt(step: CompiledStep, host: StepHost): Promise<Attempt> 
         if (outcome.failed !== undefined) return result(false, `${step.module.name}: ${where}${outcome.failed}`, index);
         outputs.push(outcome.outputs as Record<string, unknown>);
       } catch (error) {
-        if (controller.signal.aborted) return result(false, stoppedMessage(controller.signal, step.timeoutSeconds, looping, index), index, undefined, timedOut(controller.signal));
+        if (controller.signal.aborted) return result(false, stoppedMessage(controller.signal, step.timeoutSeconds, looping ? iterationName(step, index) : undefined), index, undefined, timedOut(controller.signal));
         return result(false, `${step.module.name}: ${where}${messageOf(error)}`, index);
       }
     }
@@ -226,11 +229,22 @@ function timedOut(signal: AbortSignal): boolean {
   return signal.aborted && !isHalt(signal.reason) && signal.reason instanceof Error && signal.reason.message === "timeout";
 }
 
-function stoppedMessage(signal: AbortSignal, timeoutSeconds: number, looping: boolean, index: number): string {
+/**
+ * How a person finds an iteration in a message: counted from 1, with its value —
+ * "iteration 3 of 4 (nginx-bogus)" ({{ loop.index }} of that iteration is 2).
+ */
+export function iterationName(step: Pick<CompiledStep, "loop">, index: number): string {
+  const values = step.loop?.ok ? step.loop.value.values : [];
+  const value = values[index];
+  const shown = value === undefined ? "" : ` (${value.length > 60 ? `${value.slice(0, 57)}…` : value})`;
+  return `iteration ${index + 1} of ${values.length}${shown}`;
+}
+
+function stoppedMessage(signal: AbortSignal, timeoutSeconds: number, iteration: string | undefined): string {
   if (isHalt(signal.reason)) return `stopped: ${signal.reason.message}`;
   if (timedOut(signal)) {
-    return looping
-      ? `the loop timed out after ${secondsPhrase(timeoutSeconds)} (in iteration ${index})`
+    return iteration !== undefined
+      ? `the loop timed out after ${secondsPhrase(timeoutSeconds)} (in ${iteration})`
       : `the step timed out after ${secondsPhrase(timeoutSeconds)}`;
   }
   return "awstoe was interrupted while this step was running";

@@ -103,7 +103,8 @@ function hostReference(kind: string, rest: string): Reference {
   }
 }
 
-/** IMDS paths that hand out credentials: refused, so a document cannot read the instance role's keys. */
+/** IMDS paths that hand out credentials (or could reach them): refused, so a document cannot read the instance role's keys. */
 export function credentialPath(path: string): boolean {
-  return /^(iam|identity-credentials)(\/|$)/.test(path);
+  // `.` and `..` segments could walk from an innocent path into these: refused as well.
+  return /^(iam|identity-credentials)(\/|$)/.test(path) || path.split("/").some((segment) => segment === "." || segment === "..");
 }

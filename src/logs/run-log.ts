@@ -99,6 +99,12 @@ export class RunLog {
     this.showLive();
   }
 
+  /** The end-of-run recap: on the terminal and in application.log, not in console.log. */
+  recap(plain: readonly string[], coloured: readonly string[]): void {
+    for (const line of plain) this.appLine("INFO", line);
+    for (const line of coloured) this.terminalLine(line);
+  }
+
   /** A line for the terminal alone (GitHub's ::group:: markers): not in console.log. */
   terminalLine(text: string): void {
     if (this.closed) return;

@@ -35,7 +35,7 @@ describe("classifyReference: host forms", () => {
   });
 
   test("credential paths", () => {
-    for (const path of ["iam/security-credentials/role", "iam", "identity-credentials/ec2/info"]) expect(credentialPath(path), path).toBe(true);
+    for (const path of ["iam/security-credentials/role", "iam", "identity-credentials/ec2/info", "placement/../iam/security-credentials/x", "./iam"]) expect(credentialPath(path), path).toBe(true);
     for (const path of ["instance-id", "placement/region", "iamx", "public-keys/0"]) expect(credentialPath(path), path).toBe(false);
   });
 });

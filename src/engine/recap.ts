@@ -1,0 +1,72 @@
+/**
+ * @module engine/recap: the few lines at the end of a run that say how it went — counts, every
+ * step that failed, had its failure ignored, was skipped or never ran (each with its one-line
+ * reason), the total time and where the logs are. On stderr and in application.log; pure here.
+ */
+import type { RunSummary } from "../model/record.ts";
+import type { Status } from "../model/status.ts";
+import type { Palette } from "../logs/terminal.ts";
+import { isRecord } from "../model/platform.ts";
+import type { ReadyDocument } from "./prepare.ts";
+
+/** A top-level step as it ended. */
+export interface RecapEntry {
+  /** Its journal key (`d0/build/3`): tells which document steps never ran. */
+  key: string;
+  where: string;
+  action: string;
+  status: Status;
+  reason: string;
+}
+
+/** A step the run did not reach: in a selected phase, after the execution stopped. */
+export interface UnrunStep {
+  where: string;
+  action: string;
+}
+
+/** Steps of the selected phases of `documents` whose keys are not among `ended`, in document order. */
+export function unrunSteps(documents: readonly ReadyDocument[], phases: readonly string[] | undefined, ended: ReadonlySet<string>): UnrunStep[] {
+  const unrun: UnrunStep[] = [];
+  documents.forEach((doc, d) => {
+    const name = typeof doc.doc.name === "string" && doc.doc.name !== "" ? doc.doc.name : doc.source;
+    for (const phase of Array.isArray(doc.doc.phases) ? doc.doc.phases : []) {
+      if (!isRecord(phase) || (phases !== undefined && phases.length > 0 && !phases.includes(String(phase.name)))) continue;
+      (Array.isArray(phase.steps) ? phase.steps : []).forEach((step, s) => {
+        if (isRecord(step) && !ended.has(`d${d}/${String(phase.name)}/${s}`)) unrun.push({ where: `[${name}] ${String(phase.name)}/${String(step.name)}`, action: String(step.action) });
+      });
+    }
+  });
+  return unrun;
+}
+
+const MARKS: Partial<Record<Status, string>> = { failed: "✖", timedOut: "✖", ignoredFailure: "!", skipped: "↷" };
+
+/** The recap's lines: `plain` for application.log, `coloured` for a terminal. */
+export function recapLines(summary: RunSummary, entries: readonly RecapEntry[], unrun: readonly UnrunStep[], ms: number, c: Palette): { plain: string[]; coloured: string[] } {
+  const notable = entries.filter((e) => MARKS[e.status] !== undefined);
+  const succeeded = entries.filter((e) => e.status === "success").length;
+  const counts = [
+    `${succeeded} succeeded`,
+    ...count(summary.failedStepCount, "failed"),
+    ...count(summary.ignoredFailedStepCount, "failure ignored", "failures ignored"),
+    ...count(summary.skippedStepCount, "skipped"),
+    ...count(unrun.length, "not run"),
+  ];
+  const took = ms < 60_000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  const rows = [
+    ...notable.map((e) => ({ mark: MARKS[e.status]!, text: `${e.where} (${e.action}): ${e.status}${e.reason ? ` — ${e.reason}` : ""}`, bad: e.status === "failed" || e.status === "timedOut" })),
+    ...unrun.map((u) => ({ mark: "·", text: `${u.where} (${u.action}): not run — the execution stopped before it`, bad: false })),
+  ];
+  const head = `recap: ${summary.status} in ${took} — ${entries.length + unrun.length} step(s): ${counts.join(", ")}`;
+  const tail = `log folder: ${summary.logUrl}`;
+  const good = summary.status === "success" || summary.status === "successWithIgnoredFailure";
+  return {
+    plain: [head, ...rows.map((r) => `  ${r.mark} ${r.text}`), tail],
+    coloured: [(good ? c.green : c.red)(head), ...rows.map((r) => `  ${(r.bad ? c.red : c.yellow)(r.mark)} ${r.text}`), c.dim(tail)],
+  };
+}
+
+function count(n: number, one: string, many = one): string[] {
+  return n === 0 ? [] : [`${n} ${n === 1 ? one : many}`];
+}
