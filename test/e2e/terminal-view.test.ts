@@ -76,6 +76,59 @@ describe.skipIf(TMUX === null)("on a terminal (tmux)", () => {
   }, 60_000);
 });
 
+const MANY_ENDINGS = `name: endings
+schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: FailOne
+        action: ExecuteBash
+        onFailure: Continue
+        inputs:
+          commands: ["exit 3"]
+      - name: Skipped
+        action: ExecuteBash
+        if:
+          binaryExists: no-such-binary-xyz
+        inputs:
+          commands: ["true"]
+      - name: Ignored
+        action: ExecuteBash
+        onFailure: Ignore
+        inputs:
+          commands: ["exit 4"]
+      - name: Each
+        action: ExecuteBash
+        loop:
+          forEach: [fine, nginx-bogus]
+        inputs:
+          commands: ['[ "{{ loop.value }}" = fine ]']
+      - name: NeverRuns
+        action: ExecuteBash
+        inputs:
+          commands: ["true"]
+`;
+
+describe("the recap", () => {
+  test("counts, every failed/ignored/skipped/never-run step with its reason, the time and the log folder; failureMessage names every failure", async () => {
+    writeFileSync(join(dir, "endings.yaml"), MANY_ENDINGS);
+    const result = await spawnAwstoe(["run", "-d", "endings.yaml", "-l", "logs"], { cwd: dir, timeoutMs: 30_000 });
+    expect(result.code).toBe(1);
+    const recap = result.stderr.slice(result.stderr.indexOf("recap: "));
+    const summary = JSON.parse(result.stdout.slice(result.stdout.indexOf("{"))) as { failureMessage: string; logUrl: string };
+    expect(recap.split("\n").slice(0, 7)).toEqual([
+      expect.stringMatching(/^recap: failed in \d+\.\d\d s — 5 step\(s\): 0 succeeded, 2 failed, 1 failure ignored, 1 skipped, 1 not run$/),
+      "  ✖ [endings] build/FailOne (ExecuteBash): failed — ExecuteBash: the script exited with code 3",
+      "  ↷ [endings] build/Skipped (ExecuteBash): skipped — if binaryExists: 'no-such-binary-xyz' is false",
+      "  ! [endings] build/Ignored (ExecuteBash): ignoredFailure — ExecuteBash: the script exited with code 4",
+      "  ✖ [endings] build/Each (ExecuteBash): failed — ExecuteBash: iteration 2 of 2 (nginx-bogus): the script exited with code 1",
+      "  · [endings] build/NeverRuns (ExecuteBash): not run — the execution stopped before it",
+      `log folder: ${summary.logUrl}`,
+    ]);
+    expect(summary.failureMessage).toBe("step 'build/FailOne' failed: ExecuteBash: the script exited with code 3; step 'build/Each' failed: ExecuteBash: iteration 2 of 2 (nginx-bogus): the script exited with code 1");
+  }, 60_000);
+});
+
 describe("off a terminal", () => {
   test("start and end lines, a heartbeat for a quiet step, and no status line glued to output", async () => {
     const result = await spawnAwstoe(["run", "-d", "doc.yaml", "-l", "logs"], { cwd: dir, env: { AWSTOE_HEARTBEAT_SECONDS: "1", GITHUB_ACTIONS: undefined }, timeoutMs: 30_000 });
