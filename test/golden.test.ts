@@ -132,7 +132,10 @@ function normalize(value: unknown, paths: [string, string][]): unknown {
   if (Array.isArray(value)) return value.map((item) => normalize(item, paths));
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, (key === "startTime" || key === "endTime") && typeof item === "string" && item !== "" ? "<TIME>" : normalize(item, paths)]),
+      Object.entries(value).map(([key, item]) => [
+        key,
+        (key === "startTime" || key === "endTime") && typeof item === "string" && item !== "" ? "<TIME>" : key === "durationMs" && typeof item === "number" ? "<MS>" : normalize(item, paths),
+      ]),
     );
   }
   return value;
@@ -151,7 +154,7 @@ const KEYS = {
   execution: ["executionId", "status", "startTime", "endTime", "failureMessage", "documents"],
   document: ["name", "filePath", "status", "description", "startTime", "endTime", "failureMessage", "phases"],
   phase: ["name", "status", "startTime", "endTime", "failureMessage", "steps"],
-  step: ["name", "status", "failureMessage", "timeoutSeconds", "onFailure", "maxAttempts", "action", "startTime", "endTime", "inputs", "outputs", "loop", "detailedOutput"],
+  step: ["name", "status", "failureMessage", "timeoutSeconds", "onFailure", "maxAttempts", "action", "startTime", "endTime", "durationMs", "inputs", "outputs", "loop", "detailedOutput"],
   loop: ["name", "type", "values", "failedIterations"],
 };
 

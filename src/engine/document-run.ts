@@ -22,6 +22,7 @@ import type { ReadyDocument } from "./prepare.ts";
 import { compileStep } from "./compile-step.ts";
 import { runStep, type StepHost } from "./step.ts";
 import { StepWatch } from "./step-watch.ts";
+import { StepLog } from "../logs/step-log.ts";
 import type { RecapEntry } from "./recap.ts";
 import { isRecord } from "../model/platform.ts";
 import { rmSync } from "node:fs";
@@ -108,6 +109,8 @@ interface RunningStep {
   workFiles: Set<string>;
   /** The live line, heartbeat and output header of the step. */
   watch: StepWatch;
+  /** steps/<phase>/<step>.log */
+  stepLog: StepLog;
 }
 
 export class DocumentRun {
@@ -181,13 +184,15 @@ export class DocumentRun {
         const started = performance.now();
         const { interactive, github, heartbeatMs } = deps.presentation;
         const watch = new StepWatch(log, { interactive, github, heartbeatMs }, where, compiled.action);
-        const running: RunningStep = { key, phase: phaseName, name: compiled.name, stderr: new StderrCapture(), nestedChaining: [], quiet: step.disableLogging === true, workFiles: new Set(), watch };
+        const stepLog = new StepLog(this.execution.folder.stepFile(`${this.folderPrefix}${phaseName}`, compiled.name, "log"), `${where} (${compiled.action}), started ${localTimestamp(deps.ports.now())}`, (text) => this.execution.masker.mask(text));
+        const running: RunningStep = { key, phase: phaseName, name: compiled.name, stderr: new StderrCapture(), nestedChaining: [], quiet: step.disableLogging === true, workFiles: new Set(), watch, stepLog };
         let outcome: Awaited<ReturnType<typeof runStep>>;
         try {
           outcome = await runStep(compiled, this.stepHost(running));
         } finally {
           watch.end();
         }
+        stepLog.end(outcome.finished ? stepEnding(outcome.record, performance.now() - started) : "asked for a reboot; it runs again after the restart");
         this.removeSecretFiles(running, lookup.usedSecret || (outcome.finished && this.holdsSecret(outcome.data.inputs)));
         if (!outcome.finished) {
           // Not finished: it runs again after the restart, so nothing of it is kept now.
@@ -256,6 +261,7 @@ export class DocumentRun {
       key: running.key,
       moduleContext: (signal) => this.moduleContext(signal, running),
       attemptStarts: () => running.stderr.reset(),
+      callStarts: (iteration, inputs) => running.stepLog.inputs(iteration, inputs),
       rebootRefusal: () => this.execution.journal.rebootRefusal(),
     };
   }
@@ -346,6 +352,7 @@ export class DocumentRun {
         const show = (stream: "stdout" | "stderr", text: string) => {
           if (running.quiet || text === "") return;
           running.watch.output();
+          running.stepLog.output(stream, text);
           log.output(text);
           if (stream === "stderr") running.stderr.add(text);
         };
@@ -368,7 +375,9 @@ export class DocumentRun {
       print: (text) => {
         if (running.quiet) return;
         running.watch.output();
-        log.output(text.endsWith("\n") ? text : `${text}\n`);
+        const line = text.endsWith("\n") ? text : `${text}\n`;
+        running.stepLog.output("stdout", line);
+        log.output(line);
       },
       evaluate: (expression) => evaluateCondition(expression, (text) => text, ports.probe),
       runDocument: async (request) => {
@@ -391,6 +400,11 @@ export class DocumentRun {
     const coloured = `${paint(mark)} ${c.dim(`[${doc}]`)} ${phase}/${c.bold(step)}: ${paint(status)} ${c.dim(`(${took})`)}${failure ? ` — ${failure}` : ""}`;
     this.execution.log.progress(plain, coloured, isFailure(status) ? "ERROR" : "INFO");
   }
+}
+
+/** The last line of a step's log: its status, time and failure. */
+function stepEnding(record: StepRecord, ms: number): string {
+  return `ended: ${record.status} after ${(ms / 1000).toFixed(2)} s${record.failureMessage ? ` — ${record.failureMessage}` : ""}`;
 }
 
 /** Failure messages of several steps, phases or documents, in order, one after the other. */

@@ -30,6 +30,8 @@ export interface StepHost {
   attemptStarts(): void;
   /** Why the step may not reboot the machine now (the execution's reboot budget is spent), or undefined. */
   rebootRefusal(): string | undefined;
+  /** A module call starts with these resolved inputs (`iteration` names a loop's iteration): the step's log records them. */
+  callStarts?(iteration: string | undefined, inputs: unknown): void;
 }
 
 /**
@@ -83,6 +85,7 @@ interface Ending {
 export async function runStep(step: CompiledStep, host: StepHost): Promise<StepOutcome> {
   const usedBy = `${step.phase}/${step.name}`;
   const startTime = localTimestamp(host.ports.now());
+  const started = performance.now();
   const uses: ChainUse[] = [...(step.condition?.uses ?? [])];
   // onFailure applies to any failure, a timeout included: Abort stops everything, Continue goes on,
   // Ignore records `ignoredFailure`.
@@ -92,7 +95,7 @@ export async function runStep(step: CompiledStep, host: StepHost): Promise<StepO
     const recorded = (outputs ?? []).filter((o) => !isRecord(o) || Object.keys(o).length > 0);
     const record: StepRecord = {
       name: step.name, status: ignored ? "ignoredFailure" : status, failureMessage, timeoutSeconds: step.timeoutSeconds, onFailure: step.onFailure, maxAttempts: step.maxAttempts, action: step.action, startTime,
-      endTime: localTimestamp(host.ports.now()),
+      endTime: localTimestamp(host.ports.now()), durationMs: Math.round(performance.now() - started),
       inputs: JSON.stringify(inputs), outputs: JSON.stringify(recorded), loop: ending.loop ?? null, detailedOutput: ending.detailedOutput ?? null,
     };
     const failedHard = isFailure(status) && !ignored && (step.onFailure === "Abort" || ending.interrupted === true);
@@ -174,6 +177,7 @@ async function runAttempt(step: CompiledStep, host: StepHost): Promise<Attempt> 
       try {
         if (!iteration.ok) throw iteration.error;
         inputs = iteration.value.inputs.list;
+        host.callStarts?.(looping ? iterationName(step, index) : undefined, iteration.value.inputs.value);
         const outcome = await untilAborted(step.module.execute(iteration.value.inputs.value, host.moduleContext(controller.signal)), controller.signal);
         if (outcome.detailedOutput !== undefined) detailedOutput = [...(detailedOutput ?? []), ...outcome.detailedOutput];
         // A step that continues with the next one after the restart keeps its outputs (chainable).

@@ -29,6 +29,7 @@ export const ExecutionRecord = Type.Recursive(
       action: Type.String(),
       startTime: Type.String(),
       endTime: Type.String(),
+      durationMs: Type.Optional(Type.Integer({ description: "how long the step took, all attempts, in milliseconds (absent in records of older runs)" })),
       inputs: Type.String({ description: "JSON text of the normalized, resolved inputs list" }),
       outputs: Type.String({ description: "JSON text of the outputs list" }),
       loop: Type.Union([Type.Null(), LoopRecord]),
@@ -78,6 +79,8 @@ export interface StepRecord {
   action: string;
   startTime: string;
   endTime: string;
+  /** Milliseconds the step took (the times above are whole seconds); absent in records restored from older journals. */
+  durationMs?: number;
   inputs: string;
   outputs: string;
   loop: LoopRecord | null;

@@ -20,7 +20,7 @@ const BASE = "arn:aws:imagebuilder:eu-west-3:111122223333:component";
 /** The summary's fields in the order current AWSTOE prints them (current-awstoe.md §3). */
 const SUMMARY_KEYS = ["executionId", "status", "failedStepCount", "executedStepCount", "ignoredFailedStepCount", "skippedStepCount", "failureMessage", "logUrl"];
 /** A step record's keys (cli.md §7.1): the failure context adds none. */
-const STEP_KEYS = ["name", "status", "failureMessage", "timeoutSeconds", "onFailure", "maxAttempts", "action", "startTime", "endTime", "inputs", "outputs", "loop", "detailedOutput"];
+const STEP_KEYS = ["name", "status", "failureMessage", "timeoutSeconds", "onFailure", "maxAttempts", "action", "startTime", "endTime", "durationMs", "inputs", "outputs", "loop", "detailedOutput"];
 
 let binary: string;
 let ib: LocalImageBuilder;

@@ -53,10 +53,10 @@ describe("--log-s3-bucket-name", () => {
     const local = join(tmp, "logs", basename(summary.logUrl));
     expect(summary.logUrl).toMatch(/^s3:\/\/logs\/runs\/ci\/TOE_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_UTC-0_[0-9a-f-]{36}$/);
     const prefix = summary.logUrl.slice("s3://logs/".length);
-    expect(await keysUnder("logs", prefix)).toEqual(["application.log", "chaining.json", "console.log", "detailedoutput.json", "document.yaml", "steps/build/Say.input.sh"].map((k) => `${prefix}/${k}`));
+    expect(await keysUnder("logs", prefix)).toEqual(["application.log", "chaining.json", "console.log", "detailedoutput.json", "document.yaml", "steps/build/Say.input.sh", "steps/build/Say.log"].map((k) => `${prefix}/${k}`));
     expect(await bodyOf("logs", `${prefix}/detailedoutput.json`)).toBe(readFileSync(join(local, "detailedoutput.json"), "utf8"));
     expect(await bodyOf("logs", `${prefix}/console.log`)).toContain("hello from the run");
-    expect(readFileSync(join(local, "application.log"), "utf8")).toContain(`log folder uploaded to ${summary.logUrl}/ (6 files)`);
+    expect(readFileSync(join(local, "application.log"), "utf8")).toContain(`log folder uploaded to ${summary.logUrl}/ (7 files)`);
   });
 
   test("a failed run is uploaded too, without a prefix, and still fails", async () => {
@@ -75,7 +75,7 @@ describe("--log-s3-bucket-name", () => {
     const summary = summaryOf(result.stdout);
     expect(summary.status).toBe("success");
     expect(summary.logUrl.startsWith(join(tmp, "logs"))).toBe(true);
-    expect(result.stderr).toMatch(/log upload to s3:\/\/logs\/foreign\/TOE_[^ ]+\/ incomplete: 6 of 6 files failed; first: cannot upload to s3:\/\/logs\/foreign\/TOE_[^ ]+: access denied/);
+    expect(result.stderr).toMatch(/log upload to s3:\/\/logs\/foreign\/TOE_[^ ]+\/ incomplete: 7 of 7 files failed; first: cannot upload to s3:\/\/logs\/foreign\/TOE_[^ ]+: access denied/);
     expect(await keysUnder("logs", "foreign/")).toEqual([]);
     expect(readFileSync(join(summary.logUrl, "application.log"), "utf8")).toContain("log upload to s3://logs/foreign/");
   });
