@@ -96,7 +96,10 @@ export async function prepareDocuments(requests: readonly DocumentRequest[], glo
       prepared.failures.push({ source: request.source, diagnostics, map });
       continue;
     }
-    if (diagnostics.length > 0) prepared.warnings.push({ source: request.source, diagnostics, map });
+    // What validate would warn about (an unknown {{ name }} …) is said by run too, before anything runs.
+    // (Not "no default": run knows whether a value was given, and says so precisely itself.)
+    const warnings = [...result.diagnostics.filter((d) => d.severity === "warning" && d.code !== "W_PARAMETER_NO_DEFAULT"), ...diagnostics];
+    if (warnings.length > 0) prepared.warnings.push({ source: request.source, diagnostics: warnings, map });
     prepared.ready.push({ source: request.source, identity: identityOf(request.source, ports.cwd), text: loaded.text, doc, map: result.map, variables: values });
   }
   return prepared;

@@ -5,7 +5,7 @@
  * terminal, GitHub Actions groups.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { awstoeBinary, spawnAwstoe } from "../helpers/binary.ts";
@@ -152,4 +152,16 @@ describe("off a terminal", () => {
     expect(lines.indexOf("quiet-done")).toBeGreaterThan(open);
     expect(close).toBeGreaterThan(lines.indexOf("quiet-done"));
   }, 60_000);
+});
+
+describe("warnings before anything runs", () => {
+  test("run says what validate would warn about, on stderr and in application.log", async () => {
+    writeFileSync(join(dir, "typo.yaml"), "name: typo\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: A\n        action: ExecuteBash\n        inputs:\n          commands: ['echo {{ Nmae }}']\n");
+    const result = await spawnAwstoe(["run", "-d", "typo.yaml", "-l", "typo-logs"], { cwd: dir, timeoutMs: 30_000 });
+    expect(result.code).toBe(0);
+    const warning = "typo.yaml:9:28: '{{ Nmae }}' matches no parameter or constant, so it is kept as written";
+    expect(result.stderr.split("\n")[0]).toBe(`warning: ${warning}`);
+    const logUrl = (JSON.parse(result.stdout.slice(result.stdout.indexOf("{"))) as { logUrl: string }).logUrl;
+    expect(readFileSync(join(logUrl, "application.log"), "utf8")).toContain(`WARN ${warning}`);
+  }, 30_000);
 });
