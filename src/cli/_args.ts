@@ -29,6 +29,7 @@ export const traceArgs = {
   trace: { type: "boolean", alias: "t", description: "Show debug detail on stderr" },
 } as const satisfies ArgsDef;
 
+/** `run --output`: how --dry-run shows its plan. */
 export const outputArgs = {
   output: {
     type: "enum",
@@ -36,7 +37,19 @@ export const outputArgs = {
     options: ["text", "json"],
     default: "text",
     valueHint: "text|json",
-    description: "text: a report on stderr; json: every diagnostic as data on stdout",
+    description: "With --dry-run: the plan on stdout, as text or as JSON",
+  },
+} as const satisfies ArgsDef;
+
+/** `validate --output`: the report's format, including the two CI formats. */
+export const validateOutputArgs = {
+  output: {
+    type: "enum",
+    alias: "o",
+    options: ["text", "json", "github", "sarif"],
+    default: "text",
+    valueHint: "text|json|github|sarif",
+    description: "text: a report on stderr, the result on stdout; json: every diagnostic as data on stdout; github: GitHub Actions annotations on stdout; sarif: a SARIF 2.1.0 log on stdout",
   },
 } as const satisfies ArgsDef;
 

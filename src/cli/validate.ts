@@ -1,6 +1,8 @@
 /**
  * @module cli/validate: `awstoe validate` — check documents without running anything. Documents
  * may be local paths, s3:// URIs or Image Builder component ARNs (read as `run` reads them).
+ * --output picks what stdout gets: the result (text), every diagnostic (json), GitHub Actions
+ * annotations (github) or a SARIF log (sarif); the human report goes to stderr except with json.
  */
 import { defineCommand } from "citty";
 import { createS3Port } from "../aws/s3.ts";
@@ -11,18 +13,20 @@ import { colorEnabled, paletteFor } from "../logs/terminal.ts";
 import type { PlatformName } from "../model/platform.ts";
 import { hostPlatform } from "../platform/host.ts";
 import {
-  blockedModulesArgs, blockedModulesFromConfig, blockedModulesFromFlag, documentsArgs, osPlatformsArgs, outputArgs, platformArgs, requireDocumentsOrConfig, splitList, traceArgs,
+  blockedModulesArgs, blockedModulesFromConfig, blockedModulesFromFlag, documentsArgs, osPlatformsArgs, platformArgs, requireDocumentsOrConfig, splitList, traceArgs, validateOutputArgs,
 } from "./_args.ts";
 import { checkDocuments, type CheckedDocument } from "./_check-documents.ts";
+import { renderGithub } from "./_github.ts";
 import { stderrTerminal, writeErr, writeOut } from "./_out.ts";
 import { renderDiagnostic } from "./_render.ts";
+import { renderSarif } from "./_sarif.ts";
 
 export const validateArgs = {
   ...documentsArgs,
   ...platformArgs,
   ...osPlatformsArgs,
   ...blockedModulesArgs,
-  ...outputArgs,
+  ...validateOutputArgs,
   ...traceArgs,
 } as const;
 
@@ -31,22 +35,22 @@ export default defineCommand({
   args: validateArgs,
   async run({ args }): Promise<number> {
     const platform = platformOf(args.platform, args["os-platforms"]);
-    const json = args.output === "json";
+    const format: OutputFormat = args.output;
     const flagBlocked = blockedModulesFromFlag(args["blocked-action-modules"]);
     const sources = documentSources(args.documents, args.config, flagBlocked);
-    if (!("sources" in sources)) return reportConfigFailure(json, platform, sources);
+    if (!("sources" in sources)) return reportConfigFailure(format, platform, sources);
     const blockedModules = sources.blockedModules;
     const started = performance.now();
     const owner = args["document-s3-bucket-owner"];
     // The ports load the AWS SDK on first use only: local documents are validated without it.
     const load = documentLoader(createS3Port(), owner === undefined || owner === "" ? undefined : owner);
-    const results = await checkDocuments({ sources: sources.sources, platform, color: !json && colorEnabled(stderrTerminal()), load, ...(blockedModules.length > 0 ? { blockedModules } : {}) });
+    const results = await checkDocuments({ sources: sources.sources, platform, color: format !== "json" && colorEnabled(stderrTerminal()), load, ...(blockedModules.length > 0 ? { blockedModules } : {}) });
     // consola is loaded only for --trace: building it costs a validate of a small document ~6 ms.
     if (args.trace === true) {
       const { createLogger } = await import("../logs/logger.ts");
       createLogger({ trace: true }).debug(`${results.length} document(s) validated for ${platform} in ${(performance.now() - started).toFixed(1)} ms`);
     }
-    return report(json, platform, results);
+    return report(format, platform, results);
   },
 });
 
@@ -79,36 +83,48 @@ function documentSources(documents: string | undefined, config: string | undefin
   return { sources: read.config.documents.map((d) => d.path), blockedModules };
 }
 
+type OutputFormat = (typeof validateOutputArgs)["output"]["options"][number];
+
 /**
- * The human report goes to stderr; stdout always gets the result AWSTOE documents
- * (`validationStatus`, `message`), which `--output json` extends with every diagnostic.
+ * The human report goes to stderr (not with json, whose stdout says everything); stdout gets
+ * what the format asks for (docs/cli.md §12). With github, stdout carries only the annotations:
+ * the runner reads every line of it as a possible workflow command, and the verdict is the exit
+ * code and the report's last line.
  */
-function report(json: boolean, platform: PlatformName, results: CheckedDocument[]): number {
+function report(format: OutputFormat, platform: PlatformName, results: CheckedDocument[]): number {
   const valid = results.every((r) => r.valid);
-  if (!json) writeErr(`${results.map((r) => r.report).join("\n\n")}\n`);
-  writeResult(json, platform, valid, results);
+  if (format !== "json") writeErr(`${results.map((r) => r.report).join("\n\n")}\n`);
+  const out = stdoutText(format, platform, valid, results);
+  if (out !== "") writeOut(out);
   return valid ? ExitCode.ok : ExitCode.failed;
 }
 
-/** A config file that cannot be used is reported like a document: placed diagnostics, exit 1. */
-function reportConfigFailure(json: boolean, platform: PlatformName, failure: ConfigProblem): number {
+/** A config file that cannot be used is reported like a document, in the chosen format: placed diagnostics, exit 1. */
+function reportConfigFailure(format: OutputFormat, platform: PlatformName, failure: ConfigProblem): number {
   const palette = paletteFor(stderrTerminal());
-  const report = failure.diagnostics.map((d) => renderDiagnostic(d, failure.map, palette)).join("\n\n");
-  if (!json) writeErr(`${report}\n`);
-  writeResult(json, platform, false, [{ source: failure.source, valid: false, diagnostics: failure.diagnostics, report }]);
-  return ExitCode.failed;
+  const text = failure.diagnostics.map((d) => renderDiagnostic(d, failure.map, palette)).join("\n\n");
+  return report(format, platform, [{ source: failure.source, valid: false, diagnostics: failure.diagnostics, report: text }]);
+}
+
+function stdoutText(format: OutputFormat, platform: PlatformName, valid: boolean, results: CheckedDocument[]): string {
+  switch (format) {
+    case "github":
+      return renderGithub(results);
+    case "sarif":
+      return renderSarif(results, { windowsPaths: process.platform === "win32" });
+    case "text":
+    case "json":
+      return resultText(format === "json", platform, valid, results);
+  }
 }
 
 /**
- * stdout: `{"validationStatus", "message"}` (docs/cli.md §12), pretty-printed like the run
- * summary; with --output json, the platform and every document's diagnostics follow.
+ * `{"validationStatus", "message"}` (docs/cli.md §12), pretty-printed like the run summary; with
+ * --output json, the platform and every document's diagnostics follow.
  */
-function writeResult(json: boolean, platform: PlatformName, valid: boolean, results: CheckedDocument[]): void {
+function resultText(json: boolean, platform: PlatformName, valid: boolean, results: CheckedDocument[]): string {
   const result = { validationStatus: valid ? "success" : "failed", message: valid ? "Validation successful." : failureMessage(results) };
-  if (!json) {
-    writeOut(`${JSON.stringify(result, null, 4)}\n`);
-    return;
-  }
+  if (!json) return `${JSON.stringify(result, null, 4)}\n`;
   const body = {
     ...result,
     platform,
@@ -120,7 +136,7 @@ function writeResult(json: boolean, platform: PlatformName, valid: boolean, resu
       diagnostics: r.diagnostics,
     })),
   };
-  writeOut(`${JSON.stringify(body, null, 2)}\n`);
+  return `${JSON.stringify(body, null, 2)}\n`;
 }
 
 function messages(diagnostics: Diagnostic[], severity: Diagnostic["severity"]): string[] {
