@@ -61,7 +61,9 @@ export function checkArguments(
     const negated = long && name.startsWith("no-") && !byName.has(name);
     const def = byName.get(name) ?? (negated ? booleanOnly(byName.get(name.slice(3))) : undefined);
     if (def === undefined) {
-      const guess = closest(`--${name}`, longNames);
+      // A shortened name (--log-dir) is taken as a slip of that one option; then spelling (--log-directroy).
+      const prefixed = longNames.filter((n) => n.startsWith(`--${name}`));
+      const guess = name.length >= 3 && prefixed.length === 1 ? prefixed[0] : closest(`--${name}`, longNames);
       throw new UsageError(`unknown option '${shown(i).split("=")[0]}' for '${command}'`, {
         hint: guess !== undefined ? `did you mean '${guess}'? (see '${command} --help')` : `run '${command} --help' to see its options`,
       });

@@ -2,12 +2,13 @@
  * @module cli/index: the root command. Finds the sub-command, refuses unknown commands and
  * options with a suggestion, shows help, and returns the command's exit code to main.ts.
  */
-import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { defineCommand, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { ExitCode, UsageError, type ToeError } from "../errors.ts";
 import { colorEnabled } from "../logs/terminal.ts";
 import { closest } from "../model/suggest.ts";
 import { VERSION, versionLine } from "../version.ts";
 import { nonUtf8Arguments } from "./_raw-argv.ts";
+import { helpText } from "./_help.ts";
 import { printable } from "./_render.ts";
 import { checkArguments, notUtf8Error, wantsHelp } from "./_strict.ts";
 
@@ -37,7 +38,7 @@ export async function runCli(rawArgs: readonly string[], write: (text: string) =
   const [first, ...rest] = rawArgs;
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     const sub = first === "help" && rest[0] !== undefined ? await loadCommand(rest[0]) : undefined;
-    out(await renderUsage(sub ?? (root as CommandDef<ArgsDef>), sub ? (root as CommandDef<ArgsDef>) : undefined));
+    out(await usage(sub ?? (root as CommandDef<ArgsDef>)));
     return ExitCode.ok;
   }
   if (first === "--version" || first === "-v") {
@@ -56,7 +57,7 @@ export async function runCli(rawArgs: readonly string[], write: (text: string) =
   const command = await loadCommand(first);
   const args = ((await resolve(command.args)) ?? {}) as ArgsDef;
   if (wantsHelp(rest)) {
-    out(await renderUsage(command, root as CommandDef<ArgsDef>));
+    out(await usage(command));
     return ExitCode.ok;
   }
   const inRest = new Map([...notUtf8].map(([i, shown]) => [i - 1, shown]));
@@ -84,6 +85,13 @@ async function loadCommand(name: string): Promise<CommandDef<ArgsDef>> {
     });
   }
   return load();
+}
+
+/** A command's help, wrapped to the terminal (100 columns when stdout is not one). */
+async function usage(command: CommandDef<ArgsDef>): Promise<string> {
+  const args = ((await resolve(command.args)) ?? {}) as ArgsDef;
+  const subCommands = command === (root as CommandDef<ArgsDef>) ? Object.keys(commands) : [];
+  return helpText(command, args, subCommands, process.stdout.isTTY === true ? (process.stdout.columns ?? 100) : 100);
 }
 
 async function resolve<T>(value: T | (() => T) | (() => Promise<T>) | Promise<T>): Promise<T> {

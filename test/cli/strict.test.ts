@@ -153,3 +153,22 @@ describe("printable", () => {
     expect(printable("C:\\Temp\\café — ok �")).toBe("C:\\Temp\\café — ok �");
   });
 });
+
+describe("suggestions for an unknown option", () => {
+  const hintFor = (token: string) => {
+    try {
+      checkArguments([token, "x"], runArgs as unknown as ArgsDef, "awstoe run");
+    } catch (error) {
+      return (error as UsageError).hint;
+    }
+    return undefined;
+  };
+  test("a shortened name suggests the one option it starts", () => {
+    expect(hintFor("--log-dir")).toContain("did you mean '--log-directory'?");
+    expect(hintFor("--state")).toContain("did you mean '--state-directory'?");
+  });
+  test("a misspelt one suggests the closest; an ambiguous prefix suggests nothing wrong", () => {
+    expect(hintFor("--log-directroy")).toContain("did you mean '--log-directory'?");
+    expect(hintFor("--cw")).toBe("run 'awstoe run --help' to see its options");
+  });
+});

@@ -85,11 +85,16 @@ describe("awstoe --version / --help", () => {
     expect(run.stdout).not.toMatch(/\u001b\[/);
     const lines = run.stdout.split("\n");
     for (const [name, def] of Object.entries(validateArgs)) {
-      const line = lines.find((l) => l.includes(`--${name}`));
-      expect(line, `--${name} is in the help`).toBeDefined();
-      expect(line!).toContain(def.description);
-      if ("alias" in def) expect(line!).toContain(`-${def.alias},`);
+      // Each option on a line of its own; its description wrapped on the lines below it.
+      const at = lines.findIndex((l) => new RegExp(`^  (-\\w, )?--${name}\\b`).test(l));
+      expect(at, `--${name} is in the help`).toBeGreaterThan(0);
+      const below = [];
+      for (let i = at + 1; i < lines.length && lines[i]!.startsWith("        "); i++) below.push(lines[i]!.trim());
+      expect(below.join(" ")).toContain(def.description);
+      if ("alias" in def) expect(lines[at]!).toContain(`-${def.alias},`);
     }
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(100);
+    for (const section of ["Usage:", "Options:", "Examples:", "Exit codes:", "Environment:"]) expect(lines).toContain(section);
   });
 });
 
