@@ -66,7 +66,7 @@ const EXTRAS: Record<string, Extras> = {
     ],
   },
   validate: {
-    usage: "awstoe validate (--documents a.yaml,b.yaml | --config run.json) [options]",
+    usage: "awstoe validate (--documents a.yaml,b.yaml | --config run.json | a.yaml b.yaml …) [options]",
     examples: [
       ["awstoe validate -d component.yaml", "the report on stderr, the result as JSON on stdout"],
       ["awstoe validate -d a.yaml,b.yaml --platform windows", "check Windows documents on Linux"],
@@ -101,6 +101,7 @@ export function helpText(command: CommandDef<ArgsDef>, args: ArgsDef, subCommand
     section(out, "Commands:", subCommands.map((sub) => [sub, COMMANDS[sub] ?? ""]), wrapAt);
     out.push(...wrap("Run 'awstoe <command> --help' for a command's options.", wrapAt, "  "));
   }
+  // Positional arguments are described by the usage line and the examples.
   const options = Object.entries(args).filter(([, def]) => def.type !== "positional");
   if (options.length > 0) {
     out.push("", "Options:");

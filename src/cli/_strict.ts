@@ -41,6 +41,8 @@ export function checkArguments(
   }
   const longNames = Object.keys(args).map((n) => `--${n}`);
   const shown = (i: number) => notUtf8.get(i) ?? rawArgs[i]!;
+  // A command that declares a positional argument (validate: more documents) takes plain words.
+  const positionals = Object.values(args).some((def) => def.type === "positional");
   const normalized: string[] = [];
   for (let i = 0; i < rawArgs.length; i++) {
     const token = rawArgs[i]!;
@@ -50,6 +52,10 @@ export function checkArguments(
     }
     if (!token.startsWith("-") || token === "-") {
       if (notUtf8.has(i)) throw notUtf8Error(`argument '${shown(i)}'`);
+      if (positionals) {
+        normalized.push(token);
+        continue;
+      }
       throw new UsageError(`unexpected argument '${token}' for '${command}'`, {
         hint: `options take the form --name value; run '${command} --help'`,
       });

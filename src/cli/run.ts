@@ -58,7 +58,9 @@ export default defineCommand({
       return ExitCode.failed;
     }
     const interrupt = new AbortController();
+    let stoppedBy: NodeJS.Signals | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
+      stoppedBy ??= signal;
       process.stderr.write(`\nawstoe: ${signal} received: stopping the running step\n`);
       interrupt.abort(new Error(signal));
       killAllRunning("SIGTERM");
@@ -105,12 +107,17 @@ export default defineCommand({
       const mirror = cloudWatchMirror(options.cloudWatch);
       const { summary, reboot } = await runExecution({ ...request, ...(mirror ? { mirror } : {}) }, deps);
       if (reboot !== undefined) return reboot.exitCode;
+      // Stopped from outside, the record written: 128 + the signal's number, as shells report it (Ctrl-C: 130).
+      if (stoppedBy !== undefined) return 128 + SIGNAL_NUMBERS[stoppedBy as keyof typeof SIGNAL_NUMBERS];
       return isSuccessful(summary.status) ? ExitCode.ok : ExitCode.failed; // success, successWithIgnoredFailure → 0; failed, timedOut → 1
     } finally {
       for (const name of signals) process.off(name, onSignal);
     }
   },
 });
+
+/** The signals a run stops for, by their POSIX numbers. */
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 
 /** The console's copy to CloudWatch Logs, when the options ask for one. */
 function cloudWatchMirror(cw: RunOptions["cloudWatch"]): { target: ConsoleMirror; ignoreFailures: boolean } | undefined {

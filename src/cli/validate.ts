@@ -23,6 +23,8 @@ import { renderSarif } from "./_sarif.ts";
 
 export const validateArgs = {
   ...documentsArgs,
+  // `awstoe validate -d *.yaml`: the shell hands over one word per file; they are documents too.
+  more: { type: "positional", required: false, valueHint: "document…", description: "More documents, as a shell pattern expands them (awstoe validate -d *.yaml)" },
   ...platformArgs,
   ...osPlatformsArgs,
   ...blockedModulesArgs,
@@ -37,7 +39,7 @@ export default defineCommand({
     const platform = platformOf(args.platform, args["os-platforms"]);
     const format: OutputFormat = args.output;
     const flagBlocked = blockedModulesFromFlag(args["blocked-action-modules"]);
-    const sources = documentSources(args.documents, args.config, flagBlocked);
+    const sources = documentSources(withPlainDocuments(args.documents, args._, args.config), args.config, flagBlocked);
     if (!("sources" in sources)) return reportConfigFailure(format, platform, sources);
     const blockedModules = sources.blockedModules;
     const started = performance.now();
@@ -53,6 +55,16 @@ export default defineCommand({
     return report(format, platform, results);
   },
 });
+
+/**
+ * Plain words after the options are more documents: `-d a.yaml b.yaml c.yaml` as a shell expands
+ * `-d *.yaml`, or no -d at all. They join --documents' list (commas work as before).
+ */
+function withPlainDocuments(documents: string | undefined, plain: readonly string[], config: string | undefined): string | undefined {
+  if (plain.length === 0) return documents;
+  if (config !== undefined) throw new UsageError(`unexpected argument '${plain[0]}' with --config`, { hint: "documents come from the config file; give them with --documents instead" });
+  return [documents, ...plain].filter((item): item is string => item !== undefined && item !== "").join(",");
+}
 
 /** --platform or its other spelling --os-platforms (darwin = macos); both given must agree. */
 function platformOf(platform: string | undefined, osPlatforms: string | undefined): PlatformName {
