@@ -98,6 +98,20 @@ describe("awstoe --version / --help", () => {
   });
 });
 
+describe("validate takes documents as plain arguments (a shell-expanded -d *.yaml)", () => {
+  test("after -d and on their own; every document is checked", () => {
+    const good = file("plain-good.yaml", "schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: A\n        action: ExecuteBash\n        inputs:\n          commands: [echo hi]\n");
+    const bad = file("plain-bad.yaml", "schemaVersion: 1.0\nphases: []\n");
+    const both = runAwstoe(["validate", "--platform", "linux", "-d", good, bad]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain(good);
+    expect(both.stderr).toContain(bad);
+    const alone = runAwstoe(["validate", "--platform", "linux", good, good]);
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(runAwstoe(["run", "-d", good, "extra"]).code).toBe(2);
+  });
+});
+
 describe("usage errors (exit 2, one line)", () => {
   test("unknown command suggests the right one", () => {
     const line = expectUsageError(runAwstoe(["valdate", "--documents", HELLO_LINUX]));
