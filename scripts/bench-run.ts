@@ -10,7 +10,9 @@
  *       file as awstoe does (a step folder, input.sh, mode 0700) and spawnSync('bash', [script])
  *       — median of 5 loops;
  *   (c) ansible-playbook, connection: local, 200 `command: "true"` tasks — only when
- *       ansible-playbook is on PATH (nothing is installed); one run.
+ *       ansible-playbook is on PATH (nothing is installed); one run;
+ *   (d) (a) inside a pseudo-terminal (util-linux script), with the live view and with stderr sent to
+ *       a file: what the terminal view costs per step (target ≤ 1% of a step's time).
  *
  * Prints the per-step overhead ((a) − (b)) / 200 and the ratios. Targets: under 1 ms per step
  * above the raw spawn, and ≥ 100× faster than ansible per task. Prints PASS/MISS and exits 0
@@ -27,6 +29,7 @@ const STEPS = 200;
 const RUNS = 5;
 const STEP_OVERHEAD_TARGET_MS = 1;
 const ANSIBLE_RATIO_TARGET = 100;
+const LIVE_VIEW_TARGET_PERCENT = 1;
 
 
 
@@ -75,6 +78,19 @@ function awstoeOnce(binary: string, doc: string, logDir: string): number {
   if (summary.status !== "success" || summary.executedStepCount !== STEPS) {
     throw new Error(`awstoe run: status ${summary.status}, ${summary.executedStepCount} steps (expected success, ${STEPS})`);
   }
+  return ms;
+}
+
+/**
+ * (d) One `awstoe run` inside a pseudo-terminal (util-linux `script`), with stderr on the terminal
+ * (live line, headers: `live`) or sent to a file (no live view), so both pay the same pty.
+ */
+function underTerminalOnce(script: string, binary: string, doc: string, logDir: string, live: boolean): number {
+  const command = `'${binary}' run --documents '${doc}' --log-directory '${logDir}' > /dev/null${live ? "" : ` 2> '${logDir}.stderr'`}`;
+  const started = performance.now();
+  const run = Bun.spawnSync([script, "-qec", command, "/dev/null"], { stdin: "ignore", stdout: "ignore", stderr: "ignore", env: { ...process.env, NO_COLOR: "1" }, timeout: 120_000 });
+  const ms = performance.now() - started;
+  if (run.exitCode !== 0) throw new Error(`awstoe run under script exited ${run.exitCode}`);
   return ms;
 }
 
@@ -158,10 +174,30 @@ async function main(): Promise<number> {
       row("(c) ansible-playbook, connection: local (1 run)", ansibleMs);
     }
 
+    // (d) The live view's cost: the same run on a terminal with and without it.
+    const script = Bun.which("script");
+    let liveShare: number | undefined;
+    if (script === null) {
+      console.log("(d) util-linux script not found — live view not measured");
+    } else {
+      const withLive: number[] = [];
+      const without: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        withLive.push(underTerminalOnce(script, binary, doc, join(scratch, `d-live${i}`), true));
+        without.push(underTerminalOnce(script, binary, doc, join(scratch, `d-plain${i}`), false));
+      }
+      row("(d) on a terminal, live view on", median(withLive), withLive);
+      row("(d) on a terminal, stderr to a file (no live view)", median(without), without);
+      liveShare = (median(withLive) - median(without)) / median(without);
+    }
+
     const overhead = (aMs - bMs) / STEPS;
     console.log("");
     console.log(`awstoe / plain loop            = ${(aMs / bMs).toFixed(2)}×`);
     console.log(`per-step overhead ((a)-(b))/${STEPS} = ${overhead.toFixed(3)} ms  (target < ${STEP_OVERHEAD_TARGET_MS} ms)  ${verdict(overhead < STEP_OVERHEAD_TARGET_MS)}`);
+    if (liveShare !== undefined) {
+      console.log(`live view cost per step        = ${(liveShare * 100).toFixed(2)}% of a step's time  (target ≤ ${LIVE_VIEW_TARGET_PERCENT}%)  ${verdict(liveShare * 100 <= LIVE_VIEW_TARGET_PERCENT)}`);
+    }
     if (ansibleMs === undefined) {
       console.log(`ansible / awstoe per task      = n/a  (target ≥ ${ANSIBLE_RATIO_TARGET}×)  SKIPPED (ansible not installed)`);
     } else {

@@ -24,6 +24,10 @@ export interface WatchSettings {
   heartbeatMs: number;
 }
 
+/** A step's live line appears once it has run this long, and is redrawn this often. */
+const LIVE_DELAY_MS = 250;
+const LIVE_REDRAW_MS = 1000;
+
 /** The default heartbeat: a step quiet for this long gets a line saying it is still running. */
 export const HEARTBEAT_DEFAULT_SECONDS = 30;
 
@@ -32,6 +36,8 @@ export class StepWatch {
   private lastOutput = this.started;
   private headerShown = false;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private firstDraw: ReturnType<typeof setTimeout> | undefined;
+  private drawn = false;
 
   constructor(
     private readonly log: WatchLog,
@@ -42,8 +48,11 @@ export class StepWatch {
   ) {
     if (settings.github) log.terminalLine(`::group::${where} (${action})`);
     if (settings.interactive) {
-      this.drawLive();
-      this.timer = setInterval(() => this.drawLive(), 1000);
+      // Drawn once the step has taken a moment: a step that ends at once needs no live line, and
+      // drawing and clearing one for each of hundreds of quick steps costs more than the steps.
+      this.timer = setInterval(() => this.drawLive(), LIVE_REDRAW_MS);
+      this.firstDraw = setTimeout(() => this.drawLive(), LIVE_DELAY_MS);
+      (this.firstDraw as { unref?: () => void }).unref?.();
     } else if (settings.heartbeatMs > 0) {
       this.timer = setInterval(() => this.heartbeat(), Math.min(settings.heartbeatMs, 1000));
     }
@@ -62,12 +71,14 @@ export class StepWatch {
   /** The step is over: timers stop, the live line goes, the group closes. */
   end(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.firstDraw !== undefined) clearTimeout(this.firstDraw);
     this.timer = undefined;
-    if (this.settings.interactive) this.log.live(undefined);
+    if (this.settings.interactive && this.drawn) this.log.live(undefined);
     if (this.settings.github) this.log.terminalLine("::endgroup::");
   }
 
   private drawLive(): void {
+    this.drawn = true;
     this.log.live(`▶ ${this.where} ${this.action} ${elapsed(performance.now() - this.started)}`);
   }
 
