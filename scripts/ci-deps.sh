@@ -10,6 +10,8 @@
 #   strace                       slows only awstoe's file writes (strace -e inject=write:delay_enter)
 #                                for the WebDownload back-pressure test (test/e2e/web-download-memory.test.ts)
 #   tmux                         a real terminal for the live progress line tests (test/e2e/terminal-view.test.ts)
+#   libxml2-utils                xmllint checks `run --junit` reports against test/fixtures/junit/junit.xsd
+#                                (test/logs/junit.test.ts)
 #   debootstrap                  a throwaway Debian root for UpdateOS's real apt-get test
 #                                (test/modules/update-os-debootstrap.test.ts; ~30-45 s once per machine)
 #
@@ -20,7 +22,7 @@
 # headless test never uses. A cold install took about 20 s on the 2-core CI machine.
 set -u
 
-PACKAGES="wine wine64 gcc-mingw-w64-x86-64-win32 wixl msitools qemu-user libc6-arm64-cross debootstrap busybox strace tmux"
+PACKAGES="wine wine64 gcc-mingw-w64-x86-64-win32 wixl msitools qemu-user libc6-arm64-cross debootstrap busybox strace tmux libxml2-utils"
 
 missing_packages() {
   missing_list=""

@@ -23,6 +23,8 @@ import { Masker } from "../logs/mask.ts";
 import { renderDiagnostic } from "./_render.ts";
 import { runOptions, type RunOptions } from "./_run-options.ts";
 import type { ConsoleMirror } from "../model/ports.ts";
+import { junitReport } from "../logs/junit.ts";
+import { describeWriteError, writeFileDurably } from "../safe-fs/durable.ts";
 
 export const runArgs = {
   ...documentsArgs,
@@ -41,6 +43,7 @@ export const runArgs = {
   ...blockedModulesArgs,
   version: { type: "string", alias: "v", valueHint: "1.0.0", description: "The component application version, recorded in detailedoutput.json as componentVersion" },
   "dry-run": { type: "boolean", description: "Show what would run (inputs, loop items, if decisions) and run nothing" },
+  junit: { type: "string", valueHint: "file", description: "When the execution ends, also write a JUnit XML report there: one test case per step, for CI (not with --dry-run)" },
   "require-parameter-values": { type: "boolean", description: "Refuse to run when a parameter has no default and no value (default: it is an empty string, with a warning, as in AWSTOE)" },
   "resolve-aws": { type: "boolean", description: "With --dry-run: also read aws:ssm:, aws:imds: and context:accountId/region (secrets shown masked)" },
   ...outputArgs,
@@ -94,6 +97,7 @@ export default defineCommand({
       if (args["resolve-aws"] === true && args["dry-run"] !== true) {
         throw new UsageError("--resolve-aws only goes with --dry-run", { hint: "a run always resolves every reference when its step starts" });
       }
+      const junit = junitTarget(args.junit, args["dry-run"] === true);
       if (args["dry-run"] === true) {
         const masker = new Masker();
         const plan = await planExecution(request, deps, { resolveAws: args["resolve-aws"] === true, masker });
@@ -105,8 +109,9 @@ export default defineCommand({
         return plan.valid ? ExitCode.ok : ExitCode.failed;
       }
       const mirror = cloudWatchMirror(options.cloudWatch);
-      const { summary, reboot } = await runExecution({ ...request, ...(mirror ? { mirror } : {}) }, deps);
-      if (reboot !== undefined) return reboot.exitCode;
+      const { record, summary, reboot, report } = await runExecution({ ...request, ...(mirror ? { mirror } : {}) }, deps);
+      if (reboot !== undefined) return reboot.exitCode; // not finished: the report is written when it is
+      if (junit !== undefined) writeJunit(junit, junitReport(record, report ?? {}));
       // Stopped from outside, the record written: 128 + the signal's number, as shells report it (Ctrl-C: 130).
       if (stoppedBy !== undefined) return 128 + SIGNAL_NUMBERS[stoppedBy as keyof typeof SIGNAL_NUMBERS];
       return isSuccessful(summary.status) ? ExitCode.ok : ExitCode.failed; // success, successWithIgnoredFailure → 0; failed, timedOut → 1
@@ -118,6 +123,28 @@ export default defineCommand({
 
 /** The signals a run stops for, by their POSIX numbers. */
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/** `--junit FILE`: where the report goes; refused with --dry-run (nothing runs, so there is nothing to report). */
+function junitTarget(value: unknown, dryRun: boolean): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "") throw new UsageError("option '--junit' needs a file name", { hint: "e.g. awstoe run -d component.yaml --junit report.xml" });
+  if (dryRun) throw new UsageError("--junit does not go with --dry-run", { hint: "a dry run runs no step, so there is nothing to report; drop one of them" });
+  return value;
+}
+
+/**
+ * Writes the report (docs/cli.md §2, --junit). A file that cannot be written is one line on stderr;
+ * the exit code stays the run's own: the execution's result and its log folder are what count.
+ */
+function writeJunit(path: string, xml: string): void {
+  try {
+    writeFileDurably(path, xml, { mode: "new" }); // a file for CI to read, as a shell redirection would make it
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "its folder does not exist" : code === "EISDIR" ? "it is a folder" : code === "ENOTDIR" ? "a part of its path is not a folder" : describeWriteError(error);
+    process.stderr.write(`awstoe: cannot write the JUnit report '${path}': ${why} (the run's result is unchanged)\n`);
+  }
+}
 
 /** The console's copy to CloudWatch Logs, when the options ask for one. */
 function cloudWatchMirror(cw: RunOptions["cloudWatch"]): { target: ConsoleMirror; ignoreFailures: boolean } | undefined {

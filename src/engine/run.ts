@@ -26,11 +26,13 @@ import { VERSION } from "../version.ts";
 import type { EngineDeps } from "./deps.ts";
 import { DocumentRun, joinFailures, STEP_MARKER, type Counters, type Execution, type NestedOutcome, type Parent } from "./document-run.ts";
 import { uploadLogFolder, type LogUploadTarget } from "./log-upload.ts";
-import { identityOf, prepareDocuments, type DocumentRequest, type Prepared } from "./prepare.ts";
+import { identityOf, prepareDocuments, type DocumentRequest, type Prepared, type ReadyDocument } from "./prepare.ts";
+import { isRecord } from "../model/platform.ts";
 
 import { fingerprintOf } from "../state/fingerprint.ts";
 import { JournalWriter, readJournal, type Journal, type ProcessEntry } from "../state/journal.ts";
 import { ExecutionJournal, MAX_REBOOTS, type PlacedReboot } from "./resume.ts";
+import type { PlannedDocument } from "../logs/junit.ts";
 
 /** Nested levels below the top document (docs/modules.md#executedocument: 4 documents in a chain). */
 export const MAX_NESTED_LEVELS = 3;
@@ -66,6 +68,8 @@ export interface RunResult {
   logFolder: string;
   /** The execution stopped for a reboot (handed over, or the machine is restarting): exit with this. */
   reboot?: { exitCode: number };
+  /** For reports written from `record` outside the log folder (run --junit): the steps asked for, and the execution's secret masking. */
+  report?: { planned: PlannedDocument[]; mask: (text: string) => string };
 }
 
 export async function runExecution(request: RunRequest, deps: EngineDeps): Promise<RunResult> {
@@ -218,12 +222,23 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
       log.recap(lines.plain, lines.coloured);
     }
     log.summary(`${JSON.stringify(summary, null, 4)}\n`);
-    return { record, summary, logFolder: folder.path };
+    return { record, summary, logFolder: folder.path, report: { planned: plannedSteps(prepared.ready, request.phases), mask: (text) => masker.mask(text) } };
   } finally {
     outerSignal.removeEventListener("abort", forward);
     log.close();
     folder.close();
   }
+}
+
+/** The selected phases' steps of every runnable document, in order (run --junit lists those never reached). */
+function plannedSteps(documents: readonly ReadyDocument[], phases: readonly string[] | undefined): PlannedDocument[] {
+  const list = (value: unknown) => (Array.isArray(value) ? value.filter(isRecord) : []);
+  return documents.map((doc) => ({
+    name: String(doc.doc.name ?? "") || doc.source, // as the document's record names it
+    phases: list(doc.doc.phases)
+      .filter((phase) => phases === undefined || phases.length === 0 || phases.includes(String(phase.name)))
+      .map((phase) => ({ name: String(phase.name), steps: list(phase.steps).map((step) => ({ name: String(step.name), action: String(step.action) })) })),
+  }));
 }
 
 /** An execution under way, as its end sees it. */
