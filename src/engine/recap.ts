@@ -8,6 +8,7 @@ import type { Status } from "../model/status.ts";
 import type { Palette } from "../logs/terminal.ts";
 import { isRecord } from "../model/platform.ts";
 import type { ReadyDocument } from "./prepare.ts";
+import type { PlannedDocument } from "../logs/junit.ts";
 
 /** A top-level step as it ended. */
 export interface RecapEntry {
@@ -25,19 +26,22 @@ export interface UnrunStep {
   action: string;
 }
 
-/** Steps of the selected phases of `documents` whose keys are not among `ended`, in document order. */
-export function unrunSteps(documents: readonly ReadyDocument[], phases: readonly string[] | undefined, ended: ReadonlySet<string>): UnrunStep[] {
-  const unrun: UnrunStep[] = [];
-  documents.forEach((doc, d) => {
-    const name = typeof doc.doc.name === "string" && doc.doc.name !== "" ? doc.doc.name : doc.source;
-    for (const phase of Array.isArray(doc.doc.phases) ? doc.doc.phases : []) {
-      if (!isRecord(phase) || (phases !== undefined && phases.length > 0 && !phases.includes(String(phase.name)))) continue;
-      (Array.isArray(phase.steps) ? phase.steps : []).forEach((step, s) => {
-        if (isRecord(step) && !ended.has(`d${d}/${String(phase.name)}/${s}`)) unrun.push({ where: `[${name}] ${String(phase.name)}/${String(step.name)}`, action: String(step.action) });
-      });
-    }
-  });
-  return unrun;
+/** The selected phases' steps of every runnable document, in order (the recap and run --junit list those never reached). */
+export function plannedSteps(documents: readonly ReadyDocument[], phases: readonly string[] | undefined): PlannedDocument[] {
+  const list = (value: unknown) => (Array.isArray(value) ? value.filter(isRecord) : []);
+  return documents.map((doc) => ({
+    name: String(doc.doc.name ?? "") || doc.source, // as the document's record names it
+    phases: list(doc.doc.phases)
+      .filter((phase) => phases === undefined || phases.length === 0 || phases.includes(String(phase.name)))
+      .map((phase) => ({ name: String(phase.name), steps: list(phase.steps).map((step) => ({ name: String(step.name), action: String(step.action) })) })),
+  }));
+}
+
+/** Planned steps whose keys (`d<document>/<phase>/<index>`) are not among `ended`, in order. */
+export function unrunSteps(planned: readonly PlannedDocument[], ended: ReadonlySet<string>): UnrunStep[] {
+  return planned.flatMap((doc, d) =>
+    doc.phases.flatMap((phase) => phase.steps.flatMap((step, s) => (ended.has(`d${d}/${phase.name}/${s}`) ? [] : [{ where: `[${doc.name}] ${phase.name}/${step.name}`, action: step.action }]))),
+  );
 }
 
 const MARKS: Partial<Record<Status, string>> = { failed: "✖", timedOut: "✖", ignoredFailure: "!", skipped: "↷" };

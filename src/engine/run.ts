@@ -16,7 +16,8 @@ import { RunLog } from "../logs/run-log.ts";
 import { Masker } from "../logs/mask.ts";
 import { HostValues } from "./host-values.ts";
 import { checkPhases, unknownParameters } from "./typos.ts";
-import { recapLines, unrunSteps, type RecapEntry } from "./recap.ts";
+import { plannedSteps, recapLines, unrunSteps, type RecapEntry } from "./recap.ts";
+import type { PlannedDocument } from "../logs/junit.ts";
 import type { ChainingEntry, ExecutionRecord, RunSummary } from "../model/record.ts";
 import { isFailure, rollUp, type Status } from "../model/status.ts";
 import { formatFailureContext, type FailureContext } from "./failure-context.ts";
@@ -26,13 +27,11 @@ import { VERSION } from "../version.ts";
 import type { EngineDeps } from "./deps.ts";
 import { DocumentRun, joinFailures, STEP_MARKER, type Counters, type Execution, type NestedOutcome, type Parent } from "./document-run.ts";
 import { uploadLogFolder, type LogUploadTarget } from "./log-upload.ts";
-import { identityOf, prepareDocuments, type DocumentRequest, type Prepared, type ReadyDocument } from "./prepare.ts";
-import { isRecord } from "../model/platform.ts";
+import { identityOf, prepareDocuments, type DocumentRequest, type Prepared } from "./prepare.ts";
 
 import { fingerprintOf } from "../state/fingerprint.ts";
 import { JournalWriter, readJournal, type Journal, type ProcessEntry } from "../state/journal.ts";
 import { ExecutionJournal, MAX_REBOOTS, type PlacedReboot } from "./resume.ts";
-import type { PlannedDocument } from "../logs/junit.ts";
 
 /** Nested levels below the top document (docs/modules.md#executedocument: 4 documents in a chain). */
 export const MAX_NESTED_LEVELS = 3;
@@ -218,7 +217,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     const summary = summaryOf(record, counters, logUrl);
     if (prepared.failures.length === 0 && problem === undefined) {
       const ended = new Set(recap.map((e) => e.key));
-      const lines = recapLines(summary, recap, unrunSteps(prepared.ready, request.phases, ended), deps.ports.now().getTime() - started.getTime(), deps.presentation.palette);
+      const lines = recapLines(summary, recap, unrunSteps(plannedSteps(prepared.ready, request.phases), ended), deps.ports.now().getTime() - started.getTime(), deps.presentation.palette);
       log.recap(lines.plain, lines.coloured);
     }
     log.summary(`${JSON.stringify(summary, null, 4)}\n`);
@@ -228,17 +227,6 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     log.close();
     folder.close();
   }
-}
-
-/** The selected phases' steps of every runnable document, in order (run --junit lists those never reached). */
-function plannedSteps(documents: readonly ReadyDocument[], phases: readonly string[] | undefined): PlannedDocument[] {
-  const list = (value: unknown) => (Array.isArray(value) ? value.filter(isRecord) : []);
-  return documents.map((doc) => ({
-    name: String(doc.doc.name ?? "") || doc.source, // as the document's record names it
-    phases: list(doc.doc.phases)
-      .filter((phase) => phases === undefined || phases.length === 0 || phases.includes(String(phase.name)))
-      .map((phase) => ({ name: String(phase.name), steps: list(phase.steps).map((step) => ({ name: String(step.name), action: String(step.action) })) })),
-  }));
 }
 
 /** An execution under way, as its end sees it. */
