@@ -84,7 +84,9 @@ describe("awstoe --version / --help", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).not.toMatch(/\u001b\[/);
     const lines = run.stdout.split("\n");
+    expect(lines.find((l) => l.startsWith("  awstoe validate"))).toContain("a.yaml b.yaml …"); // the positional documents
     for (const [name, def] of Object.entries(validateArgs)) {
+      if (def.type === "positional") continue;
       // Each option on a line of its own; its description wrapped on the lines below it.
       const at = lines.findIndex((l) => new RegExp(`^  (-\\w, )?--${name}\\b`).test(l));
       expect(at, `--${name} is in the help`).toBeGreaterThan(0);
