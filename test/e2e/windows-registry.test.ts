@@ -164,7 +164,8 @@ describe.skipIf(skipReason !== undefined)("SetRegistry in awstoe-windows-x64.exe
     expect(run.exitCode).toBe(1);
     expect(detailed.status).toBe("failed");
     const steps = detailed.documents[0]!.phases[0]!.steps;
-    expect(steps.map((s) => [s.name, s.status])).toEqual([
+    // On a mismatch, say why each step failed (a rare Wine failure of Write was seen once in CI).
+    expect(steps.map((s) => [s.name, s.status]), steps.map((s) => `${s.name}: ${s.failureMessage}`).join("\n")).toEqual([
       ["Echo", "success"],
       ["Write", "success"],
       ["Broken", "failed"],
