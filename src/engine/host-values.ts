@@ -70,8 +70,8 @@ export class HostValues {
         if (name) work.set(`ssm:${name}`, () => this.fetchParameter(name));
       } else if (reference.kind === "imds") {
         if (!credentialPath(reference.path)) work.set(`imds:${reference.path}`, () => this.fetchMetadata(reference.path));
-      } else if (reference.kind === "context" && (reference.key === "accountId" || reference.key === "region")) {
-        const key = reference.key;
+      } else if (reference.kind === "context" && needsNetwork(reference)) {
+        const key = reference.key as "accountId" | "region"; // the two context keys needsNetwork names
         work.set(`context:${key}`, () => this.fetchWhere(key));
       }
     }
@@ -195,6 +195,11 @@ export class HostValues {
       this.whereAccount = await attempt(() => account.accountId(this.options.signal));
     }
   }
+}
+
+/** References whose value comes over the network (Parameter Store, instance metadata, STS): a plan shows them as written. */
+export function needsNetwork(reference: HostReference): boolean {
+  return reference.kind === "ssm" || reference.kind === "imds" || (reference.kind === "context" && (reference.key === "accountId" || reference.key === "region"));
 }
 
 /** Every host reference in the strings of `values` (any depth). */

@@ -7,9 +7,8 @@
  */
 import { ResolveError } from "../errors.ts";
 import type { HostLookup, Scope } from "../expr/scope.ts";
-import type { HostReference } from "../expr/template.ts";
 import { Masker } from "../logs/mask.ts";
-import { HostValues } from "./host-values.ts";
+import { HostValues, needsNetwork } from "./host-values.ts";
 import { checkPhases, unknownParameters } from "./typos.ts";
 import type { Probe } from "../model/ports.ts";
 import { compileStep, type CompiledStep } from "./compile-step.ts";
@@ -72,11 +71,6 @@ export async function planExecution(request: RunRequest, deps: EngineDeps, optio
   return { valid: true, documents, failures: [] };
 }
 
-/** What the network would answer is shown as written unless the plan may ask (PlanOptions.resolveAws). */
-function remote(reference: HostReference): boolean {
-  return reference.kind === "ssm" || reference.kind === "imds" || (reference.kind === "context" && (reference.key === "accountId" || reference.key === "region"));
-}
-
 async function planDocument(doc: ReadyDocument, phases: readonly string[] | undefined, probe: Probe, hostValues: HostValues, resolveAws: boolean): Promise<PlannedDocument> {
   const scope: Scope = { variables: doc.variables, steps: new Map() };
   const planned: PlannedDocument = { source: doc.source, name: typeof doc.doc.name === "string" ? doc.doc.name : "", phases: [], skippedPhases: [] };
@@ -90,7 +84,7 @@ async function planDocument(doc: ReadyDocument, phases: readonly string[] | unde
     for (const [s, step] of (phase.steps as Record<string, unknown>[]).entries()) {
       if (resolveAws) await hostValues.prefetch(step, doc.variables);
       const lookup = hostValues.lookup(name, String(step.name));
-      const host: HostLookup = { resolve: (reference, raw) => (!resolveAws && remote(reference) ? raw : lookup.resolve(reference, raw)) };
+      const host: HostLookup = { resolve: (reference, raw) => (!resolveAws && needsNetwork(reference) ? raw : lookup.resolve(reference, raw)) };
       steps.push(planStep(compileStep(doc, name, step, ["phases", p, "steps", s], { ...scope, host }, probe)));
     }
     planned.phases.push({ name, steps });

@@ -10,8 +10,8 @@
  * is not written again; the run is told once through `onWriteFailure`, and ends the step and the
  * run with that reason instead of crashing.
  */
-import { closeSync, constants, openSync } from "node:fs";
-import { describeWriteError, PRIVATE_FILE_MODE, writeAll } from "../safe-fs/durable.ts";
+import { closeSync } from "node:fs";
+import { describeWriteError, openPrivateLog, writeAll } from "../safe-fs/durable.ts";
 import type { Masker } from "./mask.ts";
 import type { Palette } from "./terminal.ts";
 
@@ -37,7 +37,6 @@ export interface RunLogOptions {
   masker?: Masker;
 }
 
-const APPEND_PRIVATE = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0);
 
 export class RunLog {
   private app: number | undefined;
@@ -54,8 +53,8 @@ export class RunLog {
   private liveShown = false;
 
   constructor(private readonly options: RunLogOptions) {
-    this.app = openSync(options.applicationLog, APPEND_PRIVATE, PRIVATE_FILE_MODE);
-    this.console = openSync(options.consoleLog, APPEND_PRIVATE, PRIVATE_FILE_MODE);
+    this.app = openPrivateLog(options.applicationLog);
+    this.console = openPrivateLog(options.consoleLog);
     this.toStderr = options.stderr ?? ((text) => process.stderr.write(text));
     this.toStdout = options.stdout ?? ((text) => process.stdout.write(text));
   }

@@ -6,10 +6,9 @@
  * links, appended as the step goes; text arrives already masked (logs/mask.ts). A file that
  * cannot be written is given up quietly: console.log and application.log remain the record.
  */
-import { closeSync, constants, openSync } from "node:fs";
-import { PRIVATE_FILE_MODE, writeAll } from "../safe-fs/durable.ts";
+import { closeSync } from "node:fs";
+import { openPrivateLog, writeAll } from "../safe-fs/durable.ts";
 
-const APPEND_PRIVATE = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0);
 
 export class StepLog {
   private fd: number | undefined;
@@ -24,7 +23,7 @@ export class StepLog {
     private readonly mask: (text: string) => string,
   ) {
     try {
-      this.fd = openSync(path, APPEND_PRIVATE, PRIVATE_FILE_MODE);
+      this.fd = openPrivateLog(path);
     } catch {
       this.fd = undefined;
     }

@@ -19,7 +19,7 @@
  * Errors are the file system's own (NodeJS.ErrnoException): callers word them for the person,
  * because only they know what the file was for.
  */
-import { closeSync, fchmodSync, fsyncSync, ftruncateSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fsyncSync, ftruncateSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
@@ -40,6 +40,14 @@ const NAME_TRIES = 8;
 
 /** Files awstoe writes for itself (records, state, logs) are readable by their owner only. */
 export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * Opens a private log file of ours for appending (created 0600 when missing), never through a
+ * link planted at its name: every write lands at its end, whole lines in order.
+ */
+export function openPrivateLog(path: string): number {
+  return openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), PRIVATE_FILE_MODE);
+}
 /** Folders awstoe makes for itself (log folder, state folder) likewise. */
 export const PRIVATE_FOLDER_MODE = 0o700;
 /**
