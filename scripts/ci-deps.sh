@@ -12,6 +12,9 @@
 #   tmux                         a real terminal for the live progress line tests (test/e2e/terminal-view.test.ts)
 #   libxml2-utils                xmllint checks `run --junit` reports against test/fixtures/junit/junit.xsd
 #                                (test/logs/junit.test.ts)
+#   gnupg openssl osslsigncode   the release tests: throwaway OpenPGP keys and `gpg --verify`, a self-signed
+#                                code-signing certificate, Authenticode signing and `osslsigncode verify`
+#                                (test/scripts/release-tree.test.ts, publish.test.ts, install.test.ts)
 #   debootstrap                  a throwaway Debian root for UpdateOS's real apt-get test
 #                                (test/modules/update-os-debootstrap.test.ts; ~30-45 s once per machine)
 #
@@ -22,7 +25,7 @@
 # headless test never uses. A cold install took about 20 s on the 2-core CI machine.
 set -u
 
-PACKAGES="wine wine64 gcc-mingw-w64-x86-64-win32 wixl msitools qemu-user libc6-arm64-cross debootstrap busybox strace tmux libxml2-utils"
+PACKAGES="wine wine64 gcc-mingw-w64-x86-64-win32 wixl msitools qemu-user libc6-arm64-cross debootstrap busybox strace tmux libxml2-utils gnupg openssl osslsigncode"
 
 missing_packages() {
   missing_list=""
