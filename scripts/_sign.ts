@@ -109,7 +109,10 @@ export function gpgSignerFromEnv(env: Env = process.env): GpgSigner | undefined 
     // Short and private: gpg-agent puts its socket in here, and socket paths have a length limit.
     home = mkdtempSync("/tmp/opentoe-sign-");
   }
-  const base = ["gpg", ...(home === undefined ? [] : ["--homedir", home]), "--batch", "--no-tty", "--pinentry-mode", "loopback", ...(passphraseFile === undefined ? [] : ["--passphrase-file", passphraseFile])];
+  // Without a key file the key is in the release manager's keyring: the GNUPGHOME of `env` (which
+  // may not be this process's environment), else gpg's default.
+  const homedir = home ?? (env.GNUPGHOME || undefined);
+  const base = ["gpg", ...(homedir === undefined ? [] : ["--homedir", homedir]), "--batch", "--no-tty", "--pinentry-mode", "loopback", ...(passphraseFile === undefined ? [] : ["--passphrase-file", passphraseFile])];
   const dispose = () => {
     if (home === undefined) return;
     run(["gpgconf", "--homedir", home, "--kill", "all"]);

@@ -22,7 +22,23 @@ export interface LocalS3 {
   rejected: number;
   /** ListObjectsV2 requests served (pages). */
   listRequests: number;
+  /** Every request that reached the proxy, in the order it arrived (refused ones too). */
+  requests: RecordedRequest[];
   close(): Promise<void>;
+}
+
+/** One request as the proxy saw it arrive. */
+export interface RecordedRequest {
+  method: string;
+  bucket: string;
+  /** The object key, decoded; "" for a request on the bucket itself. */
+  key: string;
+  /** The query string without its "?" ("" when there is none), e.g. "uploadId=…&partNumber=1". */
+  query: string;
+  /** Carried no signature (neither an Authorization header nor a presigned X-Amz-Signature). */
+  anonymous: boolean;
+  /** The request's headers, names in lower case. */
+  headers: Record<string, string>;
 }
 
 export interface LocalS3Options {
@@ -36,6 +52,24 @@ export interface LocalS3Options {
    * x-amz-expected-bucket-owner header names another account with 403 AccessDenied, as S3 does.
    */
   owners?: Record<string, string>;
+  /**
+   * Buckets whose objects anyone may read, as a public-read bucket policy (s3:GetObject for "*")
+   * allows: an unsigned GET or HEAD of an object in one of them is passed on without a signature
+   * check. Listing, writing and every other bucket still need a valid signature.
+   */
+  publicRead?: string[];
+  /**
+   * Sees every request that passed the signature check, before it is passed on: a Response it
+   * returns (s3Error makes S3's error answers) is sent instead, as an IAM policy denying the
+   * request would answer; undefined passes the request on. It may take its time (to hold a
+   * request while a test does something else).
+   */
+  intercept?: (request: RecordedRequest) => Response | undefined | Promise<Response | undefined>;
+}
+
+/** An error answer the way S3 words it. */
+export function s3Error(status: number, code: string, message: string): Response {
+  return new Response(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`, { status, headers: { "content-type": "application/xml" } });
 }
 
 export async function startLocalS3(buckets: string[], options: LocalS3Options = {}): Promise<LocalS3> {
@@ -43,12 +77,16 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
   const backend = new S3rver({ address: "127.0.0.1", port: 0, directory, silent: true, configureBuckets: buckets.map((name) => ({ name })) });
   const { port: backendPort } = (await backend.run()) as { port: number };
   const state = { rejected: 0, listRequests: 0 };
+  const requests: RecordedRequest[] = [];
   const proxy = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     async fetch(request) {
       const url = new URL(request.url);
-      if (!(await signatureValid(request, url))) {
+      const recorded = record(request, url);
+      requests.push(recorded);
+      const publicRead = recorded.anonymous && (request.method === "GET" || request.method === "HEAD") && recorded.key !== "" && (options.publicRead ?? []).includes(recorded.bucket);
+      if (!publicRead && !(await signatureValid(request, url))) {
         state.rejected++;
         return new Response(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>`, { status: 403, headers: { "content-type": "application/xml" } });
       }
@@ -57,6 +95,8 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
       if (expectedOwner !== null && options.owners?.[bucket] !== undefined && options.owners[bucket] !== expectedOwner) {
         return new Response(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`, { status: 403, headers: { "content-type": "application/xml" } });
       }
+      const intercepted = await options.intercept?.(recorded);
+      if (intercepted !== undefined) return intercepted;
       if (request.method === "GET" && url.searchParams.get("list-type") === "2" && !url.searchParams.has("delimiter")) {
         state.listRequests++;
         return listPage(backendPort, bucket, url, options.pageSize ?? 1000);
@@ -78,12 +118,27 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
     get listRequests() {
       return state.listRequests;
     },
+    requests,
     async close() {
       proxy.stop(true);
       await new Promise<void>((resolve) => backend.close(() => resolve()));
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** A path-style request (`/bucket/key`) as recorded in LocalS3.requests. */
+function record(request: Request, url: URL): RecordedRequest {
+  const [, bucket = "", ...rest] = url.pathname.split("/");
+  const anonymous = request.headers.get("authorization") === null && !url.searchParams.has("X-Amz-Signature");
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text; // not valid escapes: recorded as sent
+    }
+  };
+  return { method: request.method, bucket: decode(bucket), key: decode(rest.join("/")), query: url.search.replace(/^\?/, ""), anonymous, headers: Object.fromEntries(request.headers) };
 }
 
 /**
@@ -97,7 +152,10 @@ async function listPage(backendPort: number, bucket: string, url: URL, pageSize:
   const token = url.searchParams.get("continuation-token");
   const after = token === null ? (url.searchParams.get("start-after") ?? "") : Buffer.from(token, "base64").toString("utf8");
   const max = Math.min(pageSize, Number(url.searchParams.get("max-keys") ?? 1000));
-  const full = await (await fetch(`http://127.0.0.1:${backendPort}/${encodeURIComponent(bucket)}?list-type=2&max-keys=1000&prefix=${encodeURIComponent(prefix)}`)).text();
+  const answer = await fetch(`http://127.0.0.1:${backendPort}/${encodeURIComponent(bucket)}?list-type=2&max-keys=1000&prefix=${encodeURIComponent(prefix)}`);
+  // An error (NoSuchBucket) goes back as s3rver gave it, as S3 would answer it.
+  if (!answer.ok) return new Response(await answer.text(), { status: answer.status, headers: { "content-type": answer.headers.get("content-type") ?? "application/xml" } });
+  const full = await answer.text();
   if (/<IsTruncated>true<\/IsTruncated>/.test(full)) throw new Error("test S3 server: more than 1000 keys under one prefix is not supported");
   const unescape = (text: string) => text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
   const entries = [...full.matchAll(/<Contents>[\s\S]*?<\/Contents>/g)]
