@@ -113,7 +113,11 @@ async function runScenario(scenario: string): Promise<{ result: RunResult; tmp: 
     reboots++;
     result = await runExecution(request, deps(scenario));
   }
-  expect(existsSync(join(tmp, "state"))).toBe(false); // a finished execution leaves no state behind
+  // A finished execution leaves no state behind, except the journal of one that failed after steps
+  // started, kept for --retry (one refused before anything ran has none).
+  const archived = join(tmp, "state", "executions");
+  if (result.summary.status === "success" || result.summary.status === "successWithIgnoredFailure" || !existsSync(archived)) expect(existsSync(join(tmp, "state"))).toBe(false);
+  else expect([readdirSync(join(tmp, "state")), readdirSync(archived)]).toEqual([["executions"], [`${EXECUTION_ID}.state`]]);
   return {
     result: { ...result, summary: { ...result.summary, ...(reboots > 0 ? { reboots } : {}) } },
     tmp,

@@ -10,6 +10,7 @@ import type { LoadResult } from "../document/load.ts";
 import { UsageError } from "../errors.ts";
 import type { DocumentRequest } from "../engine/prepare.ts";
 import type { RunConfig } from "../model/config.ts";
+import { isSafeExecutionId } from "../state/archive.ts";
 import { blockedModulesFromConfig, blockedModulesFromFlag, requireDocumentsOrConfig, splitList } from "./_args.ts";
 
 export type { ConfigProblem } from "../document/config.ts";
@@ -63,7 +64,7 @@ export async function runOptions(args: RunArgs, loadConfig: (source: string) => 
   const phases = phasesText === undefined || phasesText.trim() === "" ? [] : list("phases", phasesText);
   const givenId = text("execution-id") ?? file?.executionId ?? file?.executonId;
   const executionId = givenId ?? randomUUID();
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(executionId)) {
+  if (!isSafeExecutionId(executionId)) {
     throw new UsageError(`execution id '${executionId}' cannot be used in a folder name`, { hint: "use letters, digits, '.', '_' and '-' (a UUID is the usual choice)" });
   }
   const logDirectory = text("log-directory") ?? file?.logDirectory ?? ".";

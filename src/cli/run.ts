@@ -22,6 +22,7 @@ import { planExecution } from "../engine/plan.ts";
 import { Masker } from "../logs/mask.ts";
 import { renderDiagnostic } from "./_render.ts";
 import { runOptions, type RunOptions } from "./_run-options.ts";
+import { rerunArgs, rerunRequest } from "./_rerun-args.ts";
 import type { ConsoleMirror } from "../model/ports.ts";
 import { junitReport } from "../logs/junit.ts";
 import { describeWriteError, writeFileDurably } from "../safe-fs/durable.ts";
@@ -46,6 +47,7 @@ export const runArgs = {
   junit: { type: "string", valueHint: "file", description: "When the execution ends, also write a JUnit XML report there: one test case per step, for CI (not with --dry-run)" },
   "require-parameter-values": { type: "boolean", description: "Refuse to run when a parameter has no default and no value (default: it is an empty string, with a warning, as in AWSTOE)" },
   "resolve-aws": { type: "boolean", description: "With --dry-run: also read aws:ssm:, aws:imds: and context:accountId/region (secrets shown masked)" },
+  ...rerunArgs,
   ...outputArgs,
   ...traceArgs,
 } as const;
@@ -93,6 +95,7 @@ export default defineCommand({
         ...(options.blockedModules.length > 0 ? { blockedModules: options.blockedModules } : {}),
         ...(options.componentVersion === undefined ? {} : { componentVersion: options.componentVersion }),
         ...(options.requireParameterValues ? { requireParameterValues: true } : {}),
+        ...rerunRequest(args as Record<string, string | boolean | undefined>, { executionId: options.executionId, executionIdGiven: options.executionIdGiven, dryRun: args["dry-run"] === true }),
       };
       if (args["resolve-aws"] === true && args["dry-run"] !== true) {
         throw new UsageError("--resolve-aws only goes with --dry-run", { hint: "a run always resolves every reference when its step starts" });

@@ -12,6 +12,7 @@ import { evaluateCondition } from "../expr/condition.ts";
 import type { ChainingEntry, DocumentRecord, ExecutionRecord, PhaseRecord, RunSummary, StepRecord } from "../model/record.ts";
 import type { StepEntry } from "../state/journal.ts";
 import type { ExecutionJournal, PlacedReboot } from "./resume.ts";
+import type { LeftOut, StepSelection } from "./rerun-plan.ts";
 import { isFailure, rollUp, type Status } from "../model/status.ts";
 import { isArnSource } from "../model/component-arn.ts";
 import { nestedIn, StderrCapture, type FailureContext } from "./failure-context.ts";
@@ -81,6 +82,8 @@ export interface Execution {
    * any more): the running step is stopped and no further step starts.
    */
   halt(reason: string): void;
+  /** `run --from`/`--only`: the top-level steps that do not run, and what chaining reads of them. */
+  selection?: StepSelection;
   /** Runs a nested document for ExecuteDocument (depth and cycles are checked there). */
   runNested(request: NestedRunRequest, parent: Parent): Promise<NestedOutcome>;
 }
@@ -171,6 +174,11 @@ export class DocumentRun {
         if (restored !== undefined) {
           this.restore(restored, phaseName, phaseRecord, steps);
           this.noteForRecap(key, `[${docName}] ${phaseName}/${String(step.name)}`, restored.record as unknown as StepRecord, undefined);
+          continue;
+        }
+        const leftOut = this.execution.selection?.leftOut(key);
+        if (leftOut !== undefined) {
+          this.leaveOut(key, step, [phaseIndex, stepIndex], phaseName, phaseRecord, steps, leftOut);
           continue;
         }
         // Host references are read as the step starts: what they need from the network first.
@@ -300,13 +308,38 @@ export class DocumentRun {
     this.chaining.push(...entry.chaining);
     this.tally(record, entry.executed, phaseName, phaseRecord);
     this.noteFailure(phaseName, record, "", undefined); // its standard error went with the process that ran it
-    this.execution.log.debug(`${phaseName}/${record.name}: finished before the restart (${record.status}); not run again`);
+    if (record.restored === true) this.execution.log.progress(`[${this.record.name || this.doc.source}] ${phaseName}/${record.name}: restored — ${record.status} in an earlier attempt; not run again (--retry)`);
+    else this.execution.log.debug(`${phaseName}/${record.name}: finished before the restart (${record.status}); not run again`);
+  }
+
+  /**
+   * A step `--from`/`--only` leaves out: recorded as skipped with the reason, journaled like any
+   * finished step (a reboot later in the run restores it), and chainable with what the earlier
+   * execution of --outputs-from left.
+   */
+  private leaveOut(key: string, step: Record<string, unknown>, [phaseIndex, stepIndex]: [number, number], phaseName: string, phaseRecord: PhaseRecord, steps: Map<string, StepData>, leftOut: LeftOut): void {
+    const { deps, log } = this.execution;
+    // Compiled only for its effective fields (no host lookup: nothing is fetched for a step that does not run).
+    const compiled = compileStep(this.doc, phaseName, step, ["phases", phaseIndex, "steps", stepIndex], { variables: this.doc.variables, steps }, deps.ports.probe);
+    const now = localTimestamp(deps.ports.now());
+    const record: StepRecord = {
+      name: compiled.name, status: "skipped", failureMessage: "", timeoutSeconds: compiled.timeoutSeconds, onFailure: compiled.onFailure, maxAttempts: compiled.maxAttempts, action: compiled.action,
+      startTime: now, endTime: now, durationMs: 0, inputs: JSON.stringify(leftOut.data?.inputs ?? []), outputs: JSON.stringify(leftOut.data?.outputs ?? []), loop: null, detailedOutput: null, notSelected: leftOut.reason,
+    };
+    if (leftOut.data !== undefined) steps.set(stepKey(phaseName, compiled.name), leftOut.data);
+    this.tally(record, false, phaseName, phaseRecord);
+    const where = `[${this.record.name || this.doc.source}] ${phaseName}/${compiled.name}`;
+    this.noteForRecap(key, where, record, leftOut.reason);
+    const data = leftOut.data === undefined ? { inputs: [], outputs: null } : { inputs: [...leftOut.data.inputs], outputs: leftOut.data.outputs === undefined ? null : [...leftOut.data.outputs] };
+    this.journal(() => this.execution.journal.stepFinished({ key, executed: false, record: record as unknown as Record<string, unknown>, data, chaining: [], phaseStartTime: phaseRecord.startTime, documentStartTime: this.record.startTime }));
+    log.progress(`${where}: not run — ${leftOut.reason}`);
+    this.execution.save();
   }
 
   /** A top-level step for the recap (a nested document's steps are summed up by their ExecuteDocument step). */
   private noteForRecap(key: string, where: string, record: StepRecord, note: string | undefined): void {
     if (key.includes(">")) return;
-    this.execution.recap.push({ key, where, action: record.action, status: record.status, reason: record.failureMessage || note || "" });
+    this.execution.recap.push({ key, where, action: record.action, status: record.status, reason: record.failureMessage || note || record.notSelected || "", ...(record.restored === true ? { restored: true } : {}) });
   }
 
   /** Adds a finished step to its phase record and the counters. */

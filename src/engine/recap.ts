@@ -18,6 +18,8 @@ export interface RecapEntry {
   action: string;
   status: Status;
   reason: string;
+  /** Restored by `run --retry` from an earlier attempt, not run again. */
+  restored?: boolean;
 }
 
 /** A step the run did not reach: in a selected phase, after the execution stopped. */
@@ -56,6 +58,7 @@ export function recapLines(summary: RunSummary, entries: readonly RecapEntry[], 
     ...count(summary.ignoredFailedStepCount, "failure ignored", "failures ignored"),
     ...count(summary.skippedStepCount, "skipped"),
     ...count(unrun.length, "not run"),
+    ...count(entries.filter((e) => e.restored === true).length, "restored from the earlier attempt"),
   ];
   const took = ms < 60_000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
   const rows = [

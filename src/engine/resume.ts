@@ -9,6 +9,7 @@
  * document's steps hang below their ExecuteDocument step: `d0/build/3>d0/test/0`.
  */
 import { JournalWriter, type Journal, type RebootEntry, type StepEntry } from "../state/journal.ts";
+import { archiveJournal } from "../state/archive.ts";
 import { bootId, startTicks } from "../platform/process-identity.ts";
 import type { RebootRequest } from "../modules/index.ts";
 
@@ -86,6 +87,16 @@ export class ExecutionJournal {
   /** The execution ended (not by a reboot): nothing is left to resume. */
   finish(): void {
     this.writer?.remove();
+  }
+
+  /**
+   * The execution ended without success: its journal moves to the state folder's archive, so
+   * `run --retry` can restore its finished steps (state/archive.ts). Returns where it went.
+   */
+  keepForRetry(stateDirectory: string, executionId: string): string | undefined {
+    if (this.writer === undefined) return undefined;
+    this.writer.close();
+    return archiveJournal(stateDirectory, this.writer.path, executionId);
   }
 
   /** Leaves the journal for the run after the restart. */

@@ -29,7 +29,10 @@ import { DocumentRun, joinFailures, STEP_MARKER, type Counters, type Execution, 
 import { uploadLogFolder, type LogUploadTarget } from "./log-upload.ts";
 import { identityOf, prepareDocuments, type DocumentRequest, type Prepared } from "./prepare.ts";
 
-import { fingerprintOf } from "../state/fingerprint.ts";
+import { facetsOf, fingerprintOf } from "../state/fingerprint.ts";
+import { selectionFor, takeUpRetry } from "./rerun.ts";
+import type { SelectionRequest, StepSelection } from "./rerun-plan.ts";
+import { isSuccessful } from "../model/status.ts";
 import { JournalWriter, readJournal, type Journal, type ProcessEntry } from "../state/journal.ts";
 import { ExecutionJournal, MAX_REBOOTS, type PlacedReboot } from "./resume.ts";
 
@@ -59,6 +62,10 @@ export interface RunRequest {
   componentVersion?: string;
   /** A parameter with no default and no value stops the run (--require-parameter-values) instead of being empty. */
   requireParameterValues?: boolean;
+  /** `run --retry`: take up this failed execution again (its id is also `executionId`; engine/rerun.ts). */
+  retry?: string;
+  /** `run --from`/`--only`/`--outputs-from`: which steps run (engine/rerun-plan.ts). */
+  selection?: SelectionRequest;
 }
 
 export interface RunResult {
@@ -101,7 +108,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     haltReason = reason;
     runSignal.abort(new RunHalt(reason));
   };
-  const earlier = stateDirectory === undefined ? undefined : readJournal(stateDirectory);
+  let earlier = stateDirectory === undefined ? undefined : readJournal(stateDirectory);
   // A trigger with no execution to resume is stale and goes at once; one that resumes an
   // execution stays until this run has everything it needs (at boot the network may be slow).
   let cleared = stateDirectory === undefined || earlier !== undefined ? undefined : await deps.ports.reboot.clearTrigger(stateDirectory);
@@ -110,12 +117,19 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
   }
   const blockedModules = request.blockedModules ?? [];
   const prepared = await prepareDocuments(request.documents, request.parameters, deps, { patient: earlier !== undefined, blockedModules, requireParameterValues: request.requireParameterValues === true });
-  const fingerprint = prepared.failures.length > 0 ? undefined : fingerprintOf({ documents: request.documents.map((d, i) => ({ ...d, text: prepared.ready[i]!.text })), parameters: request.parameters, phases: request.phases ?? [] });
+  const invocation = prepared.failures.length > 0 ? undefined : { documents: request.documents.map((d, i) => ({ ...d, text: prepared.ready[i]!.text })), parameters: request.parameters, phases: request.phases ?? [] };
+  const fingerprint = invocation === undefined ? undefined : fingerprintOf(invocation);
   if (earlier !== undefined && fingerprint !== undefined && earlier.header.fingerprint !== fingerprint) {
     throw foreignState(earlier, "this run asks for something else: the documents, their text, the parameters or the phases differ");
   }
   // A --phases name no document has would run nothing and report success: refused before anything is made.
   if (prepared.failures.length === 0) checkPhases(request.phases, prepared.ready);
+  // --retry of an execution not under way (a retry interrupted by a reboot or a crash resumes as any execution does).
+  const retrying = request.retry !== undefined;
+  if (request.retry !== undefined && earlier === undefined) {
+    earlier = takeUpRetry({ stateDirectory, executionId: request.retry, logDirectory: request.logDirectory, invocation, fingerprint, invalid: prepared.failures.length > 0 ? invalidMessage(prepared) : undefined });
+  }
+  const selection: StepSelection | undefined = request.selection === undefined || prepared.failures.length > 0 ? undefined : selectionFor(request.selection, prepared.ready, request.phases ?? [], request.logDirectory);
   if (earlier !== undefined && stateDirectory !== undefined && prepared.failures.length === 0) cleared = await deps.ports.reboot.clearTrigger(stateDirectory);
   const executionId = earlier?.header.executionId ?? request.executionId;
   const folder = earlier === undefined ? LogFolder.create(request.logDirectory, executionId, started) : LogFolder.reopen(request.logDirectory, executionId, earlier.header.logFolder);
@@ -146,7 +160,8 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
   try {
     log.info(`awstoe ${VERSION} (opentoe): execution ${executionId} on ${deps.ports.platform}, log folder ${folder.path}`);
     if (cleared !== undefined) log.info(cleared);
-    if (earlier !== undefined) log.info(`resuming after ${earlier.reboots.length} reboot(s): ${earlier.steps.size} finished step(s) are restored, not run again`);
+    if (retrying) log.info(`retrying execution ${executionId}: ${earlier!.steps.size} step(s) that finished before the failure are restored, not run again; the rest run again`);
+    else if (earlier !== undefined) log.info(`resuming after ${earlier.reboots.length} reboot(s): ${earlier.steps.size} finished step(s) are restored, not run again`);
     let problem = request.mirror ? await openMirror(request.mirror, log) : undefined;
     const mirrorOpen = request.mirror !== undefined && problem === undefined;
     prepared.texts.forEach((loaded, i) => folder.saveDocument(i + 1, loaded.text));
@@ -154,7 +169,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     for (const line of unknownParameters(request.parameters, prepared.ready)) log.warn(line);
     writer.flush();
     if (problem === undefined && prepared.failures.length === 0) {
-      const header = { executionId, fingerprint: fingerprint!, documents: request.documents.map((d) => d.source), logFolder: folder.path, startTime: record.startTime };
+      const header = { executionId, fingerprint: fingerprint!, documents: request.documents.map((d) => d.source), logFolder: folder.path, startTime: record.startTime, facets: facetsOf(invocation!) };
       const opened = openJournal(earlier, stateDirectory, header, log);
       if (typeof opened === "string") problem = opened;
       else {
@@ -174,7 +189,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     } else {
       const underway: Underway = { request, deps, log, folder, record, writer, counters, chaining, journal: journal!, stateDirectory };
       const hostValues = new HostValues({ ports: deps.ports.host, platform: deps.ports.platform, executionId, masker, now: deps.ports.now, newUuid: deps.ports.newId, signal: deps.ports.signal });
-      const execution = executionWithNesting({ executionId, deps, log, folder, journal: journal!, masker, hostValues, recap, save: () => writer.request(), halt }, blockedModules, request.requireParameterValues === true);
+      const execution = executionWithNesting({ executionId, deps, log, folder, journal: journal!, masker, hostValues, recap, save: () => writer.request(), halt, ...(selection === undefined ? {} : { selection }) }, blockedModules, request.requireParameterValues === true);
       let stoppedBy: Status | undefined;
       for (const [index, doc] of prepared.ready.entries()) {
         if (deps.ports.signal.aborted) break;
@@ -210,8 +225,10 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     writer.flush();
     folder.saveChaining(chaining);
     // A halted run keeps its journal: the same command resumes it once the disk has room again.
-    if (haltReason === undefined) journal?.finish();
-    else journal?.suspend();
+    // One that failed keeps it in the archive, for --retry.
+    if (haltReason !== undefined) journal?.suspend();
+    else if (!isSuccessful(record.status) && journal !== undefined && stateDirectory !== undefined) keepForRetry(journal, stateDirectory, executionId, log);
+    else journal?.finish();
     log.info(`execution ${executionId} finished: ${record.status}`);
     const logUrl = request.logUpload ? await uploadLogs(folder.path, request.logUpload, deps, log) : folder.path;
     const summary = summaryOf(record, counters, logUrl);
@@ -237,6 +254,16 @@ interface Underway extends Pick<Execution, "deps" | "log" | "folder" | "journal"
   counters: Counters;
   chaining: ChainingEntry[];
   stateDirectory: string | undefined;
+}
+
+/** The failed execution's journal goes to the archive; a failure to keep it is said, not fatal (the record is what counts). */
+function keepForRetry(journal: ExecutionJournal, stateDirectory: string, executionId: string, log: RunLog): void {
+  try {
+    journal.keepForRetry(stateDirectory, executionId);
+    log.progress(`to run it again from the step that failed, with the steps before it restored: the same command with --retry ${executionId}`);
+  } catch (error) {
+    log.warn(`${(error as Error).message}; --retry ${executionId} will not be possible`);
+  }
 }
 
 /** Journals the execution (fresh or resumed), or says why it cannot be. */

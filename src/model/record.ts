@@ -34,6 +34,8 @@ export const ExecutionRecord = Type.Recursive(
       outputs: Type.String({ description: "JSON text of the outputs list" }),
       loop: Type.Union([Type.Null(), LoopRecord]),
       detailedOutput: Type.Union([Type.Null(), Type.Array(Self)]),
+      restored: Type.Optional(Type.Literal(true, { description: "run --retry: finished in an earlier attempt of this execution and restored, not run again" })),
+      notSelected: Type.Optional(Type.String({ description: "run --from/--only: why this skipped step did not run" })),
     });
     const PhaseRecord = Type.Object({
       name: Type.String(),
@@ -85,6 +87,10 @@ export interface StepRecord {
   outputs: string;
   loop: LoopRecord | null;
   detailedOutput: ExecutionRecord[] | null;
+  /** `run --retry`: the step finished in an earlier attempt of this execution and was restored, not run again (docs/log-folder.md §7). */
+  restored?: true;
+  /** `run --from`/`--only`: the step (status skipped) was left out; the reason, naming the option. */
+  notSelected?: string;
 }
 
 export interface PhaseRecord {

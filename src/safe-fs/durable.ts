@@ -147,7 +147,7 @@ export function appendWhole(fd: number, bytes: Uint8Array, sizeBefore: number): 
 }
 
 /** Flushes a folder's entries (a rename in it) to disk, under the policy in the module comment. */
-function syncFolder(folder: string): void {
+export function syncFolder(folder: string): void {
   if (process.platform === "win32") return;
   const fd = openSync(folder, "r");
   try {

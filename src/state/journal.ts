@@ -17,6 +17,7 @@ import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, re
 import { join } from "node:path";
 import { StateError } from "../errors.ts";
 import type { ChainingEntry } from "../model/record.ts";
+import type { InvocationFacets } from "./fingerprint.ts";
 import { appendWhole, describeWriteError, writeFileDurably } from "../safe-fs/durable.ts";
 import { ensurePrivateFolder } from "../safe-fs/private-folder.ts";
 
@@ -35,6 +36,8 @@ export interface StateHeader {
   logFolder: string;
   /** The execution record's startTime. */
   startTime: string;
+  /** What the fingerprint was made of, hashed, so `run --retry` can say what differs (absent in older journals). */
+  facets?: InvocationFacets;
 }
 
 export interface StepEntry {
@@ -91,7 +94,11 @@ export interface Journal {
 
 /** The journal in `directory`, or undefined when there is none. Throws StateError when unusable. */
 export function readJournal(directory: string): Journal | undefined {
-  const path = join(directory, STATE_FILE);
+  return readJournalFile(join(directory, STATE_FILE));
+}
+
+/** A journal at an exact path (an archived one: state/archive.ts), or undefined when there is none. */
+export function readJournalFile(path: string): Journal | undefined {
   let text: string;
   try {
     text = readFileSync(path, "utf8");

@@ -43,7 +43,7 @@ async function run(dir: string, documents: string): Promise<AwstoeRun & { consol
   const args = ["run", "--documents", documents, "--log-directory", join(dir, "logs")];
   const proc = Bun.spawn([binary, ...args], { cwd: dir, env: imageBuilderEnv(ib, dir, { NO_COLOR: "1" }), stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 60_000, killSignal: "SIGKILL" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  const folders = readdirSync(join(dir, "logs")).filter((n) => n.startsWith("TOE_"));
+  const folders = readdirSync(join(dir, "logs")).filter((n) => n.startsWith("TOE_") && n !== "TOE_state"); // a failed run keeps its journal there for --retry
   expect(folders).toHaveLength(1);
   const folder = join(dir, "logs", folders[0]!);
   return {

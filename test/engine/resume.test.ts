@@ -4,7 +4,7 @@
  * this machine. End-to-end runs of the compiled binary are in test/e2e/reboot.test.ts.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineDeps, RebootPort } from "../../src/engine/deps.ts";
@@ -33,6 +33,12 @@ function setup(steps: string[][], extra: Partial<RunRequest> = {}): { dir: strin
   writeFileSync(join(dir, "doc.yaml"), ["name: resume", "schemaVersion: 1.0", "phases:", "  - name: build", "    steps:", ...body, ""].join("\n"));
   const request: RunRequest = { documents: [{ source: "doc.yaml", parameters: new Map() }], parameters: new Map(), phases: [], executionId: "exec-1", logDirectory: join(dir, "logs"), trace: false, stateDirectory: join(dir, "state"), ...extra };
   return { dir, request };
+}
+
+/** A failed execution's state folder holds nothing but its journal in the --retry archive. */
+function expectOnlyArchived(dir: string, executionId: string): void {
+  expect(readdirSync(join(dir, "state"))).toEqual(["executions"]);
+  expect(readdirSync(join(dir, "state", "executions"))).toEqual([`${executionId}.state`]);
 }
 
 describe("resume", () => {
@@ -84,7 +90,7 @@ describe("resume", () => {
     expect(result.summary.status).toBe("failed");
     expect(result.summary.failureMessage).toContain(`asked for reboot number ${MAX_REBOOTS + 1}, and an execution may reboot at most ${MAX_REBOOTS} times`);
     expect(readFileSync(join(dir, "ledger"), "utf8").split("\n").filter(Boolean)).toHaveLength(MAX_REBOOTS + 1);
-    expect(existsSync(join(dir, "state"))).toBe(false);
+    expectOnlyArchived(dir, "exec-1");
   });
 
   test("the port carries the reboot out; a machine that cannot restart fails the run", async () => {
@@ -102,7 +108,7 @@ describe("resume", () => {
     // Nothing is left "running" in the final record.
     expect(JSON.stringify(second.record)).not.toContain('"running"');
     expect(second.record.documents[0]!.phases[0]!.status).toBe("failed");
-    expect(existsSync(join(dir, "state"))).toBe(false);
+    expectOnlyArchived(dir, "exec-1");
   });
 
   test("a corrupt journal stops the run before anything runs", async () => {
@@ -113,11 +119,14 @@ describe("resume", () => {
     expect(existsSync(join(dir, "ledger"))).toBe(false);
   });
 
-  test("a run that ends normally leaves no state; a failed one neither", async () => {
+  test("a run that ends normally leaves no state; a failed one leaves only its archived journal (for --retry)", async () => {
     const { dir, request } = setup([["exit 3"]]);
     const result = await runExecution(request, deps(dir));
     expect(result.summary.status).toBe("failed");
-    expect(existsSync(join(dir, "state"))).toBe(false);
+    expectOnlyArchived(dir, "exec-1");
+    const ok = setup([["true"]]);
+    expect((await runExecution(ok.request, deps(ok.dir))).summary.status).toBe("success");
+    expect(existsSync(join(ok.dir, "state"))).toBe(false);
   });
 });
 
