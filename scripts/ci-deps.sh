@@ -17,6 +17,8 @@
 #                                (test/scripts/release-tree.test.ts, publish.test.ts, install.test.ts)
 #   debootstrap                  a throwaway Debian root for UpdateOS's real apt-get test
 #                                (test/modules/update-os-debootstrap.test.ts; ~30-45 s once per machine)
+#   attr                         getfattr: run --sandbox finds opaque overlay folders (a folder deleted and
+#                                made again) in the upper layer (test/e2e/sandbox.test.ts)
 #
 # Idempotent and quiet: when every package is already installed it only asks dpkg (~50 ms).
 # Exit status: 0 = everything installed, 1 = installing failed, 2 = skipped (not root and no
@@ -25,7 +27,7 @@
 # headless test never uses. A cold install took about 20 s on the 2-core CI machine.
 set -u
 
-PACKAGES="wine wine64 gcc-mingw-w64-x86-64-win32 wixl msitools qemu-user libc6-arm64-cross debootstrap busybox strace tmux libxml2-utils gnupg openssl osslsigncode"
+PACKAGES="wine wine64 gcc-mingw-w64-x86-64-win32 wixl msitools qemu-user libc6-arm64-cross debootstrap busybox strace tmux libxml2-utils gnupg openssl osslsigncode attr"
 
 missing_packages() {
   missing_list=""

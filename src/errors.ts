@@ -99,7 +99,7 @@ export interface Diagnostic {
   endColumn?: number;
 }
 
-export type ErrorCode = "E_USAGE" | "E_RESOLVE" | "E_STEP" | "E_LOG_DIRECTORY" | "E_STATE";
+export type ErrorCode = "E_USAGE" | "E_RESOLVE" | "E_STEP" | "E_LOG_DIRECTORY" | "E_STATE" | "E_SANDBOX";
 
 /** Base of every error awstoe raises on purpose. `main.ts` maps it to an exit code. */
 export abstract class ToeError extends Error {
@@ -171,5 +171,11 @@ export class LogDirectoryError extends ToeError {
  */
 export class StateError extends ToeError {
   readonly code = "E_STATE" as const;
+  readonly exitCode = ExitCode.failed;
+}
+
+/** `run --sandbox` could not make, run or read its sandbox (the machine itself is left unchanged). */
+export class SandboxError extends ToeError {
+  readonly code = "E_SANDBOX" as const;
   readonly exitCode = ExitCode.failed;
 }

@@ -23,6 +23,9 @@ import { Masker } from "../logs/mask.ts";
 import { renderDiagnostic } from "./_render.ts";
 import { runOptions, type RunOptions } from "./_run-options.ts";
 import { rerunArgs, rerunRequest } from "./_rerun-args.ts";
+import { sandboxArgs, sandboxChoice } from "./_sandbox-args.ts";
+import { insideReboot, runSandboxed } from "./_sandbox.ts";
+import { linuxSandboxHost } from "../platform/sandbox.ts";
 import type { ConsoleMirror } from "../model/ports.ts";
 import { junitReport } from "../logs/junit.ts";
 import { describeWriteError, writeFileDurably } from "../safe-fs/durable.ts";
@@ -48,6 +51,7 @@ export const runArgs = {
   "require-parameter-values": { type: "boolean", description: "Refuse to run when a parameter has no default and no value (default: it is an empty string, with a warning, as in AWSTOE)" },
   "resolve-aws": { type: "boolean", description: "With --dry-run: also read aws:ssm:, aws:imds: and context:accountId/region (secrets shown masked)" },
   ...rerunArgs,
+  ...sandboxArgs,
   ...outputArgs,
   ...traceArgs,
 } as const;
@@ -61,6 +65,12 @@ export default defineCommand({
     if (!("documents" in options)) {
       process.stderr.write(`${options.diagnostics.map((d) => renderDiagnostic(d, options.map, palette)).join("\n\n")}\n`);
       return ExitCode.failed;
+    }
+    // --sandbox: this awstoe only watches; the same command runs again inside (cli/_sandbox.ts).
+    const sandbox = sandboxChoice(args, { platform: process.platform, uid: process.geteuid?.(), env: process.env });
+    if (sandbox.side === "outside") {
+      const facts = { argv: process.argv, argv0: process.argv0, execPath: process.execPath, cwd: process.cwd(), path: process.env.PATH };
+      return runSandboxed({ ...(sandbox.keep === undefined ? {} : { keep: sandbox.keep }), executionId: options.executionId, logDirectory: options.logDirectory }, linuxSandboxHost(), facts, (text) => process.stderr.write(text));
     }
     const interrupt = new AbortController();
     let stoppedBy: NodeJS.Signals | undefined;
@@ -77,7 +87,7 @@ export default defineCommand({
     try {
       const deps = hostDeps({
         signal: interrupt.signal,
-        reboot: hostReboot({ platform: hostPlatform(), env: process.env, exec: runProcess, resumeCommand: resumeCommandFor({ argv: process.argv, argv0: process.argv0, execPath: process.execPath, cwd: process.cwd(), path: process.env.PATH }) }),
+        reboot: sandbox.side === "inside" ? insideReboot : hostReboot({ platform: hostPlatform(), env: process.env, exec: runProcess, resumeCommand: resumeCommandFor({ argv: process.argv, argv0: process.argv0, execPath: process.execPath, cwd: process.cwd(), path: process.env.PATH }) }),
         palette,
         ...(options.documentS3BucketOwner === undefined ? {} : { documentS3BucketOwner: options.documentS3BucketOwner }),
         renderDiagnostics: (diagnostics, map) => diagnostics.map((d) => renderDiagnostic(d, map, palette)).join("\n\n"),
@@ -90,7 +100,7 @@ export default defineCommand({
         logDirectory: options.logDirectory,
         trace: options.trace,
         ...(options.logS3 ? { logUpload: options.logS3 } : {}),
-        stateDirectory: options.stateDirectory,
+        ...(sandbox.side === "inside" ? {} : { stateDirectory: options.stateDirectory }), // a sandboxed run cannot resume: it keeps no state
         executionIdGiven: options.executionIdGiven,
         ...(options.blockedModules.length > 0 ? { blockedModules: options.blockedModules } : {}),
         ...(options.componentVersion === undefined ? {} : { componentVersion: options.componentVersion }),
