@@ -50,6 +50,8 @@ const EXTRAS: Record<string, Extras> = {
       ["awstoe run -d setup.yaml,check.yaml -p build --parameters Env=dev,Tier=web", "two documents, one phase, parameter values"],
       ["awstoe run -d component.yaml --dry-run", "the plan: inputs, loop items, if decisions; nothing runs"],
       ["awstoe run -c run.json -l /var/log/toe -b my-bucket -k builds/", "a config file, logs copied to S3"],
+      ["awstoe run -d component.yaml --retry <execution-id>", "after a failure: restore the steps before it, run the rest again"],
+      ["awstoe run -d component.yaml --from build/Install --outputs-from <execution-id>", "a new run from one step; earlier values from that execution"],
     ],
     exits: [
       ...COMMON_EXITS,

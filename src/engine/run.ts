@@ -125,9 +125,9 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
   // A --phases name no document has would run nothing and report success: refused before anything is made.
   if (prepared.failures.length === 0) checkPhases(request.phases, prepared.ready);
   // --retry of an execution not under way (a retry interrupted by a reboot or a crash resumes as any execution does).
-  const retrying = request.retry !== undefined;
-  if (request.retry !== undefined && earlier === undefined) {
-    earlier = takeUpRetry({ stateDirectory, executionId: request.retry, logDirectory: request.logDirectory, invocation, fingerprint, invalid: prepared.failures.length > 0 ? invalidMessage(prepared) : undefined });
+  const retrying = request.retry !== undefined && earlier === undefined;
+  if (retrying) {
+    earlier = takeUpRetry({ stateDirectory, executionId: request.retry!, logDirectory: request.logDirectory, invocation, fingerprint, invalid: prepared.failures.length > 0 ? invalidMessage(prepared) : undefined });
   }
   const selection: StepSelection | undefined = request.selection === undefined || prepared.failures.length > 0 ? undefined : selectionFor(request.selection, prepared.ready, request.phases ?? [], request.logDirectory);
   if (earlier !== undefined && stateDirectory !== undefined && prepared.failures.length === 0) cleared = await deps.ports.reboot.clearTrigger(stateDirectory);
@@ -226,8 +226,9 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     folder.saveChaining(chaining);
     // A halted run keeps its journal: the same command resumes it once the disk has room again.
     // One that failed keeps it in the archive, for --retry.
+    let retryHint: string | undefined;
     if (haltReason !== undefined) journal?.suspend();
-    else if (!isSuccessful(record.status) && journal !== undefined && stateDirectory !== undefined) keepForRetry(journal, stateDirectory, executionId, log);
+    else if (!isSuccessful(record.status) && journal !== undefined && stateDirectory !== undefined) retryHint = keepForRetry(journal, stateDirectory, executionId, log);
     else journal?.finish();
     log.info(`execution ${executionId} finished: ${record.status}`);
     const logUrl = request.logUpload ? await uploadLogs(folder.path, request.logUpload, deps, log) : folder.path;
@@ -235,7 +236,8 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     if (prepared.failures.length === 0 && problem === undefined) {
       const ended = new Set(recap.map((e) => e.key));
       const lines = recapLines(summary, recap, unrunSteps(plannedSteps(prepared.ready, request.phases), ended), deps.ports.now().getTime() - started.getTime(), deps.presentation.palette);
-      log.recap(lines.plain, lines.coloured);
+      const hint = retryHint === undefined ? [] : [retryHint];
+      log.recap([...lines.plain, ...hint], [...lines.coloured, ...hint]);
     }
     log.summary(`${JSON.stringify(summary, null, 4)}\n`);
     return { record, summary, logFolder: folder.path, report: { planned: plannedSteps(prepared.ready, request.phases), mask: (text) => masker.mask(text) } };
@@ -256,13 +258,17 @@ interface Underway extends Pick<Execution, "deps" | "log" | "folder" | "journal"
   stateDirectory: string | undefined;
 }
 
-/** The failed execution's journal goes to the archive; a failure to keep it is said, not fatal (the record is what counts). */
-function keepForRetry(journal: ExecutionJournal, stateDirectory: string, executionId: string, log: RunLog): void {
+/**
+ * The failed execution's journal goes to the archive; a failure to keep it is said, not fatal (the
+ * record is what counts). Returns the recap's line saying how to retry, when it was kept.
+ */
+function keepForRetry(journal: ExecutionJournal, stateDirectory: string, executionId: string, log: RunLog): string | undefined {
   try {
-    journal.keepForRetry(stateDirectory, executionId);
-    log.progress(`to run it again from the step that failed, with the steps before it restored: the same command with --retry ${executionId}`);
+    log.info(`the journal of execution ${executionId} is kept in '${journal.keepForRetry(stateDirectory, executionId)}' for --retry`);
+    return `retry: the same command with --retry ${executionId} restores the steps before the failure and runs the rest again`;
   } catch (error) {
     log.warn(`${(error as Error).message}; --retry ${executionId} will not be possible`);
+    return undefined;
   }
 }
 

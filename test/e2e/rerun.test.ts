@@ -70,7 +70,7 @@ describe("run --retry", () => {
     expect(first.code).toBe(1);
     const { executionId: id, logUrl } = summary(first);
     expect(counter(dir)).toEqual(["Fetch", "Prepare", "Flaky"]);
-    expect(first.stderr).toContain(`to run it again from the step that failed, with the steps before it restored: the same command with --retry ${id}`);
+    expect(first.stderr).toContain(`retry: the same command with --retry ${id} restores the steps before the failure and runs the rest again`);
     expect(readdirSync(join(dir, "logs", "TOE_state", "executions"))).toEqual([`${id}.state`]);
 
     // Refusals: nothing runs, the counter stays, the execution stays retryable.
