@@ -13,13 +13,14 @@
  *   sh (pid 1 of the new PID namespace) runs this script:
  *     overlay of / and of every other real file system (upper layers in a private host folder)
  *     fresh /proc (this PID namespace) with /proc/sys and /proc/sysrq-trigger read-only,
- *     a fresh read-only sysfs (no efivars, no cgroup writes), the host's /dev read-only (device
- *     nodes still work) with fresh /dev/shm and /dev/mqueue, a fresh tmpfs /run (no socket of the
- *     host's systemd or D-Bus is reachable), the log directory bound from the host,
+ *     a fresh read-only sysfs (no efivars, no cgroup writes), a /dev with only the host's null,
+ *     zero, full, random, urandom and tty (no disk, so grub-install, mkfs or mount cannot write the
+ *     real one) plus private ptys, /dev/shm and /dev/mqueue, a fresh tmpfs /run (no socket of the
+ *     host's systemd or D-Bus is reachable; resolv.conf's target copied), the log directory bound,
  *     the private work folder hidden under a tmpfs, pivot_root into the overlay and the old root
  *     detached (a chroot could be climbed out of; a detached root cannot),
- *     setpriv dropping CAP_SYS_MODULE, CAP_SYS_BOOT, CAP_SYS_TIME and CAP_SYS_RAWIO from the
- *     bounding set, then awstoe itself;
+ *     setpriv dropping CAP_SYS_MODULE, CAP_SYS_BOOT, CAP_SYS_TIME, CAP_SYS_RAWIO and CAP_MKNOD
+ *     from the bounding set, then awstoe itself;
  *   when awstoe ends, pid 1 lists what is still running, stops it (TERM, then KILL) and exits,
  *   which ends the namespace: every mount goes with it.
  *
@@ -54,8 +55,11 @@ export interface SandboxPlan {
   dropCapabilities: readonly string[];
 }
 
-/** The capabilities steps lose: kernel modules, reboot/kexec, the clock, raw I/O ports and memory. */
-export const DROPPED_CAPABILITIES = ["sys_module", "sys_boot", "sys_time", "sys_rawio"] as const;
+/** The capabilities steps lose: kernel modules, reboot/kexec, the clock, raw I/O ports and memory, making device nodes (a disk's). */
+export const DROPPED_CAPABILITIES = ["sys_module", "sys_boot", "sys_time", "sys_rawio", "mknod"] as const;
+
+/** The host's device nodes the sandbox's /dev has: the ones any program may need, none that reaches hardware. */
+export const DEVICES = ["null", "zero", "full", "random", "urandom", "tty"] as const;
 
 /** Folders whose mounts the sandbox provides itself (fresh or bound), so they are never overlaid. */
 const PROVIDED = ["/proc", "/sys", "/dev", "/run"];
@@ -149,17 +153,24 @@ export function sandboxScript(plan: SandboxPlan, cwd: string): string {
     `mount -t proc -o nosuid,nodev,noexec proc ${at("/proc")}`,
     `for p in sys sysrq-trigger irq bus; do if [ -e ${at("/proc")}/$p ]; then mount --bind ${at("/proc")}/$p ${at("/proc")}/$p && mount -o remount,bind,ro ${at("/proc")}/$p; fi; done`,
     `mount -t sysfs -o ro,nosuid,nodev,noexec sysfs ${at("/sys")}`,
-    // The host's devices, but no new files in the host's /dev; shared memory and message queues
-    // of this sandbox alone.
-    `mount --rbind /dev ${at("/dev")}`,
-    `mount -o remount,bind,ro ${at("/dev")}`,
-    `if [ -d ${at("/dev/shm")} ]; then mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs ${at("/dev/shm")}; fi`,
-    `if [ -d ${at("/dev/mqueue")} ]; then mount -t mqueue -o nosuid,nodev,noexec mqueue ${at("/dev/mqueue")} || true; fi`,
+    // A /dev of the host's harmless devices only: no disks (grub-install, mkfs or a mount would
+    // write the real one), no watchdog, no raw hardware; private ptys, shared memory and queues.
+    `mount -t tmpfs -o nosuid,noexec,mode=755 tmpfs ${at("/dev")}`,
+    `for n in ${DEVICES.join(" ")}; do if [ -c /dev/$n ]; then : > ${at("/dev")}/$n && mount --bind /dev/$n ${at("/dev")}/$n; fi; done`,
+    `mkdir -m 755 ${at("/dev/pts")} && mkdir -m 1777 ${at("/dev/shm")} && mkdir -m 755 ${at("/dev/mqueue")}`,
+    `mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5,nosuid,noexec devpts ${at("/dev/pts")} || mount -t devpts -o newinstance,ptmxmode=0666,nosuid,noexec devpts ${at("/dev/pts")}`,
+    `ln -s pts/ptmx ${at("/dev/ptmx")}`,
+    `mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs ${at("/dev/shm")}`,
+    `mount -t mqueue -o nosuid,nodev,noexec mqueue ${at("/dev/mqueue")} || true`,
+    `ln -s /proc/self/fd ${at("/dev/fd")} && ln -s /proc/self/fd/0 ${at("/dev/stdin")} && ln -s /proc/self/fd/1 ${at("/dev/stdout")} && ln -s /proc/self/fd/2 ${at("/dev/stderr")}`,
     // A fresh /run: systemctl, shutdown and D-Bus clients find no socket of the host's systemd.
     `mount -t tmpfs -o nosuid,nodev,mode=755 tmpfs ${at("/run")}`,
     `mkdir -m 1777 ${at("/run")}/lock`,
+    // /etc/resolv.conf often points into /run (systemd-resolved, resolvconf): a copy keeps names resolving.
+    `t=$(readlink -f /etc/resolv.conf 2>/dev/null || true); case "$t" in /run/*) if [ -f "$t" ]; then mkdir -p "${root}$(dirname "$t")" && cp "$t" "${root}$t"; fi ;; esac`,
     `mkdir -p ${at(plan.logDirectory)}`,
     `mount --bind ${q(plan.logDirectory)} ${at(plan.logDirectory)}`,
+    `mount -o remount,bind,nosuid,nodev ${at(plan.logDirectory)}`,
     // The work folder exists in the lower layer too: hidden, and the place the old root goes.
     `mount -t tmpfs -o mode=700 tmpfs ${at(plan.work)}`,
     `mkdir ${at(plan.work)}/old`,

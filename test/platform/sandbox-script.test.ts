@@ -60,12 +60,14 @@ describe("sandboxScript", () => {
   test("closes the ways out: read-only kernel tunables, sysfs and /dev, a fresh /run, no old root, fewer capabilities", () => {
     expect(script).toMatch(/for p in sys sysrq-trigger irq bus; do .*remount,bind,ro/);
     expect(script).toContain("mount -t sysfs -o ro,");
-    expect(script).toContain("mount -o remount,bind,ro '/var/tmp/opentoe-sandbox-x/root/dev'");
+    expect(script).toContain("mount -t tmpfs -o nosuid,noexec,mode=755 tmpfs '/var/tmp/opentoe-sandbox-x/root/dev'");
+    expect(script).toContain("for n in null zero full random urandom tty; do");
+    expect(script).toContain("mount -t devpts -o newinstance,");
     expect(script).toContain("mount -t tmpfs -o nosuid,nodev,mode=755 tmpfs '/var/tmp/opentoe-sandbox-x/root/run'");
     expect(script).toContain("mount --bind '/srv/logs' '/var/tmp/opentoe-sandbox-x/root/srv/logs'");
     expect(script).toContain("pivot_root . './var/tmp/opentoe-sandbox-x/old'");
     expect(script).toContain("umount -l '/var/tmp/opentoe-sandbox-x/old'");
-    expect(script).toContain("setpriv --bounding-set -sys_module,-sys_boot,-sys_time,-sys_rawio");
+    expect(script).toContain("setpriv --bounding-set -sys_module,-sys_boot,-sys_time,-sys_rawio,-mknod");
     // The report descriptor is opened before the pivot and closed for the command.
     expect(script.indexOf("exec 3>")).toBeLessThan(script.indexOf("pivot_root"));
     expect(script).toContain('"$@" 3>&- &');
