@@ -112,10 +112,11 @@ export function selectSteps(request: SelectionRequest, documents: readonly Selec
     });
   }
   const suffix = request.outputsFrom === undefined ? "" : `; chaining reads its values from execution ${request.outputsFrom}`;
+  const known = new Set(places.map((p) => p.key));
   return {
     running: runs.size,
     leftOut: (key) => {
-      if (key.includes(">") || runs.has(key) || !places.some((p) => p.key === key)) return undefined;
+      if (runs.has(key) || !known.has(key)) return undefined; // nested keys (`…>d0/…`) are never known: they run with their step
       const lent = data.get(key);
       return lent === undefined ? { reason } : { reason: `${reason}${suffix}`, data: lent };
     },

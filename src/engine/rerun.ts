@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { StateError, UsageError } from "../errors.ts";
 import { isSuccessful } from "../model/status.ts";
 import { archivedJournalPath, readArchived, removeArchived } from "../state/archive.ts";
-import { facetDifferences, facetsOf, type Invocation } from "../state/fingerprint.ts";
+import { facetDifferences, type Invocation } from "../state/fingerprint.ts";
 import { JournalWriter, readJournal, type Journal } from "../state/journal.ts";
 import { findLogFolder, logFolderPattern, readRecord } from "../logs/earlier-execution.ts";
 import { borrowedFrom, restorableSteps, selectSteps, type SelectableDocument, type SelectionRequest, type StepSelection } from "./rerun-plan.ts";
@@ -38,7 +38,7 @@ export function takeUpRetry(request: RetryRequest): Journal {
     throw new StateError(`cannot retry execution ${id}: ${request.invalid ?? "its documents cannot be read"}`, { hint: "a retry runs the same documents as the execution; nothing was run" });
   }
   if (archived.header.fingerprint !== request.fingerprint) {
-    const differences = archived.header.facets === undefined ? [] : facetDifferences(archived.header.facets, facetsOf(request.invocation));
+    const differences = archived.header.facets === undefined ? [] : facetDifferences(archived.header.facets, request.invocation);
     const what = differences.length > 0 ? differences.join("; ") : "the documents, their text, the parameters or the phases differ";
     throw new StateError(`cannot retry execution ${id} (${archived.header.documents.join(", ")}): this run asks for something else: ${what}`, {
       hint: `give the same documents, parameters and phases as that execution; to run changed documents from a step, use --from phase/step --outputs-from ${id}; nothing was run`,
@@ -66,7 +66,7 @@ function nothingToRetry(request: RetryRequest, archivePath: string): StateError 
   const where = `there is no '${archivePath}'`;
   if (folder !== undefined) {
     return new StateError(`cannot retry execution ${id}: ${where}, so its finished steps are not known (its log folder is '${folder}')`, {
-      hint: "--retry needs the --state-directory of that run, and only the last failed executions are kept there; a run that was stopped for a reboot is resumed by running its command again, without --retry",
+      hint: "--retry needs the --state-directory of that run, where only the last 20 failed executions are kept; one refused before any step ran (an invalid document) has nothing to restore: run it again without --retry",
     });
   }
   return new StateError(`no execution ${id} to retry: ${where}, and the log directory '${resolve(logDirectory)}' has no ${logFolderPattern(id)} folder`, {

@@ -3,7 +3,7 @@
  * resuming — the documents (source and exact text), the parameters and the phases. A reboot's
  * resume command repeats them; a changed document or parameter is another execution.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 export interface Invocation {
   documents: { source: string; text: string; parameters: ReadonlyMap<string, string> }[];
@@ -24,8 +24,11 @@ export function fingerprintOf(invocation: Invocation): string {
 /**
  * The parts of an invocation, each hashed on its own (values never stored: a parameter may be a
  * secret), kept in the journal header so that a refused `run --retry` can say which part differs.
+ * The hashes are salted per execution, so a short parameter value cannot be found by hashing
+ * guesses once and comparing them with every journal.
  */
 export interface InvocationFacets {
+  salt: string;
   documents: string[];
   /** SHA-256 of each document's text, in order. */
   texts: string[];
@@ -35,10 +38,11 @@ export interface InvocationFacets {
   phases: string[];
 }
 
-export function facetsOf(invocation: Invocation): InvocationFacets {
-  const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+export function facetsOf(invocation: Invocation, salt: string = randomBytes(16).toString("hex")): InvocationFacets {
+  const sha = (text: string) => createHash("sha256").update(salt).update("\0").update(text).digest("hex");
   const hashed = (map: ReadonlyMap<string, string>) => Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, value]) => [name, sha(value)]));
   return {
+    salt,
     documents: invocation.documents.map((d) => d.source),
     texts: invocation.documents.map((d) => sha(d.text)),
     parameters: hashed(invocation.parameters),
@@ -47,8 +51,9 @@ export function facetsOf(invocation: Invocation): InvocationFacets {
   };
 }
 
-/** One phrase per difference between what an execution was asked for and what is asked now; empty when they agree. */
-export function facetDifferences(before: InvocationFacets, now: InvocationFacets): string[] {
+/** One phrase per difference between what an execution was asked for and `invocation`; empty when they agree. */
+export function facetDifferences(before: InvocationFacets, invocation: Invocation): string[] {
+  const now = facetsOf(invocation, before.salt);
   const list = (items: readonly string[]) => (items.length === 0 ? "(none)" : items.join(","));
   if (list(before.documents) !== list(now.documents)) return [`the documents differ: it ran ${list(before.documents)}, this run asks for ${list(now.documents)}`];
   const found: string[] = [];

@@ -65,11 +65,14 @@ describe("fingerprint facets: what differs", () => {
     phases: [],
     ...over,
   });
-  const differences = (over: Partial<Invocation>) => facetDifferences(facetsOf(invocation()), facetsOf(invocation(over)));
+  const differences = (over: Partial<Invocation>) => facetDifferences(facetsOf(invocation()), invocation(over));
 
-  test("the same invocation: no difference; values are stored hashed", () => {
+  test("the same invocation: no difference; values are stored hashed, with a salt of each execution's own", () => {
     expect(differences({})).toEqual([]);
-    expect(JSON.stringify(facetsOf(invocation()))).not.toContain("dev");
+    const [one, two] = [facetsOf(invocation()), facetsOf(invocation())];
+    expect(JSON.stringify(one)).not.toContain("dev");
+    expect(one.parameters.Env).not.toBe(two.parameters.Env);
+    expect(facetsOf(invocation(), one.salt)).toEqual(one);
   });
 
   test("each part is named", () => {
