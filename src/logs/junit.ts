@@ -176,7 +176,7 @@ function outcomeOf(step: StepRecord): Outcome {
     case "ignoredFailure":
       return { kind: "pass", note: `failure ignored (onFailure: ${step.onFailure || "Ignore"}): ${step.failureMessage || "the step failed"}\n${details(step)}` };
     case "skipped":
-      return { kind: "skipped", message: step.failureMessage ? `skipped: ${step.failureMessage}` : "skipped: its if condition decided Skip" };
+      return { kind: "skipped", message: step.notSelected ?? (step.failureMessage ? `skipped: ${step.failureMessage}` : "skipped: its if condition decided Skip") };
     case "failed":
     case "timedOut": {
       const message = step.failureMessage || `the step ended ${status}`;

@@ -147,6 +147,14 @@ describe("junitReport", () => {
     expect(xpath(xml, "string(/testsuites/@time)")).toBe("2.000");
   });
 
+  test("a step run --from/--only left out is skipped with its reason; a restored one passes", () => {
+    const reason = "not selected: this run starts at --from build/B";
+    const xml = junitReport(execution([doc("d", [phase("build", [step("A", { status: "skipped", notSelected: reason }), step("B", { restored: true })])])]));
+    expectValid(xml);
+    expect(xpath(xml, "string(//testcase[@name='build/A']/skipped/@message)")).toBe(reason);
+    expect(xpath(xml, "count(//testcase[@name='build/B']/*)")).toBe("0");
+  });
+
   test("an execution that failed where no step did (an invalid document) reports one error case", () => {
     const record = execution([], { status: "failed", failureMessage: "document 'x.yaml' is not valid, so nothing ran: x.yaml:3:5: unknown action" });
     const xml = junitReport(record, { planned: [] });
