@@ -8,7 +8,7 @@
  * the same log folder, those steps restored, the rest run — and a reboot or a crash during the
  * retry resumes it like any other execution.
  */
-import { resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { StateError, UsageError } from "../errors.ts";
 import { isSuccessful } from "../model/status.ts";
 import { archivedJournalPath, readArchived, removeArchived } from "../state/archive.ts";
@@ -43,6 +43,11 @@ export function takeUpRetry(request: RetryRequest): Journal {
     throw new StateError(`cannot retry execution ${id} (${archived.header.documents.join(", ")}): this run asks for something else: ${what}`, {
       hint: `give the same documents, parameters and phases as that execution; to run changed documents from a step, use --from phase/step --outputs-from ${id}; nothing was run`,
     });
+  }
+  // Checked before the archive is taken up: the log folder is found again from --log-directory (logs/log-folder.ts reopen).
+  const folder = resolve(archived.header.logFolder);
+  if (folder !== resolve(request.logDirectory, basename(folder))) {
+    throw new StateError(`cannot retry execution ${id} with the log directory '${resolve(request.logDirectory)}': its log folder is '${folder}'`, { hint: `retry with --log-directory '${dirname(folder)}', as the execution ran; nothing was run` });
   }
   const { format: _format, version: _version, ...header } = archived.header;
   const writer = JournalWriter.create(stateDirectory, header);

@@ -4,12 +4,13 @@
  * The command-line view, with goldens, is test/e2e/rerun.test.ts.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineDeps } from "../../src/engine/deps.ts";
 import { hostDeps } from "../../src/engine/host-deps.ts";
 import { runExecution, type RunRequest } from "../../src/engine/run.ts";
+import { StateError } from "../../src/errors.ts";
 import { plainPalette } from "../../src/logs/terminal.ts";
 import type { ExecutionRecord, StepRecord } from "../../src/model/record.ts";
 
@@ -81,6 +82,20 @@ describe("run --retry in the engine", () => {
     expect(ledger(dir)).toEqual(["S0", "S1", "S1", "S2", "S2"]);
     expect(steps(second.record).map((s) => s.restored === true)).toEqual([true, false, false]);
     expect(existsSync(join(dir, "state"))).toBe(false);
+  });
+});
+
+describe("run --retry refusals in the engine", () => {
+  test("another --log-directory is refused before the archived journal is taken up; the right one then works", async () => {
+    const { dir, request } = setup([{ name: "S0", commands: [ledgerLine("S0")] }, { name: "S1", commands: [ledgerLine("S1"), FLAKY] }]);
+    await runExecution(request, deps(dir));
+    const elsewhere = await runExecution({ ...retry(request), logDirectory: join(dir, "other-logs") }, deps(dir)).catch((e: unknown) => e);
+    expect(elsewhere).toBeInstanceOf(StateError);
+    expect((elsewhere as StateError).message).toBe(`cannot retry execution exec-1 with the log directory '${join(dir, "other-logs")}': its log folder is '${readdirSync(join(dir, "logs")).map((n) => join(dir, "logs", n)).find((p) => p.includes("TOE_2"))}'`);
+    expect(readdirSync(join(dir, "state", "executions"))).toEqual(["exec-1.state"]);
+    writeFileSync(join(dir, "flag"), "");
+    expect((await runExecution(retry(request), deps(dir))).summary.status).toBe("success");
+    expect(ledger(dir)).toEqual(["S0", "S1", "S1"]);
   });
 });
 
