@@ -54,5 +54,8 @@ export function sandboxChoice(args: Record<string, unknown>, facts: SandboxFacts
   if (args["state-directory"] !== undefined) {
     throw new UsageError("--state-directory does not go with --sandbox", { hint: "a sandboxed run cannot be resumed after a reboot (a reboot ends it), so it keeps no state; drop --state-directory" });
   }
+  if (args.retry !== undefined) {
+    throw new UsageError("--retry does not go with --sandbox", { hint: "a sandboxed run keeps no resume state to retry from; use --from or --only (with --outputs-from) to run part of a component in the sandbox" });
+  }
   return typeof keep === "string" ? { side: "outside", keep } : { side: "outside" };
 }

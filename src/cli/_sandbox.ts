@@ -24,6 +24,7 @@ import {
   type PackageChanges,
 } from "../engine/sandbox-changes.ts";
 import type { SandboxHost, Workspace } from "../platform/sandbox.ts";
+import { SETUP_FAILED } from "../platform/sandbox-script.ts";
 import { describeWriteError, PARENT_FOLDER_MODE, writeFileDurably } from "../safe-fs/durable.ts";
 import { ensurePrivateFolder, UntrustedFolderError } from "../safe-fs/private-folder.ts";
 import { resumeCommandFor, type ProcessFacts } from "./_resume-command.ts";
@@ -53,13 +54,15 @@ export async function runSandboxed(request: OutsideRequest, host: SandboxHost, f
   try {
     workspace = host.prepare(logDirectory);
   } catch (error) {
-    throw new SandboxError(`cannot make the sandbox's private folder: ${(error as Error).message}`, { hint: "it is made under /var/tmp, which must be root's (mode 1777 or stricter) and have room for what the component writes" });
+    throw new SandboxError(`cannot make the sandbox's private folder: ${(error as Error).message}`, { hint: "it is made under /var/tmp (or AWSTOE_SANDBOX_DIR), which must be root's, not writable by others unless sticky, on a local disk with room for what the component writes" });
   }
   try {
     write(`awstoe: --sandbox: running in a throwaway copy of this machine (changes are kept in ${workspace.plan.work} until the report is made)\n`);
     const command = resumeCommandFor(facts)(request.executionId, "/run/opentoe-sandbox-state");
     const run = await host.run(workspace, { executable: command.executable, args: command.args, cwd: facts.cwd, env: { ...process.env, [SANDBOX_INNER_ENV]: request.executionId } });
     const folder = logFolderOf(logDirectory, request.executionId);
+    if (folder === undefined && run.exitCode === SETUP_FAILED) throw new SandboxError("the sandbox could not be set up (the lines above say why); nothing ran");
+    if (folder === undefined) write(`awstoe: --sandbox: the run inside made no log folder (exit code ${run.exitCode}; see above)\n`);
     const report = changeReport(workspace, host, run.exitCode, run.report, request.executionId, folder);
     if (keep !== undefined) {
       try {

@@ -30,6 +30,9 @@
  * rpm database as seen inside after the run.
  */
 
+/** pid 1's exit code when the sandbox could not be set up (the run never started). */
+export const SETUP_FAILED = 125;
+
 /** One line of /proc/self/mountinfo, reduced to what the plan needs. */
 export interface MountEntry {
   mountPoint: string;
@@ -91,6 +94,11 @@ function isUnder(path: string, folder: string): boolean {
  * before children — except those under /proc, /sys, /dev and /run (provided fresh or bound), and
  * the work folder and log directory (private to awstoe, bound from the host).
  */
+/** Whether `path` is in a folder the sandbox provides itself (where a work folder would be unreachable). */
+export function isProvided(path: string): boolean {
+  return PROVIDED.some((folder) => isUnder(path, folder));
+}
+
 export function planLayers(mounts: readonly MountEntry[], work: string, logDirectory: string): { layers: LayerPlan[]; skipped: string[] } {
   const points = [...new Set(["/", ...mounts.map((m) => m.mountPoint)])];
   const skipped: string[] = [];
@@ -129,18 +137,25 @@ export function sandboxScript(plan: SandboxPlan, cwd: string): string {
   const root = `${plan.work}/root`;
   const at = (path: string) => q(path === "/" ? root : `${root}${path}`);
   const lines: string[] = [
+    // Any setup command that fails ends the script before the run starts: nothing half-isolated runs.
     "set -eu",
+    "ready=0",
+    `trap '[ "$ready" = 1 ] || exit ${SETUP_FAILED}' EXIT`,
     "PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH",
     `exec 3>${q(`${plan.work}/out`)}`,
     // Options that keep the upper layer plain: whole copies of changed files, no index, no
     // redirects, so the change report can read every file from it.
     `OPTS=redirect_dir=off,index=off,metacopy=off`,
-    `layer() { if mount -t overlay overlay -o "lowerdir=$1,upperdir=$2/upper,workdir=$2/work,$OPTS" "$3" 2>/dev/null; then :; elif mount --bind "$1" "$3" && mount -o remount,bind,ro "$3"; then echo "W $1 overlayfs refused it: read-only inside" >&3; else echo "W $1 hidden: could not be mounted" >&3; fi; }`,
+    `layer() { if mount -t overlay overlay -o "lowerdir=$1,upperdir=$2/upper,workdir=$2/work,$OPTS" "$3" 2>/dev/null || mount -t overlay overlay -o "lowerdir=$1,upperdir=$2/upper,workdir=$2/work" "$3" 2>/dev/null; then :; elif mount --bind "$1" "$3" && mount -o remount,bind,ro "$3"; then echo "W $1 overlayfs refused it: read-only inside" >&3; else echo "W $1 hidden: could not be mounted" >&3; fi; }`,
   ];
   for (const layer of plan.layers) {
     const dir = q(`${plan.work}/layers/${layer.index}`);
     if (layer.mountPoint === "/") {
-      lines.push(`mount -t overlay overlay -o "lowerdir=/,upperdir="${dir}"/upper,workdir="${dir}"/work,$OPTS" ${at("/")}`);
+      // Kernels older than 4.19 do not know every option: then the plain mount, whose defaults are the same on most.
+      const base = `lowerdir=/,upperdir="${dir}"/upper,workdir="${dir}"/work`;
+      lines.push(
+        `if ! mount -t overlay overlay -o "${base},$OPTS" ${at("/")} 2>/dev/null && ! mount -t overlay overlay -o "${base}" ${at("/")}; then echo ${q(`awstoe: --sandbox: overlayfs cannot keep its upper layer in ${plan.work} (a network file system, or an overlay itself?): set AWSTOE_SANDBOX_DIR to a folder on a local disk`)} >&2; exit ${SETUP_FAILED}; fi`,
+      );
     } else if (overlayableName(layer.mountPoint)) {
       lines.push(`[ -d ${at(layer.mountPoint)} ] && layer ${q(layer.mountPoint)} ${dir} ${at(layer.mountPoint)}`);
     } else {
@@ -179,6 +194,7 @@ export function sandboxScript(plan: SandboxPlan, cwd: string): string {
     `umount -l ${q(`${plan.work}/old`)}`,
     `rmdir ${q(`${plan.work}/old`)}`,
     `cd ${q(cwd)} 2>/dev/null || cd /`,
+    "ready=1",
     "set +e",
     `setpriv --bounding-set ${plan.dropCapabilities.map((c) => `-${c}`).join(",")} --inh-caps ${plan.dropCapabilities.map((c) => `-${c}`).join(",")} -- "$@" 3>&- &`,
     "wait $!",

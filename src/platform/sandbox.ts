@@ -15,11 +15,11 @@ import { spawn, spawnSync } from "node:child_process";
 import { closeSync, constants, copyFileSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, symlinkSync, chmodSync, type Stats } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { checkPathToFolder } from "../safe-fs/private-folder.ts";
 import { PRIVATE_FOLDER_MODE } from "../safe-fs/durable.ts";
 import { findProgram } from "./probe.ts";
-import { DROPPED_CAPABILITIES, parseMountInfo, parseSandboxReport, planLayers, sandboxScript, type SandboxPlan, type SandboxReport } from "./sandbox-script.ts";
+import { DROPPED_CAPABILITIES, isProvided, parseMountInfo, parseSandboxReport, planLayers, sandboxScript, type SandboxPlan, type SandboxReport } from "./sandbox-script.ts";
 
 export type EntryType = "file" | "folder" | "symlink" | "other";
 
@@ -48,7 +48,7 @@ export interface Observed {
 /** The programs the sandbox is made with, all from util-linux. */
 export const SANDBOX_PROGRAMS = ["unshare", "mount", "umount", "pivot_root", "setpriv"] as const;
 
-/** Where the private work folders are made. */
+/** Where the private work folders are made, unless AWSTOE_SANDBOX_DIR says otherwise. */
 export const WORK_PARENT = "/var/tmp";
 
 export interface Workspace {
@@ -99,8 +99,10 @@ export function linuxSandboxHost(env: NodeJS.ProcessEnv = process.env): SandboxH
       return undefined;
     },
     prepare(logDirectory) {
-      checkPathToFolder(WORK_PARENT, 0);
-      const work = join(WORK_PARENT, `opentoe-sandbox-${randomUUID()}`);
+      const parent = env.AWSTOE_SANDBOX_DIR !== undefined && env.AWSTOE_SANDBOX_DIR !== "" ? resolve(env.AWSTOE_SANDBOX_DIR) : WORK_PARENT;
+      if (isProvided(parent)) throw new Error(`'${parent}' is under /proc, /sys, /dev or /run, which the sandbox replaces`);
+      checkPathToFolder(parent, 0);
+      const work = join(parent, `opentoe-sandbox-${randomUUID()}`);
       mkdirSync(work, { mode: PRIVATE_FOLDER_MODE }); // exclusive: an existing name (or a planted link) fails
       const { layers, skipped } = planLayers(parseMountInfo(readText("/proc/self/mountinfo") ?? ""), work, logDirectory);
       mkdirSync(join(work, "root"), { mode: PRIVATE_FOLDER_MODE });

@@ -34,5 +34,6 @@ describe("sandboxChoice", () => {
     expect(refusal({ sandbox: true, "sandbox-keep": "" })).toBe("option '--sandbox-keep' needs a folder");
     expect(refusal({ sandbox: true, "dry-run": true })).toBe("--sandbox does not go with --dry-run");
     expect(refusal({ sandbox: true, "state-directory": "/var/lib/toe" })).toBe("--state-directory does not go with --sandbox");
+    expect(refusal({ sandbox: true, retry: "id-0" })).toBe("--retry does not go with --sandbox");
   });
 });

@@ -107,7 +107,7 @@ function logFolderOf(logs: string): string {
   return join(logs, names[0]!);
 }
 
-const awstoe = (dir: string, args: string[]): Promise<Outcome> => run(binary, ["run", ...args], { cwd: dir, env: {}, timeoutMs: 120_000 });
+const awstoe = (dir: string, args: string[], env: Record<string, string> = {}): Promise<Outcome> => run(binary, ["run", ...args], { cwd: dir, env, timeoutMs: 120_000 });
 
 /** A tiny package, built here with dpkg-deb (building changes nothing on the machine). */
 function tinyPackage(dir: string, name: string): string {
@@ -264,6 +264,11 @@ maybe("run --sandbox", () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toBe(`${line}\n`);
     }
+    // A private folder where the sandbox would not see it: one line, exit 1.
+    const shm = await awstoe(dir, ["--sandbox", "-d", doc, "-l", join(dir, "logs")], { AWSTOE_SANDBOX_DIR: "/dev/shm" });
+    expect(shm.code).toBe(1);
+    expect(shm.stderr).toStartWith("awstoe: cannot make the sandbox's private folder: '/dev/shm' is under /proc, /sys, /dev or /run, which the sandbox replaces — ");
+    expect(shm.stderr.trimEnd().split("\n")).toHaveLength(1);
     // Not root: said in one line before anything is made.
     chmodSync(dir, 0o755);
     const nobody = asNobody(`${binary} run --sandbox -d ${doc} -l /tmp 2>&1; echo "exit $?"`);

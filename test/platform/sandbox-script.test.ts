@@ -1,7 +1,7 @@
 /** The sandbox's mount plan and script (platform/sandbox-script.ts): pure, checked without mounting anything. */
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { DROPPED_CAPABILITIES, overlayableName, parseMountInfo, parseSandboxReport, planLayers, sandboxScript, shellQuote } from "../../src/platform/sandbox-script.ts";
+import { DROPPED_CAPABILITIES, isProvided, overlayableName, SETUP_FAILED, parseMountInfo, parseSandboxReport, planLayers, sandboxScript, shellQuote } from "../../src/platform/sandbox-script.ts";
 
 const MOUNTINFO = [
   "21 26 0:20 / /proc rw,relatime - proc proc rw",
@@ -72,6 +72,15 @@ describe("sandboxScript", () => {
     expect(script.indexOf("exec 3>")).toBeLessThan(script.indexOf("pivot_root"));
     expect(script).toContain('"$@" 3>&- &');
   });
+  test("a setup step that fails ends the script with SETUP_FAILED before anything runs", () => {
+    expect(script).toContain(`trap '[ "$ready" = 1 ] || exit ${SETUP_FAILED}' EXIT`);
+    expect(script.indexOf("ready=1")).toBeLessThan(script.indexOf("setpriv"));
+    expect(script.indexOf("ready=1")).toBeGreaterThan(script.indexOf("pivot_root"));
+    // The mechanism alone (never the script itself outside a namespace): a failure before ready=1 is 125, after it the command's own.
+    const head = script.split("\n").filter((l) => l === "set -eu" || l === "ready=0" || l.startsWith("trap ")).join("\n");
+    expect(spawnSync("sh", ["-c", `${head}\nfalse\necho never`]).status).toBe(SETUP_FAILED);
+    expect(spawnSync("sh", ["-c", `${head}\nready=1\nexit 3`]).status).toBe(3);
+  });
   test("starts the command in the caller's folder, quoted", () => {
     expect(script).toContain(`cd '/home/me/component'\\''s folder' 2>/dev/null || cd /`);
   });
@@ -91,6 +100,10 @@ describe("parseSandboxReport", () => {
   });
   test("an empty report has nothing, and no rpm table", () => {
     expect(parseSandboxReport("")).toEqual({ stopped: [], warnings: [] });
+  });
+  test("folders the sandbox replaces", () => {
+    expect(["/dev/shm", "/run", "/proc/x", "/sys"].map(isProvided)).toEqual([true, true, true, true]);
+    expect(["/var/tmp", "/device", "/"].map(isProvided)).toEqual([false, false, false]);
   });
   test("shellQuote survives quotes", () => {
     expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
