@@ -35,6 +35,8 @@ export interface SandboxFacts {
   /** Effective user id (undefined where there is none, Windows). */
   uid: number | undefined;
   env: NodeJS.ProcessEnv;
+  /** Whether this process really is inside a sandbox (asked only when AWSTOE_SANDBOX_INNER is set). */
+  inSandbox: () => boolean;
 }
 
 /** Reads the sandbox options; every misuse is one UsageError saying why. */
@@ -44,7 +46,12 @@ export function sandboxChoice(args: Record<string, unknown>, facts: SandboxFacts
   if (keep !== undefined && !wanted) throw new UsageError("--sandbox-keep only goes with --sandbox", { hint: "add --sandbox, or drop --sandbox-keep" });
   if (!wanted) return { side: "none" };
   const inner = facts.env[SANDBOX_INNER_ENV];
-  if (inner !== undefined && inner !== "") return { side: "inside", executionId: inner };
+  if (inner !== undefined && inner !== "") {
+    if (!facts.inSandbox()) {
+      throw new UsageError(`${SANDBOX_INNER_ENV} is set, but this awstoe does not run inside a sandbox`, { hint: `it is awstoe's own marker for the run it starts inside; unset ${SANDBOX_INNER_ENV} and run again` });
+    }
+    return { side: "inside", executionId: inner };
+  }
   if (keep !== undefined && (typeof keep !== "string" || keep === "")) throw new UsageError("option '--sandbox-keep' needs a folder", { hint: "e.g. --sandbox-keep ./changes (a folder that does not exist yet)" });
   if (facts.platform !== "linux") {
     throw new UsageError(`--sandbox needs Linux (this is ${facts.platform})`, { hint: "it is made with Linux namespaces and overlayfs; run the component on a Linux machine or instance" });

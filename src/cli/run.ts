@@ -25,7 +25,7 @@ import { runOptions, type RunOptions } from "./_run-options.ts";
 import { rerunArgs, rerunRequest } from "./_rerun-args.ts";
 import { sandboxArgs, sandboxChoice } from "./_sandbox-args.ts";
 import { insideReboot, runSandboxed } from "./_sandbox.ts";
-import { linuxSandboxHost } from "../platform/sandbox.ts";
+import { linuxSandboxHost, runsInSandbox } from "../platform/sandbox.ts";
 import type { ConsoleMirror } from "../model/ports.ts";
 import { junitReport } from "../logs/junit.ts";
 import { describeWriteError, writeFileDurably } from "../safe-fs/durable.ts";
@@ -67,7 +67,7 @@ export default defineCommand({
       return ExitCode.failed;
     }
     // --sandbox: this awstoe only watches; the same command runs again inside (cli/_sandbox.ts).
-    const sandbox = sandboxChoice(args, { platform: process.platform, uid: process.geteuid?.(), env: process.env });
+    const sandbox = sandboxChoice(args, { platform: process.platform, uid: process.geteuid?.(), env: process.env, inSandbox: runsInSandbox });
     if (sandbox.side === "outside") {
       const facts = { argv: process.argv, argv0: process.argv0, execPath: process.execPath, cwd: process.cwd(), path: process.env.PATH };
       return runSandboxed({ ...(sandbox.keep === undefined ? {} : { keep: sandbox.keep }), executionId: options.executionId, logDirectory: options.logDirectory }, linuxSandboxHost(), facts, (text) => process.stderr.write(text));

@@ -72,6 +72,16 @@ function unescapeMount(text: string): string {
   return text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
+/**
+ * Whether this mount table is a sandbox's: its root is an overlay whose upper layer is in an
+ * opentoe-sandbox- folder (AWSTOE_SANDBOX_INNER alone could be left over in an environment).
+ */
+export function isSandboxRoot(mountinfo: string): boolean {
+  const roots = mountinfo.split("\n").filter((line) => line.split(" ")[4] === "/");
+  const root = roots.at(-1);
+  return root !== undefined && / - overlay \S+ \S*upperdir=[^,]*\/opentoe-sandbox-[0-9a-f-]+\/layers\/0\/upper/.test(root);
+}
+
 /** Parses /proc/self/mountinfo (proc(5)): mount point is field 5, the type follows the " - ". */
 export function parseMountInfo(text: string): MountEntry[] {
   const entries: MountEntry[] = [];

@@ -19,7 +19,7 @@ import { join, resolve } from "node:path";
 import { checkPathToFolder } from "../safe-fs/private-folder.ts";
 import { PRIVATE_FOLDER_MODE } from "../safe-fs/durable.ts";
 import { findProgram } from "./probe.ts";
-import { DROPPED_CAPABILITIES, isProvided, parseMountInfo, parseSandboxReport, planLayers, sandboxScript, type SandboxPlan, type SandboxReport } from "./sandbox-script.ts";
+import { DROPPED_CAPABILITIES, isProvided, isSandboxRoot, parseMountInfo, parseSandboxReport, planLayers, sandboxScript, type SandboxPlan, type SandboxReport } from "./sandbox-script.ts";
 
 export type EntryType = "file" | "folder" | "symlink" | "other";
 
@@ -84,6 +84,11 @@ export interface SandboxHost {
   /** Copies the upper layers to `folder`/root and lists `removed` in `folder`/removed.txt. */
   keep(workspace: Workspace, folder: string, removed: readonly string[], write: (path: string, text: string) => void): void;
   dispose(workspace: Workspace): void;
+}
+
+/** Whether this process runs inside a sandbox made by `run --sandbox` (its root is the overlay). */
+export function runsInSandbox(): boolean {
+  return isSandboxRoot(readText("/proc/self/mountinfo") ?? "");
 }
 
 export function linuxSandboxHost(env: NodeJS.ProcessEnv = process.env): SandboxHost {

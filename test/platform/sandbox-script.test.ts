@@ -1,7 +1,7 @@
 /** The sandbox's mount plan and script (platform/sandbox-script.ts): pure, checked without mounting anything. */
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { DROPPED_CAPABILITIES, isProvided, overlayableName, SETUP_FAILED, parseMountInfo, parseSandboxReport, planLayers, sandboxScript, shellQuote } from "../../src/platform/sandbox-script.ts";
+import { DROPPED_CAPABILITIES, isProvided, isSandboxRoot, overlayableName, SETUP_FAILED, parseMountInfo, parseSandboxReport, planLayers, sandboxScript, shellQuote } from "../../src/platform/sandbox-script.ts";
 
 const MOUNTINFO = [
   "21 26 0:20 / /proc rw,relatime - proc proc rw",
@@ -100,6 +100,12 @@ describe("parseSandboxReport", () => {
   });
   test("an empty report has nothing, and no rpm table", () => {
     expect(parseSandboxReport("")).toEqual({ stopped: [], warnings: [] });
+  });
+  test("a sandbox's mount table is recognised by its root overlay", () => {
+    const inside = "100 80 0:50 / / rw,relatime - overlay overlay rw,lowerdir=/,upperdir=/var/tmp/opentoe-sandbox-1b2c3d4e-aaaa-bbbb-cccc-0123456789ab/layers/0/upper,workdir=/x\n101 100 0:51 / /proc rw - proc proc rw\n";
+    expect(isSandboxRoot(inside)).toBe(true);
+    expect(isSandboxRoot(MOUNTINFO)).toBe(false);
+    expect(isSandboxRoot("100 80 0:50 / / rw - overlay overlay rw,lowerdir=/a,upperdir=/docker/upper,workdir=/w\n")).toBe(false);
   });
   test("folders the sandbox replaces", () => {
     expect(["/dev/shm", "/run", "/proc/x", "/sys"].map(isProvided)).toEqual([true, true, true, true]);
