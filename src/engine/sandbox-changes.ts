@@ -50,7 +50,7 @@ export interface PackageChanges {
   upgraded: { name: string; from: string; to: string }[];
 }
 
-export type FindingKind = "reboot" | "systemd" | "kernel-module" | "sysctl" | "read-only" | "scan";
+export type FindingKind = "reboot" | "systemd" | "kernel-module" | "sysctl" | "network" | "read-only" | "scan";
 
 /** Something that cannot work, or was not fully checked, inside the sandbox. */
 export interface Finding {
@@ -205,6 +205,7 @@ const CONSOLE_SIGNS: { kind: FindingKind; pattern: RegExp; what: string }[] = [
   { kind: "systemd", pattern: /System has not been booted with systemd|Failed to connect to (the )?(system scope )?bus|Failed to (start|stop|restart|reload|enable|get D-Bus connection)[^\n]*|systemctl[^\n]*Host is down/, what: "a step asked systemd for something; systemd cannot be reached inside the sandbox" },
   { kind: "kernel-module", pattern: /modprobe: (ERROR|FATAL)[^\n]*|insmod: ERROR[^\n]*|Could not insert[^\n]*/, what: "a step tried to load a kernel module; that is not allowed inside the sandbox" },
   { kind: "reboot", pattern: /Failed to (reboot|power off|halt)[^\n]*|reboot: [^\n]*not permitted[^\n]*/i, what: "a step tried to restart the machine itself (not through a Reboot step or exit code 194); that is not allowed inside the sandbox" },
+  { kind: "network", pattern: /RTNETLINK answers: Operation not permitted|iptables[^\n]*(Permission denied|you must be root)[^\n]*|nft[^\n]*Operation not permitted[^\n]*/, what: "a step tried to change the network (interfaces, routes, firewall), which is the machine's own; that is not allowed inside the sandbox" },
   { kind: "sysctl", pattern: /sysctl: [^\n]*(Read-only file system|permission denied)[^\n]*/i, what: "a step tried to change a kernel setting (sysctl); /proc/sys is read-only inside the sandbox" },
 ];
 

@@ -19,8 +19,8 @@
  *     host's systemd or D-Bus is reachable; resolv.conf's target copied), the log directory bound,
  *     the private work folder hidden under a tmpfs, pivot_root into the overlay and the old root
  *     detached (a chroot could be climbed out of; a detached root cannot),
- *     setpriv dropping CAP_SYS_MODULE, CAP_SYS_BOOT, CAP_SYS_TIME, CAP_SYS_RAWIO and CAP_MKNOD
- *     from the bounding set, then awstoe itself;
+ *     setpriv dropping CAP_SYS_MODULE, CAP_SYS_BOOT, CAP_SYS_TIME, CAP_SYS_RAWIO, CAP_MKNOD,
+ *     CAP_NET_ADMIN and CAP_AUDIT_CONTROL from the bounding set, then awstoe itself;
  *   when awstoe ends, pid 1 lists what is still running, stops it (TERM, then KILL) and exits,
  *   which ends the namespace: every mount goes with it.
  *
@@ -58,8 +58,12 @@ export interface SandboxPlan {
   dropCapabilities: readonly string[];
 }
 
-/** The capabilities steps lose: kernel modules, reboot/kexec, the clock, raw I/O ports and memory, making device nodes (a disk's). */
-export const DROPPED_CAPABILITIES = ["sys_module", "sys_boot", "sys_time", "sys_rawio", "mknod"] as const;
+/**
+ * The capabilities steps lose: kernel modules, reboot/kexec, the clock, raw I/O ports and memory,
+ * making device nodes (a disk's), and — the network being the host's — changing interfaces, routes
+ * and firewall rules, and the kernel's audit rules.
+ */
+export const DROPPED_CAPABILITIES = ["sys_module", "sys_boot", "sys_time", "sys_rawio", "mknod", "net_admin", "audit_control"] as const;
 
 /** The host's device nodes the sandbox's /dev has: the ones any program may need, none that reaches hardware. */
 export const DEVICES = ["null", "zero", "full", "random", "urandom", "tty"] as const;

@@ -140,7 +140,7 @@ maybe("run --sandbox", () => {
       { name: "Delete", commands: [`rm ${gone}`, `chmod 0600 ${modes}`, `chown 1:1 ${modes}`] },
       { name: "Background", commands: [`sh -c 'sleep 1000; : ${marker}' >/dev/null 2>&1 &`, "echo started"] },
       // No disk of the machine is reachable, and what a program needs from /dev works.
-      { name: "Devices", commands: ["if ls -l /dev | grep -q '^b'; then echo 'a block device is visible' >&2; exit 1; fi", "test ! -e /dev/vda", "echo x > /dev/null", "head -c 4 /dev/urandom | wc -c", "mknod /tmp/opentoe-disk b 254 0 2>/dev/null && exit 1 || true"] },
+      { name: "Devices", commands: ["if ls -l /dev | grep -q '^b'; then echo 'a block device is visible' >&2; exit 1; fi", "test ! -e /dev/vda", "echo x > /dev/null", "head -c 4 /dev/urandom | wc -c", "mknod /tmp/opentoe-disk b 254 0 2>/dev/null && exit 1 || true", `ip link add opentoe-${token} type dummy || true`] },
     ]);
     const before = hostSnapshot();
     const result = await awstoe(dir, ["--sandbox", "--documents", doc, "--log-directory", logs]);
@@ -156,6 +156,7 @@ maybe("run --sandbox", () => {
     expect([m.mode & 0o7777, m.uid, m.gid]).toEqual([0o644, 0, 0]);
     expect(spawnSync("dpkg-query", ["-W", pkg]).status).not.toBe(0);
     expect(markedProcesses(marker)).toEqual([]);
+    expect(spawnSync("ip", ["link", "show", `opentoe-${token}`]).status).not.toBe(0);
     expect(readdirSync("/var/tmp").filter((n) => n.startsWith("opentoe-sandbox-"))).toEqual([]);
 
     // The report: exactly the test's paths, the package, the stopped process.
@@ -174,6 +175,7 @@ maybe("run --sandbox", () => {
     ]);
     expect(report.packages).toEqual([{ manager: "dpkg", installed: [{ name: pkg, version: "1.0" }], removed: [], upgraded: [] }]);
     expect(report.stoppedProcesses.map((p: { command: string }) => p.command)).toEqual([`sh -c sleep 1000; : ${marker}`, "sleep 1000"]);
+    expect(report.findings).toEqual([{ kind: "network", message: 'a step tried to change the network (interfaces, routes, firewall), which is the machine\'s own; that is not allowed inside the sandbox: "RTNETLINK answers: Operation not permitted"' }]);
     expect(report.folders.map((f: { folder: string }) => f.folder)).toEqual(expect.arrayContaining(["/etc", "/usr", "/var"]));
     // The same on stderr, grouped by folder.
     expect(result.stderr).toContain(`    + /etc/opentoe-sandbox-test-${token}.conf  file 6 B, 0644 0:0`);

@@ -106,8 +106,8 @@ describe("findings", () => {
     expect(kinds[3]).toStartWith("kernel-module: kernel module files or settings changed (/etc/modules-load.d/wg.conf)");
   });
   test("console lines of systemctl, modprobe, reboot and sysctl attempts, quoted once per kind", () => {
-    const text = "ok\nSystem has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\nmodprobe: FATAL: Module dummy not found\nFailed to reboot: Operation not permitted\nsysctl: permission denied on key \"net.ipv4.ip_forward\"\n";
-    expect(findingsFromConsole(text).map((f) => f.kind)).toEqual(["systemd", "kernel-module", "reboot", "sysctl"]);
+    const text = "ok\nSystem has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\nmodprobe: FATAL: Module dummy not found\nFailed to reboot: Operation not permitted\nsysctl: permission denied on key \"net.ipv4.ip_forward\"\nRTNETLINK answers: Operation not permitted\n";
+    expect(findingsFromConsole(text).map((f) => f.kind)).toEqual(["systemd", "kernel-module", "reboot", "network", "sysctl"]);
     expect(findingsFromConsole(text)[0]!.message).toEndWith(`"System has not been booted with systemd as init system (PID 1). Can't operate."`);
     expect(findingsFromConsole("all fine\n")).toEqual([]);
   });
