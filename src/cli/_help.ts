@@ -52,6 +52,7 @@ const EXTRAS: Record<string, Extras> = {
       ["awstoe run -c run.json -l /var/log/toe -b my-bucket -k builds/", "a config file, logs copied to S3"],
       ["awstoe run -d component.yaml --retry <execution-id>", "after a failure: restore the steps before it, run the rest again"],
       ["awstoe run -d component.yaml --from build/Install --outputs-from <execution-id>", "a new run from one step; earlier values from that execution"],
+      ["sudo awstoe run -d component.yaml --sandbox --sandbox-keep ./changes", "Linux: run in a throwaway copy of the machine, then report (and keep) what it changed"],
     ],
     exits: [
       ...COMMON_EXITS,
@@ -61,6 +62,7 @@ const EXTRAS: Record<string, Extras> = {
     environment: [
       ...AWS_ENVIRONMENT,
       ["AWSTOE_REBOOT_MODE", "standalone (default), ssm or disabled: how a reboot request is carried out"],
+      ["AWSTOE_SANDBOX_DIR", "with --sandbox: where the overlay's upper layers are kept during the run (default /var/tmp)"],
       ["AWSTOE_HEARTBEAT_SECONDS", "off a terminal, a 'still running' line after this many quiet seconds (default 30; 0: never)"],
       ["AWSTOE_AWS_IDLE_TIMEOUT_MS", "an AWS request that moves no byte for this long fails (default 30000)"],
       ["GITHUB_ACTIONS=true", "each step's output folded in a ::group::"],

@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { asNobody, binaryUnderTest, run, scratchRoot, writeDocument, type Outcome } from "../helpers/hardening.ts";
 
@@ -254,9 +254,12 @@ maybe("run --sandbox", () => {
     const full = join(dir, "full");
     mkdirSync(full);
     writeFileSync(join(full, "something"), "x");
+    const linked = join(dir, "linked");
+    symlinkSync(join(dir, "elsewhere"), linked);
     const cases: [string[], string][] = [
       [["--sandbox-keep", join(dir, "k"), "-d", doc], "awstoe: --sandbox-keep only goes with --sandbox — add --sandbox, or drop --sandbox-keep"],
       [["--sandbox", "--sandbox-keep", full, "-d", doc, "-l", join(dir, "logs")], `awstoe: --sandbox-keep '${full}' is not empty — name a new or empty folder, so the kept files are not mixed with others`],
+      [["--sandbox", "--sandbox-keep", linked, "-d", doc, "-l", join(dir, "logs")], `awstoe: --sandbox-keep '${linked}' is a symbolic link — name a folder that does not exist yet; awstoe creates it`],
       [["--sandbox", "--dry-run", "-d", doc], "awstoe: --sandbox does not go with --dry-run — a dry run changes nothing already; drop one of them"],
       [["--sandbox", "--state-directory", join(dir, "state"), "-d", doc], "awstoe: --state-directory does not go with --sandbox — a sandbox run cannot be resumed after a reboot (a reboot ends it), so it keeps no state; drop --state-directory".replace("a sandbox run", "a sandboxed run")],
       [["--sandbox", "-d", doc, "-l", "/etc"], "awstoe: --sandbox cannot use '/etc' as the log directory — the log directory is the one folder the sandbox shares with the machine; choose a folder of its own, e.g. --log-directory /var/log/toe-sandbox"],
