@@ -3,7 +3,7 @@
  * resuming — the documents (source and exact text), the parameters and the phases. A reboot's
  * resume command repeats them; a changed document or parameter is another execution.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 
 export interface Invocation {
   documents: { source: string; text: string; parameters: ReadonlyMap<string, string> }[];
@@ -38,7 +38,7 @@ export interface InvocationFacets {
   phases: string[];
 }
 
-export function facetsOf(invocation: Invocation, salt: string = randomBytes(16).toString("hex")): InvocationFacets {
+export function facetsOf(invocation: Invocation, salt: string = randomUUID()): InvocationFacets {
   const sha = (text: string) => createHash("sha256").update(salt).update("\0").update(text).digest("hex");
   const hashed = (map: ReadonlyMap<string, string>) => Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, value]) => [name, sha(value)]));
   return {
