@@ -20,7 +20,7 @@
  *     the private work folder hidden under a tmpfs, pivot_root into the overlay and the old root
  *     detached (a chroot could be climbed out of; a detached root cannot),
  *     setpriv dropping CAP_SYS_MODULE, CAP_SYS_BOOT, CAP_SYS_TIME, CAP_SYS_RAWIO, CAP_MKNOD,
- *     CAP_NET_ADMIN and CAP_AUDIT_CONTROL from the bounding set, then awstoe itself;
+ *     CAP_NET_ADMIN, CAP_AUDIT_CONTROL and CAP_SYS_PTRACE from the bounding set, then awstoe;
  *   when awstoe ends, pid 1 lists what is still running, stops it (TERM, then KILL) and exits,
  *   which ends the namespace: every mount goes with it.
  *
@@ -61,9 +61,11 @@ export interface SandboxPlan {
 /**
  * The capabilities steps lose: kernel modules, reboot/kexec, the clock, raw I/O ports and memory,
  * making device nodes (a disk's), and — the network being the host's — changing interfaces, routes
- * and firewall rules, and the kernel's audit rules.
+ * and firewall rules, and the kernel's audit rules. Without CAP_SYS_PTRACE a step cannot trace pid 1,
+ * which keeps every capability (and fd 3) to the end: the kernel lets a process trace only one whose
+ * capabilities are a subset of its own.
  */
-export const DROPPED_CAPABILITIES = ["sys_module", "sys_boot", "sys_time", "sys_rawio", "mknod", "net_admin", "audit_control"] as const;
+export const DROPPED_CAPABILITIES = ["sys_module", "sys_boot", "sys_time", "sys_rawio", "mknod", "net_admin", "audit_control", "sys_ptrace"] as const;
 
 /** The host's device nodes the sandbox's /dev has: the ones any program may need, none that reaches hardware. */
 export const DEVICES = ["null", "zero", "full", "random", "urandom", "tty"] as const;

@@ -140,7 +140,7 @@ maybe("run --sandbox", () => {
       { name: "Delete", commands: [`rm ${gone}`, `chmod 0600 ${modes}`, `chown 1:1 ${modes}`] },
       { name: "Background", commands: [`sh -c 'sleep 1000; : ${marker}' >/dev/null 2>&1 &`, "echo started"] },
       // No disk of the machine is reachable, and what a program needs from /dev works.
-      { name: "Devices", commands: ["if ls -l /dev | grep -q '^b'; then echo 'a block device is visible' >&2; exit 1; fi", "test ! -e /dev/vda", "echo x > /dev/null", "head -c 4 /dev/urandom | wc -c", "mknod /tmp/opentoe-disk b 254 0 2>/dev/null && exit 1 || true", `ip link add opentoe-${token} type dummy || true`] },
+      { name: "Devices", commands: ["if ls -l /dev | grep -q '^b'; then echo 'a block device is visible' >&2; exit 1; fi", "test ! -e /dev/vda", "echo x > /dev/null", "head -c 4 /dev/urandom | wc -c", "mknod /tmp/opentoe-disk b 254 0 2>/dev/null && exit 1 || true", `ip link add opentoe-${token} type dummy || true`, "if readlink /proc/1/fd/0 >/dev/null 2>&1; then echo 'pid 1 is reachable' >&2; exit 1; fi"] },
     ]);
     const before = hostSnapshot();
     const result = await awstoe(dir, ["--sandbox", "--documents", doc, "--log-directory", logs]);

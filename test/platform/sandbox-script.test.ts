@@ -67,7 +67,7 @@ describe("sandboxScript", () => {
     expect(script).toContain("mount --bind '/srv/logs' '/var/tmp/opentoe-sandbox-x/root/srv/logs'");
     expect(script).toContain("pivot_root . './var/tmp/opentoe-sandbox-x/old'");
     expect(script).toContain("umount -l '/var/tmp/opentoe-sandbox-x/old'");
-    expect(script).toContain("setpriv --bounding-set -sys_module,-sys_boot,-sys_time,-sys_rawio,-mknod,-net_admin,-audit_control");
+    expect(script).toContain("setpriv --bounding-set -sys_module,-sys_boot,-sys_time,-sys_rawio,-mknod,-net_admin,-audit_control,-sys_ptrace");
     // The report descriptor is opened before the pivot and closed for the command.
     expect(script.indexOf("exec 3>")).toBeLessThan(script.indexOf("pivot_root"));
     expect(script).toContain('"$@" 3>&- &');
