@@ -129,7 +129,9 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
   if (retrying) {
     earlier = takeUpRetry({ stateDirectory, executionId: request.retry!, logDirectory: request.logDirectory, invocation, fingerprint, invalid: prepared.failures.length > 0 ? invalidMessage(prepared) : undefined });
   }
-  const selection: StepSelection | undefined = request.selection === undefined || prepared.failures.length > 0 ? undefined : selectionFor(request.selection, prepared.ready, request.phases ?? [], request.logDirectory);
+  // A retry applies the --from/--only of the execution it takes up (kept in its journal's header).
+  const selectionRequest = request.selection ?? earlier?.header.selection;
+  const selection: StepSelection | undefined = selectionRequest === undefined || prepared.failures.length > 0 ? undefined : selectionFor(selectionRequest, prepared.ready, request.phases ?? [], request.logDirectory);
   if (earlier !== undefined && stateDirectory !== undefined && prepared.failures.length === 0) cleared = await deps.ports.reboot.clearTrigger(stateDirectory);
   const executionId = earlier?.header.executionId ?? request.executionId;
   const folder = earlier === undefined ? LogFolder.create(request.logDirectory, executionId, started) : LogFolder.reopen(request.logDirectory, executionId, earlier.header.logFolder);
@@ -169,7 +171,7 @@ async function runLocked(request: RunRequest, outerDeps: EngineDeps, stateDirect
     for (const line of unknownParameters(request.parameters, prepared.ready)) log.warn(line);
     writer.flush();
     if (problem === undefined && prepared.failures.length === 0) {
-      const header = { executionId, fingerprint: fingerprint!, documents: request.documents.map((d) => d.source), logFolder: folder.path, startTime: record.startTime, facets: facetsOf(invocation!) };
+      const header = { executionId, fingerprint: fingerprint!, documents: request.documents.map((d) => d.source), logFolder: folder.path, startTime: record.startTime, facets: facetsOf(invocation!), ...(selectionRequest === undefined ? {} : { selection: selectionRequest }) };
       const opened = openJournal(earlier, stateDirectory, header, log);
       if (typeof opened === "string") problem = opened;
       else {

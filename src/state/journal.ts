@@ -38,6 +38,8 @@ export interface StateHeader {
   startTime: string;
   /** What the fingerprint was made of, hashed, so `run --retry` can say what differs (absent in older journals). */
   facets?: InvocationFacets;
+  /** `run --from`/`--only`/`--outputs-from` as given, so `run --retry` applies them again. */
+  selection?: { from?: string; only?: readonly string[]; outputsFrom?: string };
 }
 
 export interface StepEntry {

@@ -85,6 +85,18 @@ describe("run --retry in the engine", () => {
   });
 });
 
+describe("run --retry of a --from/--only run", () => {
+  test("applies the same selection: left-out steps stay left out, before and after the failure", async () => {
+    const { dir, request } = setup([{ name: "S0", commands: [ledgerLine("S0")] }, { name: "S1", commands: [ledgerLine("S1")] }, { name: "S2", commands: [ledgerLine("S2"), FLAKY] }, { name: "S3", commands: [ledgerLine("S3")] }]);
+    expect((await runExecution({ ...request, selection: { only: ["build/S0", "build/S2"] } }, deps(dir))).summary.status).toBe("failed");
+    writeFileSync(join(dir, "flag"), "");
+    const second = await runExecution(retry(request), deps(dir));
+    expect(second.summary).toMatchObject({ status: "success", skippedStepCount: 2 });
+    expect(ledger(dir)).toEqual(["S0", "S2", "S2"]);
+    expect(steps(second.record).map((s) => [s.name, s.status, s.restored === true, s.notSelected !== undefined])).toEqual([["S0", "success", true, false], ["S1", "skipped", true, true], ["S2", "success", false, false], ["S3", "skipped", false, true]]);
+  });
+});
+
 describe("run --retry refusals in the engine", () => {
   test("another --log-directory is refused before the archived journal is taken up; the right one then works", async () => {
     const { dir, request } = setup([{ name: "S0", commands: [ledgerLine("S0")] }, { name: "S1", commands: [ledgerLine("S1"), FLAKY] }]);
