@@ -162,4 +162,18 @@ describe("run --from / --only / --outputs-from", () => {
     expect(run(dir, ["--only", "build/Fetch"]).code).toBe(0); // needs nothing from a left-out step
     expect(counter(dir)).toEqual(["Fetch"]);
   });
+  test("several documents: a step name both have must say which document (n:phase/step)", () => {
+    const dir = workspace("two");
+    copyFileSync(join(dir, "component.yaml"), join(dir, "copy.yaml"));
+    writeFileSync(join(dir, "flag"), "");
+    const both = (extra: string[]) => runAwstoe(["run", "-d", "component.yaml,copy.yaml", "-l", "logs", ...extra], { cwd: dir, env: { AWSTOE_REBOOT_MODE: "disabled" } });
+    const full = both([]);
+    expect(full.code).toBe(0);
+    writeFileSync(join(dir, "counter"), "");
+    expect(refused(both(["--from", "test/After"]), 2)).toContain("'test/After' is in more than one document; name one: 1:test/After (component.yaml), 2:test/After (copy.yaml)");
+    const second = both(["--from", "2:test/After", "--outputs-from", summary(full).executionId]);
+    expect(second.code).toBe(0);
+    expect(counter(dir)).toEqual(["After"]);
+    expect(summary(second)).toMatchObject({ executedStepCount: 1, skippedStepCount: 7 });
+  });
 });
