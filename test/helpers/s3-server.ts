@@ -3,8 +3,20 @@
  * (files in a temp folder) behind a small proxy that verifies AWS Signature V4 (test/helpers/sigv4)
  * — s3rver itself accepts any secret — so requests made by the unmodified AWS SDK are checked the
  * way S3 checks them. Nothing leaves loopback.
+ *
+ * Like S3, it can limit each connection's throughput (`bytesPerSecondPerConnection`): every
+ * request and response body streamed through the proxy is paced to that rate, so on one machine a
+ * transfer over N connections is N times faster than one stream, as it is against S3, where one
+ * connection gets some tens of MB/s. Tests and benchmarks use THROTTLED_RATE (16 MB/s, 16·10^6
+ * bytes per second). Each request is recorded with when it arrived and when its answer was
+ * finished, so a test can count how many were in flight at once (peakConcurrency) instead of
+ * timing anything. The proxy also answers If-Match (s3rver ignores it): a GET or HEAD whose
+ * If-Match is not the object's ETag gets 412 PreconditionFailed, as S3 answers it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 // s3rver ships CommonJS without types.
@@ -14,6 +26,8 @@ import { parseAuthorization, signatureMatches } from "./sigv4.ts";
 
 export const ACCESS_KEY_ID = "S3RVER";
 export const SECRET_ACCESS_KEY = "S3RVER";
+/** The per-connection rate the tests and benchmarks give the throttled server: 16 MB/s. */
+export const THROTTLED_RATE = 16_000_000;
 
 export interface LocalS3 {
   /** The endpoint clients use (the verifying proxy). */
@@ -39,6 +53,30 @@ export interface RecordedRequest {
   anonymous: boolean;
   /** The request's headers, names in lower case. */
   headers: Record<string, string>;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+  /** performance.now() when its answer was sent whole (or abandoned); undefined until then. */
+  endedAt?: number;
+  /** The answer's HTTP status; undefined until it is known. */
+  status?: number;
+}
+
+/**
+ * The most requests (among those `which` selects) that were in flight at the same moment — from
+ * arrival to the last byte of the answer. A request still in flight counts until now.
+ */
+export function peakConcurrency(requests: readonly RecordedRequest[], which: (request: RecordedRequest) => boolean = () => true): number {
+  const events: [number, number][] = [];
+  for (const r of requests) {
+    if (!which(r)) continue;
+    events.push([r.startedAt, 1], [r.endedAt ?? Number.POSITIVE_INFINITY, -1]);
+  }
+  // Ends sort before starts at the same instant: back-to-back requests do not overlap.
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let peak = 0;
+  for (const [, step] of events) peak = Math.max(peak, (now += step));
+  return peak;
 }
 
 export interface LocalS3Options {
@@ -65,6 +103,12 @@ export interface LocalS3Options {
    * request while a test does something else).
    */
   intercept?: (request: RecordedRequest) => Response | undefined | Promise<Response | undefined>;
+  /**
+   * Bytes per second each request body and each answer body may move at (one request at a time
+   * per connection, so this is the connection's rate); unlimited when left out. THROTTLED_RATE
+   * (16 MB/s) is what tests and benchmarks use.
+   */
+  bytesPerSecondPerConnection?: number;
 }
 
 /** An error answer the way S3 words it. */
@@ -78,40 +122,97 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
   const { port: backendPort } = (await backend.run()) as { port: number };
   const state = { rejected: 0, listRequests: 0 };
   const requests: RecordedRequest[] = [];
-  const proxy = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(request) {
-      const url = new URL(request.url);
-      const recorded = record(request, url);
-      requests.push(recorded);
-      const publicRead = recorded.anonymous && (request.method === "GET" || request.method === "HEAD") && recorded.key !== "" && (options.publicRead ?? []).includes(recorded.bucket);
-      if (!publicRead && !(await signatureValid(request, url))) {
-        state.rejected++;
-        return new Response(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>`, { status: 403, headers: { "content-type": "application/xml" } });
+  // node:http rather than Bun.serve: Bun.serve sends every streamed answer chunked, dropping its
+  // Content-Length, which S3 always sends (and the SDK reports as ContentLength).
+  const proxy = createServer((incoming, outgoing) => void serve(incoming, outgoing));
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const proxyPort = (proxy.address() as AddressInfo).port;
+  async function serve(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+    const url = new URL(incoming.url ?? "/", `http://127.0.0.1:${proxyPort}`);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(incoming.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+    const hasBody = incoming.method !== "GET" && incoming.method !== "HEAD";
+    const request = new Request(url.href, { method: incoming.method, headers, body: hasBody ? (Readable.toWeb(incoming) as ReadableStream<Uint8Array>) : null, duplex: "half" } as RequestInit);
+    const recorded = record(request, url);
+    requests.push(recorded);
+    let answer: Response;
+    try {
+      answer = await handle(request, url, recorded);
+    } catch (error) {
+      answer = s3Error(500, "InternalError", (error as Error).message);
+    }
+    recorded.status = answer.status;
+    const answerHeaders: Record<string, string> = {};
+    for (const [name, value] of answer.headers) if (!["transfer-encoding", "connection", "keep-alive"].includes(name)) answerHeaders[name] = value;
+    outgoing.writeHead(answer.status, answerHeaders);
+    if (answer.body === null || incoming.method === "HEAD") {
+      await answer.body?.cancel();
+      recorded.endedAt = performance.now();
+      outgoing.end();
+      return;
+    }
+    const reader = paced(answer.body, options.bytesPerSecondPerConnection).getReader();
+    const gone = () => void reader.cancel().catch(() => undefined);
+    outgoing.once("close", gone);
+    try {
+      for (;;) {
+        const next = await reader.read();
+        if (next.done) break;
+        if (!outgoing.write(next.value)) {
+          await new Promise<void>((resolve) => {
+            const on = () => {
+              outgoing.off("drain", on).off("close", on);
+              resolve();
+            };
+            outgoing.on("drain", on).on("close", on);
+          });
+        }
+        if (outgoing.destroyed) break;
       }
-      const bucket = decodeURIComponent(url.pathname.split("/")[1] ?? "");
-      const expectedOwner = request.headers.get("x-amz-expected-bucket-owner");
-      if (expectedOwner !== null && options.owners?.[bucket] !== undefined && options.owners[bucket] !== expectedOwner) {
-        return new Response(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`, { status: 403, headers: { "content-type": "application/xml" } });
-      }
-      const intercepted = await options.intercept?.(recorded);
-      if (intercepted !== undefined) return intercepted;
-      if (request.method === "GET" && url.searchParams.get("list-type") === "2" && !url.searchParams.has("delimiter")) {
-        state.listRequests++;
-        return listPage(backendPort, bucket, url, options.pageSize ?? 1000);
-      }
-      return fetch(`http://127.0.0.1:${backendPort}${url.pathname}${url.search}`, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-        duplex: "half",
-        redirect: "manual",
-      });
-    },
-  });
+      outgoing.end();
+    } catch {
+      outgoing.destroy();
+    } finally {
+      outgoing.off("close", gone);
+      recorded.endedAt = performance.now();
+    }
+  }
+  async function handle(request: Request, url: URL, recorded: RecordedRequest): Promise<Response> {
+    const publicRead = recorded.anonymous && (request.method === "GET" || request.method === "HEAD") && recorded.key !== "" && (options.publicRead ?? []).includes(recorded.bucket);
+    if (!publicRead && !(await signatureValid(request, url))) {
+      state.rejected++;
+      return new Response(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>`, { status: 403, headers: { "content-type": "application/xml" } });
+    }
+    const bucket = decodeURIComponent(url.pathname.split("/")[1] ?? "");
+    const expectedOwner = request.headers.get("x-amz-expected-bucket-owner");
+    if (expectedOwner !== null && options.owners?.[bucket] !== undefined && options.owners[bucket] !== expectedOwner) {
+      return new Response(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`, { status: 403, headers: { "content-type": "application/xml" } });
+    }
+    const intercepted = await options.intercept?.(recorded);
+    if (intercepted !== undefined) return intercepted;
+    if (request.method === "GET" && url.searchParams.get("list-type") === "2" && !url.searchParams.has("delimiter")) {
+      state.listRequests++;
+      return listPage(backendPort, bucket, url, options.pageSize ?? 1000);
+    }
+    const answer = await fetch(`http://127.0.0.1:${backendPort}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body === null || options.bytesPerSecondPerConnection === undefined ? request.body : paced(request.body, options.bytesPerSecondPerConnection),
+      duplex: "half",
+      redirect: "manual",
+      decompress: false,
+    } as RequestInit);
+    // If-Match on an object read: compared with the ETag of the very answer about to be sent,
+    // so an object replaced in between can never pass with the new content.
+    const ifMatch = request.headers.get("if-match");
+    if (ifMatch !== null && (request.method === "GET" || request.method === "HEAD") && answer.ok && ifMatch !== "*" && ifMatch !== answer.headers.get("etag")) {
+      await answer.body?.cancel();
+      return s3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+    }
+    return answer;
+  }
   return {
-    endpoint: `http://127.0.0.1:${proxy.port}`,
+    endpoint: `http://127.0.0.1:${proxyPort}`,
     get rejected() {
       return state.rejected;
     },
@@ -120,7 +221,8 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
     },
     requests,
     async close() {
-      proxy.stop(true);
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
       await new Promise<void>((resolve) => backend.close(() => resolve()));
       rmSync(directory, { recursive: true, force: true });
     },
@@ -138,7 +240,53 @@ function record(request: Request, url: URL): RecordedRequest {
       return text; // not valid escapes: recorded as sent
     }
   };
-  return { method: request.method, bucket: decode(bucket), key: decode(rest.join("/")), query: url.search.replace(/^\?/, ""), anonymous, headers: Object.fromEntries(request.headers) };
+  return { method: request.method, bucket: decode(bucket), key: decode(rest.join("/")), query: url.search.replace(/^\?/, ""), anonymous, headers: Object.fromEntries(request.headers), startedAt: performance.now() };
+}
+
+/** Largest piece sent at once by a paced stream, so the rate is smooth at the millisecond scale. */
+const PACE_SLICE = 64 * 1024;
+
+/**
+ * `body` passed through at no more than `rate` bytes per second (the budget starts at the first
+ * read), in pieces of at most PACE_SLICE bytes.
+ */
+function paced(body: ReadableStream<Uint8Array>, rate: number | undefined): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let start: number | undefined;
+  let sent = 0;
+  let pending: Uint8Array | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          if (pending === undefined || pending.length === 0) {
+            const next = await reader.read();
+            if (next.done) {
+              controller.close();
+              return;
+            }
+            pending = next.value;
+          }
+          const piece = rate === undefined ? pending : pending.subarray(0, PACE_SLICE);
+          pending = pending.subarray(piece.length);
+          if (rate !== undefined) {
+            start ??= performance.now();
+            const due = start + ((sent + piece.length) / rate) * 1000;
+            const wait = due - performance.now();
+            if (wait > 1) await Bun.sleep(wait);
+            sent += piece.length;
+          }
+          controller.enqueue(piece);
+        } catch (error) {
+          controller.error(error);
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason).catch(() => undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 /**
