@@ -5,7 +5,7 @@
  * instance roles; AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / a profile's endpoint_url). With an
  * endpoint override, path-style addressing is used, which S3-compatible stores expect.
  */
-import type { S3Options, S3Port } from "../model/ports.ts";
+import type { S3Listed, S3ObjectInfo, S3Options, S3Port } from "../model/ports.ts";
 import { createReadStream } from "node:fs";
 import { StepError } from "../errors.ts";
 import { commonCause, CONNECT_TIMEOUT_MS, firstLine, idleTimeoutMs, isTransient, statusOf } from "./_cause.ts";
@@ -92,9 +92,41 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
         body.destroy();
       }
     },
-    async listKeys(bucket, prefix, limit, options) {
+    async headObject(bucket, key, options) {
       const { signal, release } = signalFor(options);
-      const keys: string[] = [];
+      try {
+        const { sdk, client } = await connect();
+        const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED", ...owner(options) }), { abortSignal: signal as never });
+        return objectInfo(head);
+      } catch (error) {
+        throw s3Failure(error, "download", bucket, key, stopped());
+      } finally {
+        release();
+      }
+    },
+    async getObjectRange(bucket, key, range, options) {
+      const { signal, release } = signalFor(options);
+      try {
+        const { sdk, downloads: client } = await connect();
+        const asked = `bytes ${range.start}-${range.end}/`;
+        const result = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${range.start}-${range.end}`, IfMatch: range.ifMatch, ...owner(options) }), { abortSignal: signal as never });
+        // A server that ignores Range answers 200 with everything: never written as a part.
+        if (result.$metadata.httpStatusCode !== 206 || !result.ContentRange?.startsWith(asked)) {
+          await (result.Body as { cancel?: () => Promise<void> } | undefined)?.cancel?.().catch(() => undefined);
+          throw new StepError(`cannot download s3://${bucket}/${key}: the server answered the request for bytes ${range.start}-${range.end} with ${result.ContentRange ? `'${result.ContentRange}'` : `HTTP ${result.$metadata.httpStatusCode} and no range`}`);
+        }
+        return worded(result.Body as AsyncIterable<Uint8Array>, bucket, key, stopped, release);
+      } catch (error) {
+        release();
+        throw s3Failure(error, "download", bucket, key, stopped());
+      }
+    },
+    async listKeys(bucket, prefix, limit, options) {
+      return (await this.listObjects!(bucket, prefix, limit, options)).map((object) => object.key);
+    },
+    async listObjects(bucket, prefix, limit, options) {
+      const { signal, release } = signalFor(options);
+      const keys: S3Listed[] = [];
       let token: string | undefined;
       const tokens = new Set<string>();
       try {
@@ -104,7 +136,7 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
             new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, ...owner(options) }),
             { abortSignal: signal as never },
           );
-          for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+          for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push({ key: object.Key, size: object.Size ?? 0 });
           if (keys.length > limit) throw new StepError(`s3://${bucket}/${prefix} holds more than ${limit} objects; download fewer at a time`);
           token = page.IsTruncated ? page.NextContinuationToken : undefined;
           // A broken or hostile server could page forever (a repeated token, or pages without
@@ -289,6 +321,27 @@ function owner(options: S3Options): { ExpectedBucketOwner?: string } {
   return options.expectedBucketOwner ? { ExpectedBucketOwner: options.expectedBucketOwner } : {};
 }
 
+/**
+ * HeadObject's answer as the port gives it. The ETag is the content's MD5 only for an object
+ * uploaded in one piece (no "-N" suffix) and not encrypted with SSE-KMS or SSE-C, whose ETags are
+ * not digests. A checksum is kept only when it covers the whole object (a COMPOSITE checksum of a
+ * multipart upload, "…-N", is a checksum of the parts' checksums).
+ */
+function objectInfo(head: { ContentLength?: number; ETag?: string; ServerSideEncryption?: string; SSECustomerAlgorithm?: string; ChecksumType?: string; ChecksumSHA256?: string; ChecksumSHA1?: string; ChecksumCRC32?: string }): S3ObjectInfo {
+  const etag = head.ETag ?? "";
+  const info: S3ObjectInfo = { size: head.ContentLength ?? 0, etag };
+  const plain = /^"?([0-9a-f]{32})"?$/i.exec(etag);
+  const encrypted = (head.ServerSideEncryption ?? "").startsWith("aws:kms") || head.SSECustomerAlgorithm !== undefined;
+  if (plain !== null && !encrypted) info.md5 = plain[1]!.toLowerCase();
+  if (head.ChecksumType !== "COMPOSITE") {
+    const whole = (value: string | undefined) => value !== undefined && !value.includes("-");
+    if (whole(head.ChecksumSHA256)) info.checksum = { algorithm: "SHA256", value: head.ChecksumSHA256! };
+    else if (whole(head.ChecksumSHA1)) info.checksum = { algorithm: "SHA1", value: head.ChecksumSHA1! };
+    else if (whole(head.ChecksumCRC32)) info.checksum = { algorithm: "CRC32", value: head.ChecksumCRC32! };
+  }
+  return info;
+}
+
 /** An SDK error as one sentence naming the object, the operation and the cause — never an SDK dump. */
 export function s3Failure(error: unknown, operation: string, bucket: string, key: string, stopped = "stopped before it finished"): StepError {
   if (error instanceof StepError) return error;
@@ -300,6 +353,7 @@ export function s3Failure(error: unknown, operation: string, bucket: string, key
     NoSuchKey: "no such key",
     NotFound: "no such key",
     NoSuchBucket: `bucket '${bucket}' does not exist`,
+    PreconditionFailed: "the object changed during the download (its ETag is not the one it had when the download started); nothing was written",
   };
   const name = e.name ?? e.code ?? "";
   const cause =
@@ -317,5 +371,6 @@ export function s3Failure(error: unknown, operation: string, bucket: string, key
   const failure = new StepError(`cannot ${operation} s3://${bucket}/${key}: ${cause}`);
   // Trying again later could help (the network, a time limit, 5xx, throttling): patient callers retry.
   if (isTransient(error)) Object.assign(failure, { transient: true });
+  if (name === "PreconditionFailed" || status === 412) Object.assign(failure, { changed: true });
   return failure;
 }

@@ -71,6 +71,25 @@ export interface S3Options {
  */
 export interface S3FailureFacts {
   transient?: boolean;
+  /** The object is no longer the one the transfer started with (If-Match failed: 412). */
+  changed?: boolean;
+}
+
+/** What HeadObject says of an object, as S3Download's ranged download needs it. */
+export interface S3ObjectInfo {
+  size: number;
+  /** As S3 sends it, quotes included: what each part's If-Match names. */
+  etag: string;
+  /** Hex MD5 of the whole content, when the ETag is one (single-part upload, no SSE-KMS/SSE-C). */
+  md5?: string;
+  /** A checksum of the whole object S3 keeps (asked for with ChecksumMode), base64 as S3 gives it. */
+  checksum?: { algorithm: "SHA256" | "SHA1" | "CRC32"; value: string };
+}
+
+/** One object of a listing. */
+export interface S3Listed {
+  key: string;
+  size: number;
 }
 
 /** Every call has time limits and retries of its own (aws/s3.ts), and stops when `signal` is aborted. */
@@ -79,6 +98,17 @@ export interface S3Port {
   getObject(bucket: string, key: string, options: S3Options): Promise<AsyncIterable<Uint8Array>>;
   /** Keys under a prefix, all pages, stopping with an error past `limit`. */
   listKeys(bucket: string, prefix: string, limit: number, options: S3Options): Promise<string[]>;
+  // The three below are what S3Download's ranged, parallel download needs (modules/_s3-parts.ts);
+  // a port without them (a test stand-in) gets one stream per object.
+  /** listKeys with each object's size. */
+  listObjects?(bucket: string, prefix: string, limit: number, options: S3Options): Promise<S3Listed[]>;
+  /** Size, ETag and whole-object checksums of one object (HeadObject). */
+  headObject?(bucket: string, key: string, options: S3Options): Promise<S3ObjectInfo>;
+  /**
+   * Bytes `start`..`end` (inclusive) of the object whose ETag is `ifMatch`, as a stream; a failure
+   * with `changed` when the object was replaced, and when the server's answer is not that range.
+   */
+  getObjectRange?(bucket: string, key: string, range: { start: number; end: number; ifMatch: string }, options: S3Options): Promise<AsyncIterable<Uint8Array>>;
   /** Uploads a local file (multipart when large), streaming it from disk. */
   putFile(bucket: string, key: string, file: string, options: S3Options): Promise<void>;
 }

@@ -12,13 +12,25 @@
  * a link swapped in between the check and the write by someone who can already write inside the
  * destination is not caught; the destination is the document's choice, and the temporary file
  * itself is created exclusively, which never follows a link.)
+ *
+ * How the bytes come (docs/modules.md#s3download): with OPENTOE_S3_MAX_CONCURRENCY above 1 (the
+ * default, 10), an object larger than one part (OPENTOE_S3_PART_SIZE, default 8 MiB) is fetched as
+ * ranged GETs in parallel (modules/_s3-parts.ts), a smaller one in one GET, and a prefix's objects
+ * several at a time — all under one TransferLimit per item: at most that many requests in flight
+ * and concurrency × part size bytes held. The first object that fails stops the others (their
+ * temporary files removed), and the message says how many were done. Finished objects are
+ * listed in the step's log in the planned (key) order, not in the order they happened to end.
+ * With OPENTOE_S3_MAX_CONCURRENCY=1 everything is one stream per object, one object at a time.
  */
 import { existsSync, lstatSync, mkdirSync, readlinkSync, statSync, type Stats } from "node:fs";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { StepError } from "../errors.ts";
 import type { ModuleContext } from "./_define.ts";
 import type { S3DownloadItem } from "./s3-download.ts";
+import type { S3FailureFacts, S3ObjectInfo, S3Port } from "../model/ports.ts";
+import { TransferLimit, transferSettings } from "../model/transfer-limit.ts";
 import { temporaryFileBeside } from "../safe-fs/durable.ts";
+import { fetchParts } from "./_s3-parts.ts";
 import { absolute, fsFailure } from "./_fs.ts";
 import { parseS3Uri } from "./_inputs.ts";
 
@@ -30,12 +42,14 @@ export async function downloadItem(item: S3DownloadItem, ctx: ModuleContext): Pr
   if (uri === undefined || uri.key === "") throw new StepError(`'${item.source}' is not an S3 object URI (s3://bucket/key)`);
   const options = { ...(item.expectedBucketOwner ? { expectedBucketOwner: item.expectedBucketOwner } : {}), signal: ctx.signal };
   const target = absolute(ctx, item.destination);
+  const transfer = parallelTransfer(ctx.s3);
   if (!uri.key.endsWith("*")) {
     if (!existsSync(dirname(target))) throw new StepError(`destination folder does not exist: '${dirname(item.destination) || "."}'`);
-    await fetchTo(ctx, uri.bucket, uri.key, target, item, options);
+    await fetchTo(ctx, uri.bucket, uri.key, target, item, options, transfer);
     return;
   }
   const prefix = uri.key.slice(0, -1);
+  if (transfer !== undefined) return downloadPrefix(ctx, uri.bucket, prefix, target, item, options, transfer);
   const keys = await ctx.s3.listKeys(uri.bucket, prefix, MAX_PREFIX_OBJECTS, options);
   if (keys.length === 0) throw new StepError(`no objects under s3://${uri.bucket}/${prefix}`);
   const plan = planPrefix(target, prefix, keys);
@@ -57,6 +71,74 @@ export async function downloadItem(item: S3DownloadItem, ctx: ModuleContext): Pr
   }
   const skipped = keys.length - plan.length;
   ctx.log.info(`downloaded ${done} object(s) from s3://${uri.bucket}/${prefix}${skipped > 0 ? ` (the prefix's own folder marker skipped)` : ""}`);
+}
+
+/** What a parallel download needs: the ranged operations of the port, the settings, one budget. */
+interface Transfer {
+  s3: Required<Pick<S3Port, "listObjects" | "headObject" | "getObjectRange">>;
+  partSize: number;
+  concurrency: number;
+  limit: TransferLimit;
+}
+
+/** The parallel transfer for one item, or undefined for one stream (concurrency 1, or a port without ranges). */
+function parallelTransfer(s3: S3Port): Transfer | undefined {
+  const settings = transferSettings(process.env);
+  if (settings.concurrency <= 1 || !s3.listObjects || !s3.headObject || !s3.getObjectRange) return undefined;
+  return { s3: s3 as Transfer["s3"], partSize: settings.partSize, concurrency: settings.concurrency, limit: new TransferLimit(settings.concurrency, settings.maxBytes) };
+}
+
+/**
+ * A prefix, several objects at a time: the same plan and per-object checks as one at a time, at
+ * most `concurrency` objects in progress, their requests under the item's one budget. The first
+ * failure stops the others and is reported after all of them have stopped.
+ */
+async function downloadPrefix(ctx: ModuleContext, bucket: string, prefix: string, target: string, item: S3DownloadItem, options: { expectedBucketOwner?: string; signal: AbortSignal }, transfer: Transfer): Promise<void> {
+  const listed = await transfer.s3.listObjects(bucket, prefix, MAX_PREFIX_OBJECTS, options);
+  if (listed.length === 0) throw new StepError(`no objects under s3://${bucket}/${prefix}`);
+  const sizes = new Map(listed.map((object) => [object.key, object.size]));
+  const plan = planPrefix(target, prefix, listed.map((object) => object.key));
+  mkdirSync(target, { recursive: true });
+  const stop = new AbortController();
+  const follow = () => stop.abort(ctx.signal.reason);
+  if (ctx.signal.aborted) follow();
+  else ctx.signal.addEventListener("abort", follow, { once: true });
+  const objects = new TransferLimit(transfer.concurrency, Number.POSITIVE_INFINITY);
+  const finished = new Set<PlannedKey>();
+  let first: unknown;
+  try {
+    await Promise.all(
+      plan.map((entry) =>
+        objects
+          .run(
+            0,
+            async () => {
+              if (entry.folder) makeFolders(target, entry.parts, entry.key, item.destination);
+              else {
+                makeFolders(target, entry.parts.slice(0, -1), entry.key, item.destination);
+                refuseLink(target, entry.parts, entry.key, item.destination);
+                await fetchTo(ctx, bucket, entry.key, entry.path, { ...item, destination: relative(ctx.cwd, entry.path) }, { ...options, signal: stop.signal }, transfer, sizes.get(entry.key));
+                finished.add(entry);
+              }
+            },
+            stop.signal,
+          )
+          .catch((error: unknown) => {
+            first ??= error;
+            stop.abort(error);
+          }),
+      ),
+    );
+  } finally {
+    ctx.signal.removeEventListener("abort", follow);
+  }
+  const files = plan.filter((e) => !e.folder).length;
+  if (first !== undefined) {
+    throw new StepError(`${(first as Error).message} (${finished.size} of ${files} objects under the prefix were downloaded; the others were stopped or not started)`);
+  }
+  for (const entry of plan) if (finished.has(entry)) ctx.log.info(`downloaded s3://${bucket}/${entry.key} to '${relative(ctx.cwd, entry.path)}'`);
+  const skipped = listed.length - plan.length;
+  ctx.log.info(`downloaded ${finished.size} object(s) from s3://${bucket}/${prefix}${skipped > 0 ? ` (the prefix's own folder marker skipped)` : ""}`);
 }
 
 /** One key of a prefix download: the file (or folder) it becomes, as path parts below the destination. */
@@ -174,13 +256,63 @@ export function insideFolder(folder: string, rest: string, key: string): string 
   return path;
 }
 
-async function fetchTo(ctx: ModuleContext, bucket: string, key: string, target: string, item: S3DownloadItem, options: { expectedBucketOwner?: string; signal: AbortSignal }): Promise<void> {
+/**
+ * One object to `target`. With a parallel transfer: an object larger than one part (its size from
+ * the listing, or HeadObject) goes as ranged parts, a smaller one as one GET holding a lease for
+ * its size; without one, one GET.
+ */
+async function fetchTo(ctx: ModuleContext, bucket: string, key: string, target: string, item: S3DownloadItem, options: { expectedBucketOwner?: string; signal: AbortSignal }, transfer?: Transfer, listedSize?: number): Promise<void> {
   if (existsSync(target)) {
     if (statSync(target).isDirectory()) throw new StepError(`'${item.destination}' is a folder; give a file path as destination`);
     if (!item.overwrite) {
       throw new StepError(`File already exists and "overwrite" property for "destination" file is set to false. Cannot download. ('${item.destination}')`);
     }
   }
+  if (transfer === undefined) return fetchWhole(ctx, bucket, key, target, item, options);
+  const { limit, partSize } = transfer;
+  let info: S3ObjectInfo | undefined;
+  let headFailed = false;
+  if (listedSize === undefined || listedSize > partSize) {
+    try {
+      info = await limit.run(0, () => transfer.s3.headObject(bucket, key, options), options.signal);
+    } catch (error) {
+      // A HEAD answer has no body, so a refusal arrives without its reason (AccessDenied,
+      // SignatureDoesNotMatch …): one plain GET then says why, in the usual words.
+      if (options.signal.aborted || (error as S3FailureFacts).transient) throw stoppedOr(error, bucket, key);
+      headFailed = true;
+    }
+  }
+  if (info === undefined || info.size <= partSize || headFailed) {
+    try {
+      await limit.run(info?.size ?? listedSize ?? 0, () => fetchWhole(ctx, bucket, key, target, item, options), options.signal);
+    } catch (error) {
+      throw stoppedOr(error, bucket, key);
+    }
+    return;
+  }
+  const temporary = await temporaryFileBeside(target);
+  try {
+    const checked = await fetchParts({ s3: transfer.s3, bucket, key, info, partSize, limit, options, file: temporary });
+    await temporary.commit(target, item.overwrite);
+    ctx.log.debug(`s3://${bucket}/${key}: ${Math.ceil(info.size / partSize)} parts of ${partSize} bytes; checked: ${checked}`);
+  } catch (error) {
+    await temporary.discard();
+    if (error instanceof StepError || options.signal.aborted) throw stoppedOr(error, bucket, key);
+    throw new StepError(`cannot download s3://${bucket}/${key} to '${item.destination}': ${(error as Error).message}`);
+  }
+}
+
+/**
+ * `error` as a StepError: a stop while waiting for the budget (the signal's own reason, whatever
+ * it is) is worded like a stop of a request.
+ */
+function stoppedOr(error: unknown, bucket: string, key: string): StepError {
+  if (error instanceof StepError) return error;
+  return new StepError(`cannot download s3://${bucket}/${key}: stopped before it finished`);
+}
+
+/** One GET streamed into a temporary file, committed when complete. */
+async function fetchWhole(ctx: ModuleContext, bucket: string, key: string, target: string, item: S3DownloadItem, options: { expectedBucketOwner?: string; signal: AbortSignal }): Promise<void> {
   const body = await ctx.s3.getObject(bucket, key, options);
   const temporary = await temporaryFileBeside(target);
   try {

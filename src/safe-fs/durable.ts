@@ -117,11 +117,14 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
   }
 }
 
-/** writeAll for a promise-based file handle (streamed downloads). */
-async function writeAllAsync(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+/**
+ * writeAll for a promise-based file handle (streamed downloads): at the handle's position, or at
+ * `position` in the file (pwrite) when given.
+ */
+async function writeAllAsync(handle: FileHandle, bytes: Uint8Array, position?: number): Promise<void> {
   let written = 0;
   while (written < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, written, bytes.length - written);
+    const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, position === undefined ? null : position + written);
     if (bytesWritten <= 0) throw noSpace();
     written += bytesWritten;
   }
@@ -202,6 +205,10 @@ export function writeFileDurably(path: string, data: string | Uint8Array, option
 export interface TemporaryFile {
   readonly path: string;
   write(chunk: Uint8Array): Promise<void>;
+  /** Writes all of `chunk` at `position` (parts arriving out of order); not mixed with write(). */
+  writeAt(chunk: Uint8Array, position: number): Promise<void>;
+  /** The file's size now (fstat). */
+  size(): Promise<number>;
   /**
    * Flushes, closes and moves the file to `target`. `replace: false` never replaces an existing
    * file, even one that appeared meanwhile (hard link, then unlink: EEXIST reaches the caller).
@@ -247,6 +254,8 @@ export async function temporaryFileBeside(target: string, mode?: number): Promis
     path,
     discard,
     write: (chunk) => writeAllAsync(current!, chunk),
+    writeAt: (chunk, position) => writeAllAsync(current!, chunk, position),
+    size: async () => (await current!.stat()).size,
     async commit(target, replace) {
       try {
         await current!.sync();

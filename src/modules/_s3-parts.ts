@@ -1,0 +1,241 @@
+/**
+ * @module modules/_s3-parts: one big S3 object downloaded as ranged GETs in parallel, the way
+ * `aws s3 cp` does it (docs/modules.md#s3download).
+ *
+ * The object's size and ETag come from HeadObject; the bytes are cut into parts (planParts: the
+ * part size, default 8 MiB) and every part is a GET of its range with If-Match on that ETag, so a
+ * part of a replaced object is refused by S3 (412) instead of being mixed with parts of the old
+ * one. Each part is streamed to its offset of the exclusive temporary file (positional writes) as
+ * it arrives, holding a lease of the step's TransferLimit for its size while in flight: at most
+ * `concurrency` requests and `concurrency × part size` bytes, whatever the disk's speed (a slow
+ * disk slows the reads, it does not pile up memory). A part that fails for a reason that may pass
+ * (network, time limit, 5xx, a short answer) is tried again on its own, PART_ATTEMPTS times in all
+ * with a growing pause; the others go on. The first part that fails for good stops the rest.
+ *
+ * Checked before the file is committed: the size on disk is HeadObject's, and the content matches
+ * the object's whole-object checksum when S3 keeps one (SHA-256, SHA-1 or CRC32 of a single-part
+ * upload, or a full-object CRC32), otherwise its ETag when that is the MD5 of the content (an
+ * object uploaded in one piece, not SSE-KMS/SSE-C). The digest reads the file back in order while
+ * the download goes on (each time the parts written so far form a longer run from the start), from
+ * the page cache, 1 MiB at a time. Multipart ETags, composite checksums, CRC32C and CRC64NVME are
+ * not checked (size and If-Match only).
+ */
+import { createHash } from "node:crypto";
+import * as zlib from "node:zlib";
+import { StepError } from "../errors.ts";
+import type { S3FailureFacts, S3ObjectInfo, S3Options, S3Port } from "../model/ports.ts";
+import type { TransferLimit } from "../model/transfer-limit.ts";
+import type { TemporaryFile } from "../safe-fs/durable.ts";
+
+/** Attempts per part, and the pause before the second (doubled each time, with jitter). */
+export const PART_ATTEMPTS = 4;
+const FIRST_PAUSE_MS = 200;
+/** How much the in-order digest reads back at a time. */
+const DIGEST_READ = 1024 * 1024;
+
+/** Bytes `start`..`end` (inclusive) of the object. */
+export interface PartRange {
+  index: number;
+  start: number;
+  end: number;
+}
+
+/** The object cut into parts of `partSize` bytes (the last one shorter); none for 0 bytes. */
+export function planParts(size: number, partSize: number): PartRange[] {
+  if (!(partSize >= 1)) throw new RangeError(`part size must be ≥ 1, not ${partSize}`);
+  const parts: PartRange[] = [];
+  for (let start = 0, index = 0; start < size; start += partSize, index++) parts.push({ index, start, end: Math.min(start + partSize, size) - 1 });
+  return parts;
+}
+
+/** The pause before attempt `attempt + 1`: 200 ms, 400 ms, 800 ms …, ±25 %. */
+export function retryPause(attempt: number, random: () => number = Math.random): number {
+  return FIRST_PAUSE_MS * 2 ** (attempt - 1) * (0.75 + random() / 2);
+}
+
+export interface RangedDownload {
+  s3: Required<Pick<S3Port, "getObjectRange">>;
+  bucket: string;
+  key: string;
+  info: S3ObjectInfo;
+  partSize: number;
+  limit: TransferLimit;
+  /** expectedBucketOwner, and the step's signal (time limit, interrupt). */
+  options: S3Options & { signal: AbortSignal };
+  /** The exclusive temporary file the parts go into; the caller commits or discards it. */
+  file: TemporaryFile;
+}
+
+/**
+ * Fetches every part into `file` and checks the result; resolves with what was checked ("size,
+ * MD5") or rejects with a StepError after every part has stopped (nothing writes to the file any
+ * more, so the caller can discard it at once).
+ */
+export async function fetchParts(download: RangedDownload): Promise<string> {
+  const { info, options } = download;
+  const parts = planParts(info.size, download.partSize);
+  const stop = new AbortController();
+  const follow = () => stop.abort(options.signal.reason);
+  if (options.signal.aborted) follow();
+  else options.signal.addEventListener("abort", follow, { once: true });
+  const digest = await InOrderDigest.open(download.file.path, info, parts);
+  let first: unknown;
+  try {
+    const fetched = parts.map((part) =>
+      fetchPart(download, part, stop.signal).then(
+        () => digest?.written(part.index),
+        (error: unknown) => {
+          first ??= error;
+          stop.abort(error);
+        },
+      ),
+    );
+    await Promise.all(fetched);
+    if (first !== undefined) throw first;
+    const size = await download.file.size();
+    if (size !== info.size) throw new StepError(`cannot download s3://${download.bucket}/${download.key}: ${size} bytes arrived, the object has ${info.size}; nothing was written`);
+    const checked = await digest?.verify(stop.signal);
+    if (checked !== undefined && !checked.ok) {
+      throw new StepError(`cannot download s3://${download.bucket}/${download.key}: the bytes that arrived do not match the object's ${checked.what}; nothing was written`);
+    }
+    return checked === undefined ? "size" : `size, ${checked.what}`;
+  } finally {
+    options.signal.removeEventListener("abort", follow);
+    stop.abort();
+    await digest?.close();
+  }
+}
+
+/** One part, written at its offset, tried again on its own while its failure may pass. */
+async function fetchPart(download: RangedDownload, part: PartRange, signal: AbortSignal): Promise<void> {
+  const { s3, bucket, key, info } = download;
+  const length = part.end - part.start + 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await download.limit.run(
+        length,
+        async () => {
+          const body = await s3.getObjectRange(bucket, key, { start: part.start, end: part.end, ifMatch: info.etag }, { ...download.options, signal });
+          let at = part.start;
+          for await (const chunk of body) {
+            if (at + chunk.length > part.end + 1) throw new StepError(`cannot download s3://${bucket}/${key}: the answer for bytes ${part.start}-${part.end} was longer than asked`);
+            await download.file.writeAt(chunk, at);
+            at += chunk.length;
+          }
+          if (at !== part.end + 1) {
+            throw Object.assign(new StepError(`cannot download s3://${bucket}/${key}: the answer for bytes ${part.start}-${part.end} ended after ${at - part.start} of ${length} bytes`), { transient: true });
+          }
+        },
+        signal,
+      );
+      return;
+    } catch (error) {
+      if (signal.aborted || !(error as S3FailureFacts).transient || (error as S3FailureFacts).changed || attempt >= PART_ATTEMPTS) throw error;
+      await pause(retryPause(attempt), signal);
+    }
+  }
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve(); // the caller's next request sees the aborted signal
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+type Checker = { what: string; update(bytes: Uint8Array): void; matches(): boolean };
+
+/** The whole-object check S3 allows for this object, preferring its own checksum to the ETag. */
+function checkerFor(info: S3ObjectInfo): Checker | undefined {
+  const checksum = info.checksum;
+  // zlib.crc32 is Node ≥ 20.15 and Bun; the Node bundle may run on an older Node: MD5 then.
+  const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+  if (checksum?.algorithm === "CRC32" && crc32 !== undefined) {
+    let value = 0;
+    return {
+      what: "CRC32 checksum",
+      update: (bytes) => (value = crc32(bytes, value)),
+      matches: () => {
+        const expected = Buffer.alloc(4);
+        expected.writeUInt32BE(value >>> 0);
+        return expected.toString("base64") === checksum.value;
+      },
+    };
+  }
+  const hashOf = (algorithm: string, what: string, expected: string, encoding: "hex" | "base64"): Checker => {
+    const hash = createHash(algorithm);
+    return { what, update: (bytes) => hash.update(bytes), matches: () => hash.digest(encoding) === expected };
+  };
+  if (checksum !== undefined && checksum.algorithm !== "CRC32") return hashOf(checksum.algorithm.toLowerCase(), `${checksum.algorithm.replace("SHA", "SHA-")} checksum`, checksum.value, "base64");
+  if (info.md5 !== undefined) return hashOf("md5", "MD5 (its ETag)", info.md5, "hex");
+  return undefined;
+}
+
+/**
+ * Reads the temporary file back in order, as far as the parts written so far reach from its
+ * start, feeding the digest; one read at a time, alongside the download.
+ */
+class InOrderDigest {
+  readonly #done: boolean[];
+  #nextPart = 0;
+  #hashed = 0;
+  #running: Promise<void> = Promise.resolve();
+  #failed: unknown;
+
+  private constructor(
+    readonly handle: import("node:fs/promises").FileHandle,
+    readonly checker: Checker,
+    readonly parts: readonly PartRange[],
+    readonly size: number,
+  ) {
+    this.#done = parts.map(() => false);
+  }
+
+  static async open(path: string, info: S3ObjectInfo, parts: readonly PartRange[]): Promise<InOrderDigest | undefined> {
+    const checker = checkerFor(info);
+    if (checker === undefined) return undefined;
+    const { open } = await import("node:fs/promises");
+    return new InOrderDigest(await open(path, "r"), checker, parts, info.size);
+  }
+
+  /** Part `index` is on disk: read on as far as the run from the start now reaches. */
+  written(index: number): void {
+    this.#done[index] = true;
+    while (this.#nextPart < this.parts.length && this.#done[this.#nextPart]) this.#nextPart++;
+    const upTo = this.#nextPart >= this.parts.length ? this.size : this.parts[this.#nextPart]!.start;
+    this.#running = this.#running.then(() => this.#readTo(upTo));
+  }
+
+  async #readTo(upTo: number): Promise<void> {
+    if (this.#failed !== undefined) return;
+    const buffer = Buffer.allocUnsafe(Math.min(DIGEST_READ, Math.max(1, upTo - this.#hashed)));
+    try {
+      while (this.#hashed < upTo) {
+        const { bytesRead } = await this.handle.read(buffer, 0, Math.min(buffer.length, upTo - this.#hashed), this.#hashed);
+        if (bytesRead <= 0) throw new Error(`the temporary file ended at ${this.#hashed} bytes`);
+        this.checker.update(buffer.subarray(0, bytesRead));
+        this.#hashed += bytesRead;
+      }
+    } catch (error) {
+      this.#failed = error;
+    }
+  }
+
+  /** Once every part is written: whether the content matches. */
+  async verify(signal: AbortSignal): Promise<{ what: string; ok: boolean }> {
+    await this.#running;
+    if (signal.aborted) throw signal.reason;
+    if (this.#failed !== undefined) throw new StepError(`cannot check the downloaded file: ${(this.#failed as Error).message}`);
+    return { what: this.checker.what, ok: this.#hashed === this.size && this.checker.matches() };
+  }
+
+  async close(): Promise<void> {
+    await this.#running.catch(() => undefined);
+    await this.handle.close().catch(() => undefined);
+  }
+}
