@@ -1,5 +1,6 @@
 /** What the benchmark scripts share: the compiled binary they measure, medians, and a main runner. */
-import { existsSync, writeFileSync } from "node:fs";
+import { createHash, randomFillSync } from "node:crypto";
+import { closeSync, existsSync, fsyncSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join, relative } from "node:path";
 import { buildHost, compileExecutable, hostTarget, outputPath, REPO, staleReason } from "./build.ts";
 
@@ -70,4 +71,39 @@ export async function compileHelloWorld(target: Bun.Build.CompileTarget, dir: st
   const out = join(dir, `hello-${target}${target.includes("windows") ? ".exe" : ""}`);
   await compileExecutable(source, target, out);
   return out;
+}
+
+/** Writes `bytes` random bytes to `path` (fsync'd) and returns their sha256. */
+export function randomFile(path: string, bytes: number): string {
+  const hash = createHash("sha256");
+  const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(bytes, 8 * 1024 * 1024)));
+  const fd = openSync(path, "w");
+  try {
+    for (let left = bytes; left > 0; left -= chunk.length) {
+      const part = chunk.subarray(0, Math.min(chunk.length, left));
+      randomFillSync(part);
+      hash.update(part);
+      for (let at = 0; at < part.length; ) at += writeSync(fd, part, at);
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+
+/** The sha256 of a file, streamed. */
+export async function sha256Of(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of Bun.file(path).stream()) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+/** The value after `name` on the command line (`--runs 5`), undefined when `name` is absent. */
+export function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  if (at === -1) return undefined;
+  const value = process.argv[at + 1];
+  if (value === undefined) throw new Error(`${name} needs a value`);
+  return value;
 }

@@ -44,11 +44,11 @@
  * uses about a whole core at curl's speed, so the S3 figures are bounded by it, and on a 2-core
  * machine a client that needs more CPU slows the server down too. A note says so when it happens.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
-import { createHash, randomFillSync } from "node:crypto";
+import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { hostBinary, median, runBench } from "./_bench.ts";
+import { hostBinary, median, option, randomFile, runBench, sha256Of } from "./_bench.ts";
 
 const BIG = 512 * 1024 * 1024;
 const TINY = 1024;
@@ -163,31 +163,6 @@ function cpuSeconds(pid: number): number {
 }
 
 // --- the files ---
-
-/** Writes `bytes` random bytes to `path` and returns their sha256. */
-function randomFile(path: string, bytes: number): string {
-  const hash = createHash("sha256");
-  const chunk = Buffer.allocUnsafe(Math.min(bytes, 8 * 1024 * 1024));
-  const fd = openSync(path, "w");
-  try {
-    for (let left = bytes; left > 0; left -= chunk.length) {
-      const part = chunk.subarray(0, Math.min(chunk.length, left));
-      randomFillSync(part);
-      hash.update(part);
-      for (let at = 0; at < part.length; ) at += writeSync(fd, part, at);
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest("hex");
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of Bun.file(path).stream()) hash.update(chunk);
-  return hash.digest("hex");
-}
 
 async function putObjects(s3: Server, source: string): Promise<void> {
   const { S3Client } = await import("@aws-sdk/client-s3");
@@ -365,14 +340,6 @@ function printVerdicts(results: Result[]): void {
 }
 
 // --- main ---
-
-function option(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  if (at === -1) return undefined;
-  const value = process.argv[at + 1];
-  if (value === undefined) throw new Error(`${name} needs a value`);
-  return value;
-}
 
 async function main(): Promise<number> {
   const runs = Number(option("--runs") ?? 5);

@@ -5,8 +5,9 @@
  * instance roles; AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / a profile's endpoint_url). With an
  * endpoint override, path-style addressing is used, which S3-compatible stores expect.
  */
-import type { S3Listed, S3ObjectInfo, S3Options, S3Port } from "../model/ports.ts";
+import type { S3Listed, S3ObjectInfo, S3Options, S3Port, TransferBudget } from "../model/ports.ts";
 import { createReadStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import { StepError } from "../errors.ts";
 import { commonCause, CONNECT_TIMEOUT_MS, firstLine, idleTimeoutMs, isTransient, statusOf } from "./_cause.ts";
 
@@ -24,6 +25,9 @@ export interface S3PortOptions {
 
 /** How long the clean-up of a multipart upload may take once the upload was stopped. */
 const ABORT_CLEANUP_MS = 2_000;
+/** Upload parts: 8 MiB unless the caller says otherwise (as `aws s3 cp`); S3 takes no less than 5 MiB. */
+const DEFAULT_UPLOAD_PART_SIZE = 8 * 1024 * 1024;
+const MIN_UPLOAD_PART_SIZE = 5 * 1024 * 1024;
 
 /**
  * Every call has the limits of aws/_cause.ts: 10 s to connect, 30 s without a byte
@@ -72,24 +76,43 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
         release();
         throw s3Failure(stopError(), "upload to", bucket, key, stopped());
       }
-      const body = createReadStream(file);
-      let stopUpload: (() => void) | undefined;
+      // The upload's own stop: the caller's signal, or the first request of it that fails, so
+      // the other parts end at once instead of being sent for nothing.
+      const stop = new AbortController();
+      const follow = () => stop.abort(signal?.reason);
+      signal?.addEventListener("abort", follow, { once: true });
+      const failed: { first?: unknown } = {};
+      const partSize = Math.max(options.partSize ?? DEFAULT_UPLOAD_PART_SIZE, MIN_UPLOAD_PART_SIZE);
+      let body: ReturnType<typeof createReadStream> | undefined;
       try {
         const { sdk, client } = await connect();
+        const sender = uploadClient(client, sdk, stop, failed, options.limit);
+        // Up to one part: one PutObject of the bytes read whole (a file of thousands goes up with
+        // no more work than that; lib-storage would read the same bytes into one part anyway).
+        if ((await stat(file)).size <= partSize) {
+          const bytes = await readFile(file, { signal: stop.signal });
+          await sender.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.byteLength, ...owner(options) }));
+          return;
+        }
+        body = createReadStream(file);
         const { Upload } = await import("@aws-sdk/lib-storage");
-        // lib-storage switches to multipart above one part (5 MiB) and streams the file. Its own
-        // abort() only stops waiting: the request under way would go on, so every request it
-        // sends carries the signal too.
-        const upload = new Upload({ client: signal ? boundTo(client, signal, sdk) : client, params: { Bucket: bucket, Key: key, Body: body, ...owner(options) }, partSize: 8 * 1024 * 1024, queueSize: 4 });
-        stopUpload = () => void upload.abort();
-        signal?.addEventListener("abort", stopUpload, { once: true });
+        // lib-storage switches to multipart above one part and streams the file. Its abort() only
+        // stops waiting (the parts and the clean-up would go on after we returned), so it is not
+        // used: every request carries `stop` instead, and done() settles only after lib-storage
+        // has sent AbortMultipartUpload for a multipart upload that failed or was stopped.
+        const upload = new Upload({
+          client: sender,
+          params: { Bucket: bucket, Key: key, Body: body, ...owner(options) },
+          partSize,
+          queueSize: Math.max(1, options.partConcurrency ?? 4),
+        });
         await upload.done();
       } catch (error) {
-        throw s3Failure(error, "upload to", bucket, key, stopped());
+        throw s3Failure(failed.first ?? (stop.signal.aborted ? stopError() : error), "upload to", bucket, key, stopped());
       } finally {
-        if (stopUpload) signal?.removeEventListener("abort", stopUpload);
+        signal?.removeEventListener("abort", follow);
         release();
-        body.destroy();
+        body?.destroy();
       }
     },
     async headObject(bucket, key, options) {
@@ -203,15 +226,30 @@ function reasonOf(signal: AbortSignal): string {
 }
 
 /**
- * The client as lib-storage's Upload sees it: every request carries `signal`. The clean-up of a
- * stopped multipart upload (AbortMultipartUpload) gets ABORT_CLEANUP_MS of its own instead, so
- * it is tried without holding up the exit.
+ * The client as lib-storage's Upload sees it. Every request carries `stop`; with a budget, each
+ * one first waits for a lease (a part's size in bytes, 0 for the create and complete calls) and
+ * holds it until answered. The first request that fails for a reason of its own is kept in
+ * `failed` and stops the others. The clean-up of a multipart upload (AbortMultipartUpload) takes
+ * no lease and gets ABORT_CLEANUP_MS of its own, so it is tried even after a stop without
+ * holding up the exit for long.
  */
-function boundTo(client: Client, signal: AbortSignal, sdk: Sdk): Client {
+function uploadClient(client: Client, sdk: Sdk, stop: AbortController, failed: { first?: unknown }, limit: TransferBudget | undefined): Client {
   const bound = Object.create(client) as Client;
-  const send = (command: Parameters<Client["send"]>[0], options?: object) => {
-    const abortSignal = command instanceof sdk.AbortMultipartUploadCommand && signal.aborted ? AbortSignal.timeout(ABORT_CLEANUP_MS) : signal;
-    return client.send(command as never, { ...options, abortSignal: abortSignal as never });
+  const send = async (command: Parameters<Client["send"]>[0], options?: object) => {
+    if (command instanceof sdk.AbortMultipartUploadCommand) return client.send(command as never, { ...options, abortSignal: AbortSignal.timeout(ABORT_CLEANUP_MS) as never });
+    const body = (command.input as { Body?: unknown }).Body;
+    const lease = await limit?.acquire(body instanceof Uint8Array ? body.byteLength : 0, stop.signal);
+    try {
+      return await client.send(command as never, { ...options, abortSignal: stop.signal as never });
+    } catch (error) {
+      if (!stop.signal.aborted) {
+        failed.first ??= error;
+        stop.abort(error);
+      }
+      throw error;
+    } finally {
+      lease?.release();
+    }
   };
   Object.defineProperty(bound, "send", { value: send });
   return bound;

@@ -64,6 +64,24 @@ export interface S3Options {
   signal?: AbortSignal;
 }
 
+/** How one file goes up (modules/_s3-upload.ts plans it); the SDK's defaults when left out. */
+export interface S3UploadOptions extends S3Options {
+  /** Bytes per part of a multipart upload (at least 5 MiB, S3's minimum). */
+  partSize?: number;
+  /** Parts of this file in flight at once. */
+  partConcurrency?: number;
+  /**
+   * Every request of a multipart upload (create, each part with its size, complete) waits for a
+   * lease from this budget and holds it until answered; the clean-up after a stop does not.
+   */
+  limit?: TransferBudget;
+}
+
+/** The part of model/transfer-limit.ts's TransferLimit the port uses: one slot and `bytes`, until released. */
+export interface TransferBudget {
+  acquire(bytes: number, signal?: AbortSignal): Promise<{ release(): void }>;
+}
+
 /**
  * What the port's failures (a StepError naming the object and the cause) may carry besides their
  * message: `transient` when trying again later could succeed — no connection or no answer, a
@@ -109,8 +127,11 @@ export interface S3Port {
    * with `changed` when the object was replaced, and when the server's answer is not that range.
    */
   getObjectRange?(bucket: string, key: string, range: { start: number; end: number; ifMatch: string }, options: S3Options): Promise<AsyncIterable<Uint8Array>>;
-  /** Uploads a local file (multipart when large), streaming it from disk. */
-  putFile(bucket: string, key: string, file: string, options: S3Options): Promise<void>;
+  /**
+   * Uploads a local file (multipart when large), streaming it from disk. A stopped or failed
+   * multipart upload is aborted (AbortMultipartUpload) before this rejects, so S3 keeps no parts.
+   */
+  putFile(bucket: string, key: string, file: string, options: S3UploadOptions): Promise<void>;
 }
 
 // --- the remote copy of console.log (implemented by aws/cloudwatch.ts) ---

@@ -6,10 +6,16 @@
  * not UTF-8 never leads into the entry its lossy decoding names (a planted link to a folder whose
  * files would be sent); a file with such a name has no S3 key and stops the upload before anything
  * is sent.
+ *
+ * The files go up several at once (uploadAll) under the step's TransferLimit: at most
+ * `concurrency` requests in flight and about `concurrency × partSize` bytes held by them; a file
+ * larger than one part is a multipart upload whose parts draw on the same budget.
  */
 import { lstatSync, statSync, type Stats } from "node:fs";
 import { basename } from "node:path";
 import { StepError } from "../errors.ts";
+import type { S3UploadOptions } from "../model/ports.ts";
+import { TransferLimit, type TransferSettings } from "../model/transfer-limit.ts";
 import type { ModuleContext } from "./_define.ts";
 import type { S3UploadItem } from "./s3-upload.ts";
 import { absolute, fsFailure, isWindows, listFolder, splitWildcard, type FolderEntry, type FsPath } from "./_fs.ts";
@@ -107,4 +113,115 @@ function shownIn(base: string, relative: string): string {
   if (relative === "") return base;
   if (base === ".") return relative;
   return /[\\/]$/.test(base) ? base + relative : `${base}/${relative}`;
+}
+
+/** S3 takes parts of 5 MiB and more (but the last), and at most 10,000 parts per object. */
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+
+/** How one file of `size` bytes goes up. */
+export interface FilePlan {
+  /** More than one part: CreateMultipartUpload, parts, CompleteMultipartUpload. */
+  multipart: boolean;
+  partSize: number;
+  /** Parts of this file in flight at once (1 for a single PutObject). */
+  partConcurrency: number;
+  /** Bytes a single PutObject holds while it is sent (the whole file); 0 for multipart. */
+  bytes: number;
+}
+
+/**
+ * Pure: one PutObject up to one part, otherwise multipart with parts of the configured size (at
+ * least S3's 5 MiB, and large enough for 10,000 parts to hold the file) and as many in flight as
+ * the concurrency allows, never more than there are parts.
+ */
+export function planFile(size: number, settings: Pick<TransferSettings, "partSize" | "concurrency">): FilePlan {
+  const partSize = Math.max(settings.partSize, MIN_PART_SIZE, Math.ceil(size / MAX_PARTS));
+  if (size <= partSize) return { multipart: false, partSize, partConcurrency: 1, bytes: size };
+  return { multipart: true, partSize, partConcurrency: Math.max(1, Math.min(settings.concurrency, Math.ceil(size / partSize))), bytes: 0 };
+}
+
+/**
+ * Sends `uploads` to `bucket`, several at once, and returns their s3:// URIs in the order planned.
+ * - At most `settings.concurrency` files are being worked on at once. A single-request file first
+ *   takes a lease of its size from the step's TransferLimit; the requests of a multipart file take
+ *   theirs one by one inside the port, and only one multipart file runs at a time, so the parts
+ *   read ahead by lib-storage stay within one file's `partConcurrency × partSize`.
+ * - The first failure stops the rest: no further file starts, multipart uploads under way are
+ *   stopped (the port aborts them: S3 keeps no parts), and single-request files already on their
+ *   way are let finish (a part's size at most), so the count of files uploaded is exact. That
+ *   failure is the one reported, with the count. The step's signal (time limit, SIGTERM) stops
+ *   everything at once; files stopped in flight then may or may not have reached S3 whole.
+ * With concurrency 1 this is the serial path: one file after another, one part at a time.
+ */
+export async function uploadAll(
+  uploads: readonly { file: string; key: string }[],
+  bucket: string,
+  base: Pick<S3UploadOptions, "expectedBucketOwner">,
+  settings: TransferSettings,
+  ctx: Pick<ModuleContext, "s3" | "signal">,
+): Promise<string[]> {
+  const limit = new TransferLimit(settings.concurrency, settings.maxBytes);
+  const multipartTurn = new TransferLimit(1, 1);
+  // `stop`: the step's signal or the first failure — no new file starts, multipart uploads end.
+  const stop = new AbortController();
+  const follow = () => stop.abort(ctx.signal.reason);
+  if (ctx.signal.aborted) follow();
+  else ctx.signal.addEventListener("abort", follow, { once: true });
+  let next = 0;
+  let done = 0;
+  let failure: { error: unknown; waiting: boolean } | undefined;
+  const stopped = (key: string) => new StepError(`cannot upload to s3://${bucket}/${key}: stopped before it finished`);
+  const one = async (upload: { file: string; key: string }) => {
+    const plan = planFile(sizeOf(upload.file), settings);
+    const options: S3UploadOptions = { ...base, partSize: plan.partSize, partConcurrency: plan.partConcurrency };
+    const lease = await (plan.multipart ? multipartTurn.acquire(0, stop.signal) : limit.acquire(plan.bytes, stop.signal)).catch(() => {
+      throw Object.assign(stopped(upload.key), { waiting: true });
+    });
+    try {
+      if (plan.multipart) await ctx.s3.putFile(bucket, upload.key, upload.file, { ...options, signal: stop.signal, limit });
+      else await ctx.s3.putFile(bucket, upload.key, upload.file, { ...options, signal: ctx.signal });
+    } finally {
+      lease.release();
+    }
+  };
+  const worker = async () => {
+    while (!stop.signal.aborted && next < uploads.length) {
+      const upload = uploads[next++]!;
+      try {
+        await one(upload);
+        done++;
+      } catch (error) {
+        // A stop that ended a wait is reported only when nothing better is known.
+        const waiting = (error as { waiting?: boolean }).waiting === true;
+        if (failure === undefined || (failure.waiting && !waiting)) failure = { error, waiting };
+        stop.abort(error);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(settings.concurrency, uploads.length) }, worker));
+  } finally {
+    ctx.signal.removeEventListener("abort", follow);
+  }
+  if (failure !== undefined) {
+    // Objects already sent stay in S3 (docs/modules.md#s3upload): say how many.
+    const sent = done === 0 ? "" : ` (${done} of ${uploads.length} files were already uploaded)`;
+    throw new StepError(`${messageOf(failure.error)}${sent}`);
+  }
+  return uploads.map((upload) => `s3://${bucket}/${upload.key}`);
+}
+
+/** The file's size now (the plan only; the upload reads whatever is there). */
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch (error) {
+    throw fsFailure(error, file);
+  }
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === "string" ? error : "stopped before it finished";
 }

@@ -1,11 +1,11 @@
 /** @module modules/s3-upload: S3Upload — put local files or folders into Amazon S3. */
 import { Type } from "@sinclair/typebox";
 import { Fields, Flag, Text } from "../model/schema-kit.ts";
-import { StepError } from "../errors.ts";
+import { transferSettings } from "../model/transfer-limit.ts";
 import { defineModule, literalText, type InputIssue, type InputOf } from "./_define.ts";
-import { NoOutput, parseS3Uri } from "./_inputs.ts";
+import { parseS3Uri } from "./_inputs.ts";
 import { forEachOperation } from "./_fs.ts";
-import { plannedUploads } from "./_s3-upload.ts";
+import { plannedUploads, uploadAll } from "./_s3-upload.ts";
 
 /** One element of `inputs`. */
 const inputSchema = () =>
@@ -25,7 +25,9 @@ export default defineModule({
   platforms: ["linux", "windows", "macos"],
   shape: "list",
   input: inputSchema,
-  output: NoOutput,
+  output: () => Fields({
+    uploaded: Text({ description: "s3://bucket/key of every object sent, comma-separated, in the order planned: items as written, a folder's files by name, folder by folder" }),
+  }),
   check(input) {
     const destination = literalText(input.destination);
     const issues: InputIssue[] = [];
@@ -35,21 +37,15 @@ export default defineModule({
     return issues;
   },
   async execute(items, ctx) {
+    const settings = transferSettings(process.env);
+    const uploaded: string[] = [];
     await forEachOperation(items, (item) => item.source, async (item) => {
       const uploads = plannedUploads(item, ctx);
       const bucket = parseS3Uri(item.destination)!.bucket;
-      const options = { ...(item.expectedBucketOwner ? { expectedBucketOwner: item.expectedBucketOwner } : {}), signal: ctx.signal };
-      for (const [done, upload] of uploads.entries()) {
-        try {
-          await ctx.s3.putFile(bucket, upload.key, upload.file, options);
-        } catch (error) {
-          // Objects already sent stay in S3 (docs/modules.md#s3upload): say how many.
-          const sent = done === 0 ? "" : ` (${done} of ${uploads.length} files were already uploaded)`;
-          throw new StepError(`${(error as Error).message}${sent}`);
-        }
-      }
+      const owner = item.expectedBucketOwner ? { expectedBucketOwner: item.expectedBucketOwner } : {};
+      uploaded.push(...(await uploadAll(uploads, bucket, owner, settings, ctx)));
       ctx.log.info(`uploaded ${uploads.length} file(s) to s3://${bucket}/`);
     });
-    return { outputs: {} };
+    return { outputs: { uploaded: uploaded.join(",") } };
   },
 });

@@ -11,7 +11,9 @@
  * bytes per second). Each request is recorded with when it arrived and when its answer was
  * finished, so a test can count how many were in flight at once (peakConcurrency) instead of
  * timing anything. The proxy also answers If-Match (s3rver ignores it): a GET or HEAD whose
- * If-Match is not the object's ETag gets 412 PreconditionFailed, as S3 answers it.
+ * If-Match is not the object's ETag gets 412 PreconditionFailed, as S3 answers it. It keeps the
+ * multipart uploads still open and answers ListMultipartUploads and AbortMultipartUpload from
+ * them (s3rver has neither), so a test can check that a stopped upload left nothing behind.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -122,6 +124,7 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
   const { port: backendPort } = (await backend.run()) as { port: number };
   const state = { rejected: 0, listRequests: 0 };
   const requests: RecordedRequest[] = [];
+  const multipart = new Map<string, { bucket: string; key: string }>();
   // node:http rather than Bun.serve: Bun.serve sends every streamed answer chunked, dropping its
   // Content-Length, which S3 always sends (and the SDK reports as ContentLength).
   const proxy = createServer((incoming, outgoing) => void serve(incoming, outgoing));
@@ -194,6 +197,14 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
       state.listRequests++;
       return listPage(backendPort, bucket, url, options.pageSize ?? 1000);
     }
+    // s3rver has neither ListMultipartUploads nor AbortMultipartUpload: the proxy keeps the open
+    // uploads itself (created, not yet completed or aborted) and answers both.
+    const uploadId = url.searchParams.get("uploadId");
+    if (request.method === "GET" && recorded.key === "" && url.searchParams.has("uploads")) return listUploads(bucket, multipart);
+    if (request.method === "DELETE" && uploadId !== null) {
+      if (!multipart.delete(uploadId)) return s3Error(404, "NoSuchUpload", "The specified upload does not exist.");
+      return new Response(null, { status: 204 });
+    }
     const answer = await fetch(`http://127.0.0.1:${backendPort}${url.pathname}${url.search}`, {
       method: request.method,
       headers: request.headers,
@@ -209,6 +220,11 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
       await answer.body?.cancel();
       return s3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
     }
+    if (request.method === "POST" && answer.ok && url.searchParams.has("uploads")) {
+      const created = /<UploadId>([^<]+)<\/UploadId>/.exec(await answer.clone().text())?.[1];
+      if (created !== undefined) multipart.set(created, { bucket, key: recorded.key });
+    }
+    if (request.method === "POST" && answer.ok && uploadId !== null) multipart.delete(uploadId);
     return answer;
   }
   return {
@@ -227,6 +243,14 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** ListMultipartUploads' answer: the uploads of `bucket` still open (one page, keys in order). */
+function listUploads(bucket: string, open: Map<string, { bucket: string; key: string }>): Response {
+  const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const uploads = [...open].filter(([, upload]) => upload.bucket === bucket).sort(([, a], [, b]) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const body = uploads.map(([id, { key }]) => `<Upload><Key>${escape(key)}</Key><UploadId>${id}</UploadId></Upload>`).join("");
+  return new Response(`<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>${escape(bucket)}</Bucket><IsTruncated>false</IsTruncated>${body}</ListMultipartUploadsResult>`, { headers: { "content-type": "application/xml" } });
 }
 
 /** A path-style request (`/bucket/key`) as recorded in LocalS3.requests. */
