@@ -1,4 +1,17 @@
-/** @module modules/web-download: WebDownload — fetch files over HTTP or HTTPS. */
+/**
+ * @module modules/web-download: WebDownload — fetch files over HTTP or HTTPS.
+ *
+ * One connection per file, on purpose (issue #18). S3Download reads big objects as parallel
+ * ranges because S3 caps each connection: against the loopback S3 capped at 16 MB/s per
+ * connection, 192 MiB took 13 s in one stream and 2.7–4.3 s in ten ranged streams (the rest of
+ * the gap is the 2-core machine's CPU, shared with the server). Web servers and CDNs mostly give
+ * one connection their full speed, and ranges are where they disagree: no Accept-Ranges, weak or
+ * missing ETags (nothing to pin the parts to one version), a changed file answered whole with
+ * 200, per-client connection caps that refuse or throttle the extra connections. One stream also
+ * keeps the `checksum` computed as the bytes arrive, with no read-back, and matches curl on
+ * loopback (scripts/bench-download.ts). Ranges for a server that advertises them on a large file
+ * could come later behind a setting, measured against a real CDN.
+ */
 import { Type } from "@sinclair/typebox";
 import { mkdirSync } from "node:fs";
 import http, { type ClientRequest, type IncomingMessage } from "node:http";

@@ -11,7 +11,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createS3Port } from "../../src/aws/s3.ts";
-import { planParts, retryPause } from "../../src/modules/_s3-parts.ts";
+import { fetchParts, planParts, retryPause } from "../../src/modules/_s3-parts.ts";
+import { TransferLimit } from "../../src/model/transfer-limit.ts";
+import type { TemporaryFile } from "../../src/safe-fs/durable.ts";
 import { modules } from "../../src/modules/index.ts";
 import { awstoeBinary } from "../helpers/binary.ts";
 import { isolatedAwsEnv } from "../helpers/aws-env.ts";
@@ -88,6 +90,58 @@ describe("planning", () => {
     expect(retryPause(3, () => 0.5)).toBe(800);
     expect(retryPause(2, () => 0)).toBe(300);
     expect(retryPause(2, () => 1)).toBe(500);
+  });
+});
+
+describe("memory with a slow disk", () => {
+  test("parts are streamed to the file: bytes read but not yet written stay within concurrency × one chunk, the budget within concurrency × part size", async () => {
+    const partSize = 256 * 1024;
+    const chunk = 16 * 1024;
+    const size = 20 * partSize + 5;
+    const limit = new TransferLimit(3, 3 * partSize);
+    let produced = 0;
+    let written = 0;
+    let mostBuffered = 0;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const s3 = {
+      async getObjectRange(_bucket: string, _key: string, range: { start: number; end: number; ifMatch: string }) {
+        expect(range.ifMatch).toBe('"etag"');
+        return (async function* () {
+          mostInFlight = Math.max(mostInFlight, ++inFlight);
+          try {
+            for (let at = range.start; at <= range.end; at += chunk) {
+              const n = Math.min(chunk, range.end + 1 - at);
+              produced += n;
+              mostBuffered = Math.max(mostBuffered, produced - written);
+              yield new Uint8Array(n);
+            }
+          } finally {
+            inFlight--;
+          }
+        })();
+      },
+    };
+    // A disk that takes 1 ms for every write: the network side waits for it, never piles up.
+    const file: TemporaryFile = {
+      path: "/nonexistent",
+      write: async () => undefined,
+      writeAt: async (bytes) => {
+        await Bun.sleep(1);
+        written += bytes.length;
+      },
+      size: async () => written,
+      commit: async () => undefined,
+      discard: async () => undefined,
+    };
+    const checked = await fetchParts({ s3, bucket: "b", key: "k", info: { size, etag: '"etag"' }, partSize, limit, options: { signal: new AbortController().signal }, file });
+    expect(checked).toBe("size");
+    expect(written).toBe(size);
+    expect(mostInFlight).toBe(3);
+    expect(mostBuffered).toBeLessThanOrEqual(3 * chunk);
+    expect(limit.peakRequests).toBe(3);
+    expect(limit.peakBytes).toBeLessThanOrEqual(3 * partSize);
+    expect(limit.bytes).toBe(0);
   });
 });
 
@@ -173,11 +227,15 @@ describe("one object", () => {
     mkdirSync(folder);
     await put("big/replaced", seeded(8 * PART, 21));
     let replaced = false;
+    let replacing: Promise<unknown> | undefined;
     intercept = async (r) => {
-      if (r.key === "big/replaced" && r.headers.range === `bytes=${5 * PART}-${6 * PART - 1}` && !replaced) {
+      if (r.key !== "big/replaced" || r.method !== "GET") return undefined;
+      if (r.headers.range === `bytes=${5 * PART}-${6 * PART - 1}` && !replaced) {
         replaced = true;
-        await put("big/replaced", seeded(8 * PART, 22));
+        replacing = put("big/replaced", seeded(8 * PART, 22));
       }
+      // s3rver rewrites a file in place (S3 swaps objects whole): reads wait for the new one.
+      await replacing;
       return undefined;
     };
     await expect(run([{ source: "s3://bucket/big/replaced", destination: "replaced/out" }])).rejects.toThrow(
