@@ -132,7 +132,9 @@ const NOTES: Readonly<Record<string, readonly string[]>> = {
   ],
   S3Upload: [
     "A file goes to the key given, or to `prefix/<file name>` when the destination ends with `/`. A `*` pattern sends the matching files (and, with `recurse`, matching folders with their contents); a folder needs `recurse: true` and sends its contents under the prefix.",
-    "Large files are sent as multipart uploads. Files whose names are not UTF-8 stop the upload before anything is sent. Objects already sent stay in S3 when a later one fails; the message says how many.",
+    "Several files go up at once: at most `OPENTOE_S3_MAX_CONCURRENCY` requests in flight (default 10) holding about that many times `OPENTOE_S3_PART_SIZE` (default 8 MiB, at least 5 MiB for uploads) in memory. A file up to one part is one PutObject; a larger one is a multipart upload whose parts count against the same limit (one such file at a time). `OPENTOE_S3_MAX_CONCURRENCY=1` sends one file after another in one stream.",
+    "`uploaded` lists the `s3://` URI of every object sent in the order planned, whatever order they finished in. Files whose names are not UTF-8 stop the upload before anything is sent.",
+    "The first failure stops the rest: no new file starts, multipart uploads under way are aborted (AbortMultipartUpload, so S3 keeps no parts), single-request files already under way finish. Objects already sent stay in S3; the message says how many. The step's time limit and SIGTERM stop everything the same way.",
   ],
   WebDownload: [
     "Redirects are followed (never from https to http). Each element is tried up to 5 times, waiting 1, 2, 4 and 8 s (`AWSTOE_WEBDOWNLOAD_RETRY_BASE_MS` changes the base); 60 s without data is a stall (`AWSTOE_WEBDOWNLOAD_IDLE_TIMEOUT_MS`).",
