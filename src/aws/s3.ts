@@ -136,7 +136,7 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
         // A server that ignores Range answers 200 with everything: never written as a part.
         if (result.$metadata.httpStatusCode !== 206 || !result.ContentRange?.startsWith(asked)) {
           await (result.Body as { cancel?: () => Promise<void> } | undefined)?.cancel?.().catch(() => undefined);
-          throw new StepError(`cannot download s3://${bucket}/${key}: the server answered the request for bytes ${range.start}-${range.end} with ${result.ContentRange ? `'${result.ContentRange}'` : `HTTP ${result.$metadata.httpStatusCode} and no range`}`);
+          throw new StepError(`cannot download s3://${bucket}/${key}: the server answered the request for bytes ${range.start}-${range.end} with ${result.ContentRange ? `'${result.ContentRange}'` : `HTTP ${result.$metadata.httpStatusCode} and no range`} (a store without ranged reads: set OPENTOE_S3_MAX_CONCURRENCY=1 for one stream per object)`);
         }
         return worded(result.Body as AsyncIterable<Uint8Array>, bucket, key, stopped, release);
       } catch (error) {

@@ -282,7 +282,8 @@ async function fetchTo(ctx: ModuleContext, bucket: string, key: string, target: 
       headFailed = true;
     }
   }
-  if (info === undefined || info.size <= partSize || headFailed) {
+  // No ETag (some S3-compatible stores): nothing to pin the parts to one version, so one GET.
+  if (info === undefined || info.size <= partSize || headFailed || info.etag === "") {
     try {
       await limit.run(info?.size ?? listedSize ?? 0, () => fetchWhole(ctx, bucket, key, target, item, options), options.signal);
     } catch (error) {

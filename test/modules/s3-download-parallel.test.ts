@@ -245,6 +245,36 @@ describe("one object", () => {
     expect(strays(folder)).toEqual([]);
   });
 
+  test("bytes that do not match the object's MD5 (its ETag) are refused: a part answered with other bytes of the right length", async () => {
+    const folder = join(dir, "corrupt");
+    mkdirSync(folder);
+    const body = seeded(4 * PART, 61);
+    await put("big/corrupt", body);
+    intercept = (r) => {
+      if (r.key !== "big/corrupt" || r.headers.range !== `bytes=${PART}-${2 * PART - 1}`) return undefined;
+      return new Response(new Uint8Array(PART), { status: 206, headers: { "content-range": `bytes ${PART}-${2 * PART - 1}/${body.length}`, etag: r.headers["if-match"]! } });
+    };
+    await expect(run([{ source: "s3://bucket/big/corrupt", destination: "corrupt/out" }])).rejects.toThrow(
+      "cannot download s3://bucket/big/corrupt: the bytes that arrived do not match the object's MD5 (its ETag); nothing was written",
+    );
+    expect(strays(folder)).toEqual([]);
+  });
+
+  test("a store that ignores Range (200 with everything) fails with a hint, nothing written; one without ETags gets one GET", async () => {
+    const folder = join(dir, "norange");
+    mkdirSync(folder);
+    const body = seeded(3 * PART, 71);
+    await put("big/norange", body);
+    intercept = (r) => (r.key === "big/norange" && r.headers.range !== undefined ? new Response(body, { status: 200 }) : undefined);
+    await expect(run([{ source: "s3://bucket/big/norange", destination: "norange/out" }])).rejects.toThrow(/HTTP 200 and no range \(a store without ranged reads: set OPENTOE_S3_MAX_CONCURRENCY=1 for one stream per object\)$/);
+    expect(strays(folder)).toEqual([]);
+    intercept = (r) => (r.key === "big/norange" && r.method === "HEAD" ? new Response(null, { status: 200, headers: { "content-length": String(body.length) } }) : undefined);
+    const from = s3.requests.length;
+    await run([{ source: "s3://bucket/big/norange", destination: "norange/out" }]);
+    expect(Buffer.compare(readFileSync(join(folder, "out")), Buffer.from(body))).toBe(0);
+    expect(since(from).map((r) => `${r.method} ${r.headers.range ?? "-"}`)).toEqual(["HEAD -", "GET -"]);
+  });
+
   test("a stop mid-transfer (the step's time limit) fails the step and leaves nothing", async () => {
     const folder = join(dir, "stopped");
     mkdirSync(folder);
