@@ -134,7 +134,7 @@ async function downloadPrefix(ctx: ModuleContext, bucket: string, prefix: string
   }
   const files = plan.filter((e) => !e.folder).length;
   if (first !== undefined) {
-    throw new StepError(`${(first as Error).message} (${finished.size} of ${files} objects under the prefix were downloaded; the others were stopped or not started)`);
+    throw new StepError(`${stoppedOr(first, bucket, `${prefix}*`).message} (${finished.size} of ${files} objects under the prefix were downloaded; the others were stopped or not started)`);
   }
   for (const entry of plan) if (finished.has(entry)) ctx.log.info(`downloaded s3://${bucket}/${entry.key} to '${relative(ctx.cwd, entry.path)}'`);
   const skipped = listed.length - plan.length;

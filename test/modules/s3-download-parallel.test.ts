@@ -346,6 +346,21 @@ describe("a prefix", () => {
   });
 });
 
+describe("a prefix stopped", () => {
+  test("by the time limit while objects are under way: one sentence with the count, no temporary file", async () => {
+    for (let i = 0; i < 12; i++) await put(`stopping/${String(i).padStart(2, "0")}`, seeded(i % 3 === 0 ? 3 * PART : 2000, 80 + i));
+    const stop = new AbortController();
+    let gets = 0;
+    intercept = (r) => {
+      if (r.key.startsWith("stopping/") && r.method === "GET" && ++gets === 6) stop.abort(new Error("time limit"));
+      return undefined;
+    };
+    const error = await run([{ source: "s3://bucket/stopping/*", destination: "stopping" }], stop.signal).catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/^cannot download s3:\/\/bucket\/stopping\/.*: stopped before it finished.* \(\d+ of 12 objects under the prefix were downloaded; the others were stopped or not started\)$/);
+    for (const name of readdirSync(join(dir, "stopping"))) expect(name.startsWith(".")).toBe(false);
+  });
+});
+
 describe("SIGTERM of the compiled binary", () => {
   let binary: string;
   beforeAll(async () => {
