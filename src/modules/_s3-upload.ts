@@ -204,6 +204,9 @@ export async function uploadAll(
   } finally {
     ctx.signal.removeEventListener("abort", follow);
   }
+  // Stopped before every file had its turn, with nothing under way to say so: the first file
+  // left out is named (a step never succeeds with files missing).
+  if (failure === undefined && done < uploads.length) failure = { error: stopped(uploads[Math.min(next, uploads.length - 1)]!.key), waiting: true };
   if (failure !== undefined) {
     // Objects already sent stay in S3 (docs/modules.md#s3upload): say how many.
     const sent = done === 0 ? "" : ` (${done} of ${uploads.length} files were already uploaded)`;

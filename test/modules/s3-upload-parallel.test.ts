@@ -6,12 +6,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createS3Port } from "../../src/aws/s3.ts";
 import { modules } from "../../src/modules/index.ts";
-import { planFile } from "../../src/modules/_s3-upload.ts";
+import { planFile, uploadAll } from "../../src/modules/_s3-upload.ts";
+import type { S3Port, S3UploadOptions } from "../../src/model/ports.ts";
 import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 import { peakConcurrency, s3Error, startLocalS3, testClient, THROTTLED_RATE, useLocalS3, type LocalS3, type RecordedRequest } from "../helpers/s3-server.ts";
 
@@ -108,6 +109,85 @@ describe("planFile (pure)", () => {
     expect(planFile(12 * MiB, { partSize: 1 * MiB, concurrency: 4 })).toEqual({ multipart: true, partSize: 5 * MiB, partConcurrency: 3, bytes: 0 });
     const huge = 200 * 1024 * MiB;
     expect(planFile(huge, settings).partSize).toBe(Math.ceil(huge / 10_000));
+  });
+});
+
+describe("uploadAll with a stand-in port (no network)", () => {
+  const settings = { partSize: 5 * MiB, concurrency: 3, maxBytes: 15 * MiB };
+  /** A port whose putFile takes `delay` ms, fails for `failing`, and records what was in flight. */
+  function standIn(failing?: string) {
+    const seen = { inFlight: 0, peak: 0, multipartInFlight: 0, multipartPeak: 0, started: [] as string[], limited: [] as string[], startedAtFailure: -1 };
+    const port = {
+      getObject: () => Promise.reject(new Error("not here")),
+      listKeys: () => Promise.reject(new Error("not here")),
+      async putFile(_bucket: string, key: string, _file: string, options: S3UploadOptions) {
+        seen.started.push(key);
+        const multipart = options.limit !== undefined;
+        if (multipart) seen.limited.push(key);
+        seen.peak = Math.max(seen.peak, ++seen.inFlight);
+        if (multipart) seen.multipartPeak = Math.max(seen.multipartPeak, ++seen.multipartInFlight);
+        try {
+          await Bun.sleep(key.endsWith("0") ? 5 : 1); // finishing out of order
+          if (key === failing) seen.startedAtFailure = seen.started.length;
+          if (key === failing) throw new Error(`cannot upload to s3://b/${key}: access denied`);
+        } finally {
+          seen.inFlight--;
+          if (multipart) seen.multipartInFlight--;
+        }
+      },
+    } as unknown as S3Port;
+    return { port, seen };
+  }
+  const files = () => {
+    const folder = mkdtempSync(join(tmpdir(), "opentoe-s3up-plan-"));
+    const list = Array.from({ length: 40 }, (_, i) => {
+      const file = join(folder, `f${i}`);
+      writeFileSync(file, "x");
+      if (i % 10 === 3) truncateSync(file, 6 * MiB); // larger than a part: multipart
+      return { file, key: `k${String(i).padStart(2, "0")}` };
+    });
+    return { folder, list };
+  };
+
+  test("at most `concurrency` files at once, multipart files one at a time and with the budget, the list in planned order", async () => {
+    const { folder, list } = files();
+    const { port, seen } = standIn();
+    try {
+      const uploaded = await uploadAll(list, "b", {}, settings, { s3: port, signal: new AbortController().signal });
+      expect(uploaded).toEqual(list.map((u) => `s3://b/${u.key}`));
+      expect(seen.peak).toBeLessThanOrEqual(3);
+      expect(seen.peak).toBeGreaterThan(1);
+      expect(seen.multipartPeak).toBe(1);
+      expect(seen.limited).toEqual(["k03", "k13", "k23", "k33"]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test("the first failure stops the files not yet started and is the one reported, with the count", async () => {
+    const { folder, list } = files();
+    const { port, seen } = standIn("k10");
+    try {
+      const failure = await uploadAll(list, "b", {}, settings, { s3: port, signal: new AbortController().signal }).then(() => "", (error: Error) => error.message);
+      expect(failure).toMatch(/^cannot upload to s3:\/\/b\/k10: access denied \((\d+) of 40 files were already uploaded\)$/);
+      expect(seen.startedAtFailure).toBeGreaterThan(0);
+      expect(seen.started.length).toBe(seen.startedAtFailure); // nothing started after it
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test("an aborted signal starts nothing", async () => {
+    const { folder, list } = files();
+    const { port, seen } = standIn();
+    try {
+      const stop = new AbortController();
+      stop.abort();
+      await expect(uploadAll(list, "b", {}, settings, { s3: port, signal: stop.signal })).rejects.toThrow("cannot upload to s3://b/k00: stopped before it finished");
+      expect(seen.started).toEqual([]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
 
