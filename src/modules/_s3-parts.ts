@@ -32,6 +32,11 @@ export const PART_ATTEMPTS = 4;
 const FIRST_PAUSE_MS = 200;
 /** How much the in-order digest reads back at a time. */
 const DIGEST_READ = 1024 * 1024;
+/**
+ * A part's bytes are gathered into writes of up to this size (one pwrite per MiB rather than one
+ * per network chunk of a few KiB: each write is a trip to the I/O thread pool).
+ */
+const WRITE_BATCH = 1024 * 1024;
 
 /** Bytes `start`..`end` (inclusive) of the object. */
 export interface PartRange {
@@ -79,10 +84,14 @@ export async function fetchParts(download: RangedDownload): Promise<string> {
   if (options.signal.aborted) follow();
   else options.signal.addEventListener("abort", follow, { once: true });
   const digest = await InOrderDigest.open(download.file.path, info, parts);
+  // Write buffers, reused from part to part: at most one per request in flight.
+  const spare: Buffer[] = [];
+  const batch = Math.min(download.partSize, WRITE_BATCH);
+  const buffers = { take: () => spare.pop() ?? Buffer.allocUnsafe(batch), give: (buffer: Buffer) => void spare.push(buffer) };
   let first: unknown;
   try {
     const fetched = parts.map((part) =>
-      fetchPart(download, part, stop.signal).then(
+      fetchPart(download, part, stop.signal, buffers).then(
         () => digest?.written(part.index),
         (error: unknown) => {
           first ??= error;
@@ -107,7 +116,7 @@ export async function fetchParts(download: RangedDownload): Promise<string> {
 }
 
 /** One part, written at its offset, tried again on its own while its failure may pass. */
-async function fetchPart(download: RangedDownload, part: PartRange, signal: AbortSignal): Promise<void> {
+async function fetchPart(download: RangedDownload, part: PartRange, signal: AbortSignal, buffers: { take(): Buffer; give(buffer: Buffer): void }): Promise<void> {
   const { s3, bucket, key, info } = download;
   const length = part.end - part.start + 1;
   for (let attempt = 1; ; attempt++) {
@@ -116,14 +125,33 @@ async function fetchPart(download: RangedDownload, part: PartRange, signal: Abor
         length,
         async () => {
           const body = await s3.getObjectRange(bucket, key, { start: part.start, end: part.end, ifMatch: info.etag }, { ...download.options, signal });
-          let at = part.start;
-          for await (const chunk of body) {
-            if (at + chunk.length > part.end + 1) throw new StepError(`cannot download s3://${bucket}/${key}: the answer for bytes ${part.start}-${part.end} was longer than asked`);
-            await download.file.writeAt(chunk, at);
-            at += chunk.length;
-          }
-          if (at !== part.end + 1) {
-            throw Object.assign(new StepError(`cannot download s3://${bucket}/${key}: the answer for bytes ${part.start}-${part.end} ended after ${at - part.start} of ${length} bytes`), { transient: true });
+          const buffer = buffers.take();
+          try {
+            let received = 0;
+            let filled = 0;
+            let at = part.start; // where the buffer's bytes go
+            const flush = async () => {
+              await download.file.writeAt(buffer.subarray(0, filled), at);
+              at += filled;
+              filled = 0;
+            };
+            for await (const chunk of body) {
+              if (received + chunk.length > length) throw new StepError(`cannot download s3://${bucket}/${key}: the answer for bytes ${part.start}-${part.end} was longer than asked`);
+              received += chunk.length;
+              for (let used = 0; used < chunk.length; ) {
+                const n = Math.min(buffer.length - filled, chunk.length - used);
+                buffer.set(chunk.subarray(used, used + n), filled);
+                filled += n;
+                used += n;
+                if (filled === buffer.length) await flush();
+              }
+            }
+            if (filled > 0) await flush();
+            if (received !== length) {
+              throw Object.assign(new StepError(`cannot download s3://${bucket}/${key}: the answer for bytes ${part.start}-${part.end} ended after ${received} of ${length} bytes`), { transient: true });
+            }
+          } finally {
+            buffers.give(buffer);
           }
         },
         signal,
