@@ -9,6 +9,9 @@ import type { S3Listed, S3ObjectInfo, S3Options, S3Port, TransferBudget } from "
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { StepError } from "../errors.ts";
+import { timeoutError, watchedBody } from "./_idle.ts";
+import { parseListPage, type ListPage } from "./_s3-xml.ts";
+import { openDirectS3, type DirectS3 } from "./s3-direct.ts";
 import { commonCause, CONNECT_TIMEOUT_MS, firstLine, idleTimeoutMs, isTransient, statusOf } from "./_cause.ts";
 
 type Sdk = typeof import("@aws-sdk/client-s3");
@@ -25,6 +28,12 @@ export interface S3PortOptions {
 
 /** How long the clean-up of a multipart upload may take once the upload was stopped. */
 const ABORT_CLEANUP_MS = 2_000;
+/**
+ * How long a CreateMultipartUpload may take. A stop does not cut it short: S3 may already have
+ * created the upload when the request is cut, and an upload id never received could not be
+ * aborted (its parts would be kept, and billed, until a lifecycle rule removes them).
+ */
+const CREATE_UPLOAD_MS = 10_000;
 /** Upload parts: 8 MiB unless the caller says otherwise (as `aws s3 cp`); S3 takes no less than 5 MiB. */
 const DEFAULT_UPLOAD_PART_SIZE = 8 * 1024 * 1024;
 const MIN_UPLOAD_PART_SIZE = 5 * 1024 * 1024;
@@ -55,6 +64,13 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
         downloads: new sdk.S3Client({ forcePathStyle, requestHandler: watchedFetch(FetchHttpHandler, idle) }),
       };
     }));
+  // The common requests go direct when the configuration allows (aws/s3-direct.ts); a failure to
+  // set that up leaves everything to the SDK client, whose own errors then say what is wrong.
+  let directLoaded: Promise<DirectS3 | undefined> | undefined;
+  const direct = async (bucket: string) => {
+    const found = await (directLoaded ??= openDirectS3(process.env).catch(() => undefined));
+    return found?.handles(bucket) ? found : undefined;
+  };
   const signalFor = (options: S3Options) => callSignal(portOptions.signal, options.signal);
   /** How a stop is worded: an interrupt of the whole run says so. */
   const stopped = () => (portOptions.signal?.aborted ? `stopped before it finished: awstoe was interrupted${reasonOf(portOptions.signal)}` : undefined);
@@ -62,6 +78,11 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
     async getObject(bucket, key, options) {
       const { signal, release } = signalFor(options);
       try {
+        const straight = await direct(bucket);
+        if (straight) {
+          const answer = await straight.send({ method: "GET", bucket, key, headers: ownerHeader(options), signal });
+          return worded(answer.body ?? emptyBody(), bucket, key, stopped, release);
+        }
         const { sdk, downloads: client } = await connect();
         const result = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, ...owner(options) }), { abortSignal: signal as never });
         return worded(result.Body as AsyncIterable<Uint8Array>, bucket, key, stopped, release);
@@ -85,11 +106,23 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
       const partSize = Math.max(options.partSize ?? DEFAULT_UPLOAD_PART_SIZE, MIN_UPLOAD_PART_SIZE);
       let body: ReturnType<typeof createReadStream> | undefined;
       try {
-        const { sdk, client } = await connect();
-        const sender = uploadClient(client, sdk, stop, failed, options.limit);
         // Up to one part: one PutObject of the bytes read whole (a file of thousands goes up with
         // no more work than that; lib-storage would read the same bytes into one part anyway).
-        if ((await stat(file)).size <= partSize) {
+        const single = (await stat(file)).size <= partSize;
+        const straight = single ? await direct(bucket) : undefined;
+        if (straight) {
+          const bytes = await readFile(file, { signal: stop.signal });
+          const lease = await options.limit?.acquire(bytes.byteLength, stop.signal);
+          try {
+            await straight.send({ method: "PUT", bucket, key, body: bytes, headers: ownerHeader(options), signal: stop.signal });
+          } finally {
+            lease?.release();
+          }
+          return;
+        }
+        const { sdk, client } = await connect();
+        const sender = uploadClient(client, sdk, stop, failed, options.limit);
+        if (single) {
           const bytes = await readFile(file, { signal: stop.signal });
           await sender.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.byteLength, ...owner(options) }));
           return;
@@ -118,6 +151,8 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
     async headObject(bucket, key, options) {
       const { signal, release } = signalFor(options);
       try {
+        const straight = await direct(bucket);
+        if (straight) return objectInfo(headFields((await straight.send({ method: "HEAD", bucket, key, headers: { "x-amz-checksum-mode": "ENABLED", ...ownerHeader(options) }, signal })).headers));
         const { sdk, client } = await connect();
         const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED", ...owner(options) }), { abortSignal: signal as never });
         return objectInfo(head);
@@ -130,15 +165,18 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
     async getObjectRange(bucket, key, range, options) {
       const { signal, release } = signalFor(options);
       try {
+        const asked = `bytes=${range.start}-${range.end}`;
+        // Ranged parts stay on the SDK's fetch handler, not aws/s3-direct.ts: on the 1 GiB
+        // benchmark direct parts were slower (10.6 s against 8.8 s, scripts/bench-s3.ts).
         const { sdk, downloads: client } = await connect();
-        const asked = `bytes ${range.start}-${range.end}/`;
-        const result = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${range.start}-${range.end}`, IfMatch: range.ifMatch, ...owner(options) }), { abortSignal: signal as never });
+        const result = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: asked, IfMatch: range.ifMatch, ...owner(options) }), { abortSignal: signal as never });
+        const answer = { status: result.$metadata.httpStatusCode, contentRange: result.ContentRange, body: result.Body as AsyncIterable<Uint8Array> | undefined };
         // A server that ignores Range answers 200 with everything: never written as a part.
-        if (result.$metadata.httpStatusCode !== 206 || !result.ContentRange?.startsWith(asked)) {
-          await (result.Body as { cancel?: () => Promise<void> } | undefined)?.cancel?.().catch(() => undefined);
-          throw new StepError(`cannot download s3://${bucket}/${key}: the server answered the request for bytes ${range.start}-${range.end} with ${result.ContentRange ? `'${result.ContentRange}'` : `HTTP ${result.$metadata.httpStatusCode} and no range`} (a store without ranged reads: set OPENTOE_S3_MAX_CONCURRENCY=1 for one stream per object)`);
+        if (answer.status !== 206 || !answer.contentRange?.startsWith(`bytes ${range.start}-${range.end}/`)) {
+          await (answer.body as { cancel?: () => Promise<void> } | undefined)?.cancel?.().catch(() => undefined);
+          throw new StepError(`cannot download s3://${bucket}/${key}: the server answered the request for bytes ${range.start}-${range.end} with ${answer.contentRange ? `'${answer.contentRange}'` : `HTTP ${answer.status} and no range`} (a store without ranged reads: set OPENTOE_S3_MAX_CONCURRENCY=1 for one stream per object)`);
         }
-        return worded(result.Body as AsyncIterable<Uint8Array>, bucket, key, stopped, release);
+        return worded(answer.body ?? emptyBody(), bucket, key, stopped, release);
       } catch (error) {
         release();
         throw s3Failure(error, "download", bucket, key, stopped());
@@ -153,24 +191,32 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
       let token: string | undefined;
       const tokens = new Set<string>();
       try {
-        const { sdk, client } = await connect();
+        const straight = await direct(bucket);
+        const pageAt = async (after: string | undefined): Promise<ListPage> => {
+          if (straight) {
+            const query: Record<string, string> = { "list-type": "2", prefix, "encoding-type": "url", ...(after !== undefined ? { "continuation-token": after } : {}) };
+            return parseListPage(await (await straight.send({ method: "GET", bucket, query, headers: ownerHeader(options), signal })).text());
+          }
+          const { sdk, client } = await connect();
+          const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: after, ...owner(options) }), { abortSignal: signal as never });
+          const objects = (page.Contents ?? []).flatMap((object) => (object.Key !== undefined ? [{ key: object.Key, size: object.Size ?? 0 }] : []));
+          return { objects, truncated: page.IsTruncated === true, ...(page.NextContinuationToken ? { next: page.NextContinuationToken } : {}) };
+        };
         do {
-          const page = await client.send(
-            new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, ...owner(options) }),
-            { abortSignal: signal as never },
-          );
-          for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push({ key: object.Key, size: object.Size ?? 0 });
+          const page = await pageAt(token);
+          keys.push(...page.objects);
           if (keys.length > limit) throw new StepError(`s3://${bucket}/${prefix} holds more than ${limit} objects; download fewer at a time`);
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+          token = page.truncated ? page.next : undefined;
           // A broken or hostile server could page forever (a repeated token, or pages without
           // keys that never end): every token must be new, and a truncated page must carry one.
-          if (page.IsTruncated && !token) throw new StepError(`cannot list s3://${bucket}/${prefix}: the server said the listing goes on but sent no continuation token`);
+          if (page.truncated && !token) throw new StepError(`cannot list s3://${bucket}/${prefix}: the server said the listing goes on but sent no continuation token`);
           if (token !== undefined && tokens.has(token)) {
             throw new StepError(`cannot list s3://${bucket}/${prefix}: the server sent the continuation token '${token.slice(0, 80)}' again after ${tokens.size + 1} pages, so the listing would never end`);
           }
           if (token !== undefined) tokens.add(token);
         } while (token !== undefined);
       } catch (error) {
+        if (error instanceof URIError || (error instanceof Error && error.message.startsWith("the listing has"))) throw new StepError(`cannot list s3://${bucket}/${prefix}: the server's answer could not be read (${error.message})`);
         throw s3Failure(error, "list", bucket, prefix, stopped());
       } finally {
         release();
@@ -231,7 +277,8 @@ function reasonOf(signal: AbortSignal): string {
  * holds it until answered. The first request that fails for a reason of its own is kept in
  * `failed` and stops the others. The clean-up of a multipart upload (AbortMultipartUpload) takes
  * no lease and gets ABORT_CLEANUP_MS of its own, so it is tried even after a stop without
- * holding up the exit for long.
+ * holding up the exit for long. CreateMultipartUpload, once sent, is let finish (CREATE_UPLOAD_MS)
+ * so that a stop always has the upload id to abort.
  */
 function uploadClient(client: Client, sdk: Sdk, stop: AbortController, failed: { first?: unknown }, limit: TransferBudget | undefined): Client {
   const bound = Object.create(client) as Client;
@@ -240,6 +287,10 @@ function uploadClient(client: Client, sdk: Sdk, stop: AbortController, failed: {
     const body = (command.input as { Body?: unknown }).Body;
     const lease = await limit?.acquire(body instanceof Uint8Array ? body.byteLength : 0, stop.signal);
     try {
+      if (command instanceof sdk.CreateMultipartUploadCommand) {
+        if (stop.signal.aborted) throw stopError();
+        return await client.send(command as never, { ...options, abortSignal: AbortSignal.timeout(CREATE_UPLOAD_MS) as never });
+      }
       return await client.send(command as never, { ...options, abortSignal: stop.signal as never });
     } catch (error) {
       if (!stop.signal.aborted) {
@@ -294,51 +345,6 @@ function watchedFetch(Base: FetchHandlerClass, idleMs: number): InstanceType<Fet
   return new Watched({});
 }
 
-function timeoutError(message: string): Error {
-  return Object.assign(new Error(message), { name: "TimeoutError" });
-}
-
-/** `body`, failing with a TimeoutError ("no data …") when a read waits longer than `idleMs`. */
-function watchedBody(body: ReadableStream<Uint8Array>, idleMs: number, attempt: AbortController, release: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let released = false;
-  const finish = () => {
-    if (!released) {
-      released = true;
-      release();
-    }
-  };
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const stalled = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(timeoutError(`no data for ${idleMs} ms`)), idleMs);
-        });
-        try {
-          const next = await Promise.race([reader.read(), stalled]);
-          if (next.done) {
-            finish();
-            controller.close();
-          } else controller.enqueue(next.value);
-        } catch (error) {
-          finish();
-          attempt.abort(error);
-          controller.error(error);
-        } finally {
-          clearTimeout(timer);
-        }
-      },
-      cancel(reason) {
-        finish();
-        attempt.abort(reason);
-        return reader.cancel(reason).catch(() => undefined);
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
-
 /**
  * Whether the SDK's chain names an endpoint of its own for S3 — AWS_ENDPOINT_URL_S3,
  * AWS_ENDPOINT_URL, or the profile's `endpoint_url` (also under `services`). S3-compatible stores
@@ -358,6 +364,29 @@ export async function endpointOverridden(sdk: Sdk): Promise<boolean> {
 function owner(options: S3Options): { ExpectedBucketOwner?: string } {
   return options.expectedBucketOwner ? { ExpectedBucketOwner: options.expectedBucketOwner } : {};
 }
+
+/** The same check as a header of a direct request. */
+function ownerHeader(options: S3Options): Record<string, string> {
+  return options.expectedBucketOwner ? { "x-amz-expected-bucket-owner": options.expectedBucketOwner } : {};
+}
+
+/** A direct HEAD answer's headers as the SDK's HeadObject output fields objectInfo reads. */
+function headFields(headers: Headers): Parameters<typeof objectInfo>[0] {
+  const field = (name: string) => headers.get(name) ?? undefined;
+  const length = Number(headers.get("content-length") ?? "0");
+  return {
+    ContentLength: Number.isSafeInteger(length) ? length : 0,
+    ETag: field("etag"),
+    ServerSideEncryption: field("x-amz-server-side-encryption"),
+    SSECustomerAlgorithm: field("x-amz-server-side-encryption-customer-algorithm"),
+    ChecksumType: field("x-amz-checksum-type"),
+    ChecksumSHA256: field("x-amz-checksum-sha256"),
+    ChecksumSHA1: field("x-amz-checksum-sha1"),
+    ChecksumCRC32: field("x-amz-checksum-crc32"),
+  };
+}
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}
 
 /**
  * HeadObject's answer as the port gives it. The ETag is the content's MD5 only for an object

@@ -337,7 +337,12 @@ async function listPage(backendPort: number, bucket: string, url: URL, pageSize:
   const page = entries.slice(0, max);
   const truncated = entries.length > page.length;
   const next = truncated ? `<NextContinuationToken>${Buffer.from(page.at(-1)!.key).toString("base64")}</NextContinuationToken>` : "";
-  const body = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix>${prefix}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${max}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${token === null ? "" : `<ContinuationToken>${token}</ContinuationToken>`}${next}${page.map((e) => e.xml).join("")}</ListBucketResult>`;
+  // encoding-type=url: keys (and the prefix) URL-encoded with "+" for a space, as S3 sends them.
+  const urlEncoded = url.searchParams.get("encoding-type") === "url";
+  const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const shown = (text: string) => (urlEncoded ? encodeURIComponent(text).replace(/%20/g, "+").replace(/%2F/g, "/") : escape(text));
+  const contents = page.map((e) => e.xml.replace(/<Key>[\s\S]*?<\/Key>/, `<Key>${shown(e.key)}</Key>`)).join("");
+  const body = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix>${shown(prefix)}</Prefix>${urlEncoded ? "<EncodingType>url</EncodingType>" : ""}<KeyCount>${page.length}</KeyCount><MaxKeys>${max}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${token === null ? "" : `<ContinuationToken>${token}</ContinuationToken>`}${next}${contents}</ListBucketResult>`;
   return new Response(body, { headers: { "content-type": "application/xml" } });
 }
 
