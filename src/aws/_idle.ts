@@ -50,3 +50,27 @@ export function watchedBody(body: ReadableStream<Uint8Array>, idleMs: number, at
   );
 }
 
+
+/** One request attempt: aborted by the caller's signal, or by a TimeoutError when no answer comes within `headersMs`. */
+export interface WatchedAttempt {
+  attempt: AbortController;
+  /** Detaches from the caller's signal (once the answer's body is done with). */
+  release: () => void;
+  /** Stops the answer timer (the answer came, or the request failed). */
+  answered: () => void;
+  /** Whether the answer timer fired. */
+  timedOut: () => boolean;
+}
+
+export function watchAttempt(signal: AbortSignal | undefined, headersMs: number, idleMs: number): WatchedAttempt {
+  const attempt = new AbortController();
+  const follow = () => attempt.abort(signal?.reason);
+  if (signal?.aborted) follow();
+  else signal?.addEventListener("abort", follow, { once: true });
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    attempt.abort(timeoutError(`no answer for ${idleMs} ms`));
+  }, headersMs);
+  return { attempt, release: () => signal?.removeEventListener("abort", follow), answered: () => clearTimeout(timer), timedOut: () => fired };
+}

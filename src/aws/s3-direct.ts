@@ -20,7 +20,7 @@
  * $metadata.httpStatusCode, $metadata.attempts), so aws/s3.ts words both paths alike.
  */
 import { createHash, createHmac } from "node:crypto";
-import { watchedBody, timeoutError } from "./_idle.ts";
+import { timeoutError, watchAttempt, watchedBody } from "./_idle.ts";
 import { isTransient, idleTimeoutMs } from "./_cause.ts";
 import { parseError } from "./_s3-xml.ts";
 
@@ -147,25 +147,16 @@ function encodeKey(key: string): string {
  * A non-2xx answer is read (at most 64 KiB) and rejected as an SDK-shaped error.
  */
 async function fetchWatched(url: URL, init: RequestInit, signal: AbortSignal | undefined, headersMs: number, idleMs: number): Promise<Response> {
-  const attempt = new AbortController();
-  const follow = () => attempt.abort(signal?.reason);
-  if (signal?.aborted) follow();
-  else signal?.addEventListener("abort", follow, { once: true });
-  const release = () => signal?.removeEventListener("abort", follow);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    attempt.abort(timeoutError(`no answer for ${idleMs} ms`));
-  }, headersMs);
+  const { attempt, release, answered, timedOut } = watchAttempt(signal, headersMs, idleMs);
   let response: Response;
   try {
     response = await fetch(url, { ...init, signal: attempt.signal, redirect: "manual" });
   } catch (error) {
     release();
-    if (timedOut) throw timeoutError(`no answer for ${idleMs} ms`);
+    if (timedOut()) throw timeoutError(`no answer for ${idleMs} ms`);
     throw signal?.aborted ? Object.assign(new Error("stopped"), { name: "AbortError" }) : error;
   } finally {
-    clearTimeout(timer);
+    answered();
   }
   if (response.status < 200 || response.status > 299) {
     const text = await readSome(response).catch(() => "");

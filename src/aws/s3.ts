@@ -9,7 +9,7 @@ import type { S3Listed, S3ObjectInfo, S3Options, S3Port, TransferBudget } from "
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { StepError } from "../errors.ts";
-import { timeoutError, watchedBody } from "./_idle.ts";
+import { timeoutError, watchAttempt, watchedBody } from "./_idle.ts";
 import { parseListPage, type ListPage } from "./_s3-xml.ts";
 import { openDirectS3, type DirectS3 } from "./s3-direct.ts";
 import { commonCause, CONNECT_TIMEOUT_MS, firstLine, idleTimeoutMs, isTransient, statusOf } from "./_cause.ts";
@@ -317,28 +317,18 @@ function watchedFetch(Base: FetchHandlerClass, idleMs: number): InstanceType<Fet
   type Handle = InstanceType<FetchHandlerClass>["handle"];
   class Watched extends Base {
     override async handle(request: Parameters<Handle>[0], options: Parameters<Handle>[1] = {}): ReturnType<Handle> {
-      const attempt = new AbortController();
-      const outer = options.abortSignal as AbortSignal | undefined;
-      const follow = () => attempt.abort(outer?.reason);
-      if (outer?.aborted) follow();
-      else outer?.addEventListener("abort", follow, { once: true });
-      const release = () => outer?.removeEventListener("abort", follow);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        attempt.abort(timeoutError(`no answer for ${idleMs} ms`));
-      }, idleMs);
+      const { attempt, release, answered, timedOut } = watchAttempt(options.abortSignal as AbortSignal | undefined, idleMs, idleMs);
       try {
         const out = await super.handle(request, { ...options, abortSignal: attempt.signal as never });
-        clearTimeout(timer);
+        answered();
         const body = out.response.body as unknown;
         if (body instanceof ReadableStream) out.response.body = watchedBody(body as ReadableStream<Uint8Array>, idleMs, attempt, release);
         else release();
         return out;
       } catch (error) {
-        clearTimeout(timer);
+        answered();
         release();
-        throw timedOut ? timeoutError(`no answer for ${idleMs} ms`) : error;
+        throw timedOut() ? timeoutError(`no answer for ${idleMs} ms`) : error;
       }
     }
   }
