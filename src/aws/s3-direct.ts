@@ -9,7 +9,7 @@
  * Only configurations this module addresses exactly are taken: the standard endpoints of the
  * commercial, GovCloud and China partitions, or an endpoint given by AWS_ENDPOINT_URL_S3 /
  * AWS_ENDPOINT_URL (path-style, as S3-compatible stores expect). FIPS, dual-stack, a profile with
- * its own endpoint or s3 settings, access point ARNs, directory buckets and
+ * its own endpoint or s3 settings (other than addressing_style), access point ARNs, directory buckets and
  * OPENTOE_S3_DIRECT=0 leave every request to the SDK client (aws/s3.ts), as does a run without a
  * region, so the SDK words that.
  *
@@ -51,8 +51,12 @@ const BACKOFF_BASE_MS = 100;
 /** A one-request upload may take the idle limit plus one second per 32 KiB before it counts as stuck. */
 const UPLOAD_BYTES_PER_SECOND = 32 * 1024;
 const EMPTY_SHA256 = createHash("sha256").digest("hex");
-/** Profile settings that change how S3 is addressed or reached: the SDK client handles those. */
+/**
+ * Profile settings that change how S3 is addressed or reached: the SDK client handles those. The one
+ * exception is `s3.addressing_style`, which the direct path follows itself (see addressingStyle).
+ */
 const PROFILE_SETTINGS_LEFT_TO_THE_SDK = /^(endpoint_url|services|s3|use_fips_endpoint|use_dualstack_endpoint|sigv4a_signing_region_set)(\.|$)/;
+const ADDRESSING_STYLE = "s3.addressing_style";
 
 type Env = Record<string, string | undefined>;
 
@@ -70,7 +74,9 @@ export async function openDirectS3(env: Env): Promise<DirectS3 | undefined> {
   ]);
   const files = await config.loadSharedConfigFiles();
   const profile = files.configFile[env.AWS_PROFILE || "default"] ?? {};
-  if (Object.keys(profile).some((name) => PROFILE_SETTINGS_LEFT_TO_THE_SDK.test(name))) return undefined;
+  if (Object.keys(profile).some((name) => name !== ADDRESSING_STYLE && PROFILE_SETTINGS_LEFT_TO_THE_SDK.test(name))) return undefined;
+  const style = addressingStyle(profile[ADDRESSING_STYLE]);
+  if (style === null) return undefined;
   const endpoint = configuredEndpoint(env);
   if (endpoint === null) return undefined;
   const region = await config.loadConfig(config.NODE_REGION_CONFIG_OPTIONS, config.NODE_REGION_CONFIG_FILE_OPTIONS)().catch(() => undefined);
@@ -88,7 +94,7 @@ export async function openDirectS3(env: Env): Promise<DirectS3 | undefined> {
   return {
     handles: (bucket) => !bucket.startsWith("arn:") && !bucket.endsWith("--x-s3") && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket),
     async send(request) {
-      const url = addressOf(request, endpoint, region);
+      const url = addressOf(request, endpoint, region, style);
       for (let attempt = 1; ; attempt++) {
         try {
           return await once(request, url);
@@ -99,6 +105,15 @@ export async function openDirectS3(env: Env): Promise<DirectS3 | undefined> {
       }
     },
   };
+}
+
+/**
+ * The profile's `s3.addressing_style`: "path" forces path-style addressing; "virtual", "auto" or
+ * none keep the default; anything else is null and left to the SDK, which then reports it.
+ */
+function addressingStyle(value: string | undefined): "path" | "default" | null {
+  if (value === undefined || value === "auto" || value === "virtual") return "default";
+  return value === "path" ? "path" : null;
 }
 
 /** AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL as a URL; undefined for none; null for one that is not an http(s) URL (the SDK then says so). */
@@ -117,10 +132,11 @@ function configuredEndpoint(env: Env): URL | undefined | null {
 /**
  * The request's URL. A configured endpoint: path-style under it. Otherwise the regional endpoint,
  * virtual-hosted (`bucket.s3.region.amazonaws.com`) for names without dots, path-style for names
- * with dots (a dotted name breaks the certificate's wildcard). Every byte of the key outside
+ * with dots (a dotted name breaks the certificate's wildcard) or when the profile asks for
+ * `addressing_style = path`. Every byte of the key outside
  * RFC 3986's unreserved set and `/` is percent-encoded, as S3 signs the path as sent.
  */
-export function addressOf(request: Pick<DirectRequest, "bucket" | "key" | "query">, endpoint: URL | undefined, region: string): URL {
+export function addressOf(request: Pick<DirectRequest, "bucket" | "key" | "query">, endpoint: URL | undefined, region: string, style: "path" | "default" = "default"): URL {
   const key = request.key === undefined ? "" : encodeKey(request.key);
   let url: URL;
   if (endpoint !== undefined) {
@@ -128,7 +144,7 @@ export function addressOf(request: Pick<DirectRequest, "bucket" | "key" | "query
     url.pathname = `${url.pathname.replace(/\/+$/, "")}/${request.bucket}/${key}`;
   } else {
     const host = `s3.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
-    url = request.bucket.includes(".") ? new URL(`https://${host}/${request.bucket}/${key}`) : new URL(`https://${request.bucket}.${host}/${key}`);
+    url = request.bucket.includes(".") || style === "path" ? new URL(`https://${host}/${request.bucket}/${key}`) : new URL(`https://${request.bucket}.${host}/${key}`);
   }
   for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
   return url;

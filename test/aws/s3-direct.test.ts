@@ -20,6 +20,7 @@ describe("addressOf", () => {
     expect(addressOf({ bucket: "my-bucket", key: "a/b.txt" }, undefined, "eu-west-1").href).toBe("https://my-bucket.s3.eu-west-1.amazonaws.com/a/b.txt");
     expect(addressOf({ bucket: "my.bucket", key: "k" }, undefined, "us-east-1").href).toBe("https://s3.us-east-1.amazonaws.com/my.bucket/k");
     expect(addressOf({ bucket: "b-cn", key: "k" }, undefined, "cn-north-1").href).toBe("https://b-cn.s3.cn-north-1.amazonaws.com.cn/k");
+    expect(addressOf({ bucket: "my-bucket", key: "k" }, undefined, "eu-west-1", "path").href).toBe("https://s3.eu-west-1.amazonaws.com/my-bucket/k");
   });
 
   test("a configured endpoint is path-style under its own path; keys are percent-encoded per segment", () => {
@@ -93,13 +94,20 @@ describe("openDirectS3: which configurations go direct", () => {
       ["no region", () => writeFileSync(process.env.AWS_CONFIG_FILE!, "[default]\n")],
       ["ISO region", () => (process.env.AWS_REGION = "us-iso-east-1")],
       ["profile endpoint_url", () => writeFileSync(process.env.AWS_CONFIG_FILE!, "[default]\nregion = eu-west-1\nendpoint_url = http://127.0.0.1:1\n")],
-      ["profile s3 settings", () => writeFileSync(process.env.AWS_CONFIG_FILE!, "[default]\nregion = eu-west-1\ns3 =\n  addressing_style = virtual\n")],
+      ["profile s3 settings", () => writeFileSync(process.env.AWS_CONFIG_FILE!, "[default]\nregion = eu-west-1\ns3 =\n  use_accelerate_endpoint = true\n")],
+      ["unknown addressing style", () => writeFileSync(process.env.AWS_CONFIG_FILE!, "[default]\nregion = eu-west-1\ns3 =\n  addressing_style = sideways\n")],
       ["endpoint that is no URL", () => (process.env.AWS_ENDPOINT_URL_S3 = "not a url")],
     ];
     for (const [what, arrange] of cases) {
       base();
       arrange();
       expect({ what, direct: await openDirectS3(process.env) }).toEqual({ what, direct: undefined });
+    }
+    // The one s3 setting followed here: addressing_style (path, virtual, auto).
+    for (const style of ["path", "virtual", "auto"]) {
+      base();
+      writeFileSync(process.env.AWS_CONFIG_FILE!, `[default]\nregion = eu-west-1\ns3 =\n  addressing_style = ${style}\n`);
+      expect({ style, direct: (await openDirectS3(process.env)) !== undefined }).toEqual({ style, direct: true });
     }
     // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS drops the bad endpoint: direct again, to the regional one.
     base();
