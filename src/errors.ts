@@ -74,6 +74,11 @@ export interface Issue {
   message: string;
   /** What would be right, when we can tell. */
   hint?: string;
+  /**
+   * The did-you-mean as text that can replace the diagnostic's range (a key, a value, one
+   * `{{ ref }}`): what an editor's quick fix writes there. Only set when the message names it.
+   */
+  suggestion?: string;
   severity?: Severity;
   /** Point at the mapping key rather than its value (unknown or duplicate names). */
   at?: "key" | "value";
@@ -89,6 +94,8 @@ export interface Diagnostic {
   severity: Severity;
   message: string;
   hint?: string;
+  /** Replacement text for the range, from Issue.suggestion (`awstoe lsp`'s quick fixes; not printed by validate). */
+  suggestion?: string;
   /** The document source as the user gave it. */
   file: string;
   /** Location inside the document, e.g. `phases[1].steps[2].inputs`; "" for the whole file. */
@@ -97,6 +104,15 @@ export interface Diagnostic {
   column?: number;
   endLine?: number;
   endColumn?: number;
+}
+
+/**
+ * A diagnostic as `--output json` prints it: the quick-fix text (suggestion) is for editors
+ * (`awstoe lsp`), and the message already says it, so the printed form stays what it was.
+ */
+export function printedDiagnostic(diagnostic: Diagnostic): Omit<Diagnostic, "suggestion"> {
+  const { suggestion: _editorsOnly, ...printed } = diagnostic;
+  return printed;
 }
 
 export type ErrorCode = "E_USAGE" | "E_RESOLVE" | "E_STEP" | "E_LOG_DIRECTORY" | "E_STATE" | "E_SANDBOX";

@@ -8,7 +8,7 @@ import { STATE_FILE } from "../state/journal.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadResult } from "../document/load.ts";
-import { ExitCode, UsageError } from "../errors.ts";
+import { ExitCode, printedDiagnostic, UsageError } from "../errors.ts";
 import { isSuccessful } from "../model/status.ts";
 import { paletteFor } from "../logs/terminal.ts";
 import { killAllRunning, runProcess } from "../platform/process.ts";
@@ -117,7 +117,7 @@ export default defineCommand({
         if (!plan.valid) {
           process.stderr.write(`${plan.failures.map((f) => deps.presentation.renderDiagnostics(f.diagnostics, f.map)).join("\n\n")}\n`);
         }
-        if (args.output === "json") process.stdout.write(`${JSON.stringify({ dryRun: true, valid: plan.valid, documents: plan.documents, errors: plan.failures.map((f) => ({ document: f.source, diagnostics: f.diagnostics })) }, masker.replacer, 2)}\n`);
+        if (args.output === "json") process.stdout.write(`${JSON.stringify({ dryRun: true, valid: plan.valid, documents: plan.documents, errors: plan.failures.map((f) => ({ document: f.source, diagnostics: f.diagnostics.map(printedDiagnostic) })) }, masker.replacer, 2)}\n`);
         else if (plan.valid) process.stdout.write(`${masker.mask(renderPlan(plan, paletteFor(process.stdout)))}\n`);
         return plan.valid ? ExitCode.ok : ExitCode.failed;
       }

@@ -7,7 +7,7 @@
 import { defineCommand } from "citty";
 import { createS3Port } from "../aws/s3.ts";
 import { readRunConfig, type ConfigProblem } from "../document/config.ts";
-import { ExitCode, UsageError, type Diagnostic } from "../errors.ts";
+import { ExitCode, printedDiagnostic, UsageError, type Diagnostic } from "../errors.ts";
 import { documentLoader } from "../engine/document-sources.ts";
 import { colorEnabled, paletteFor } from "../logs/terminal.ts";
 import type { PlatformName } from "../model/platform.ts";
@@ -145,7 +145,7 @@ function resultText(json: boolean, platform: PlatformName, valid: boolean, resul
       validationStatus: r.valid ? "success" : "failed",
       errors: messages(r.diagnostics, "error"),
       warnings: messages(r.diagnostics, "warning"),
-      diagnostics: r.diagnostics,
+      diagnostics: r.diagnostics.map(printedDiagnostic),
     })),
   };
   return `${JSON.stringify(body, null, 2)}\n`;

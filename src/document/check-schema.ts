@@ -10,7 +10,7 @@
  */
 import { isRecord } from "../model/platform.ts";
 import { yaml11Boolean } from "../model/schema-kit.ts";
-import { closest, didYouMean } from "../model/suggest.ts";
+import { guess } from "../model/suggest.ts";
 import type { DiagnosticCode, Issue, Path } from "../errors.ts";
 
 type Schema = Record<string, unknown>;
@@ -52,8 +52,8 @@ function walk(schema: Schema, value: unknown, path: Path, text: SourceText, issu
   }
   if (Array.isArray(schema.enum) && !schema.enum.some((v) => sameValue(v, value, text(path)))) {
     const words = (schema.enum as unknown[]).filter((v): v is string => typeof v === "string");
-    const suggestion = typeof value === "string" ? didYouMean(value, words) : "";
-    push("E_VALUE", `expected ${expected(schema)}, found ${describe(value, text(path))}${suggestion}`);
+    const meant = typeof value === "string" ? guess(value, words) : { text: "" };
+    push("E_VALUE", `expected ${expected(schema)}, found ${describe(value, text(path))}${meant.text}`, suggested(meant.match));
     return;
   }
   const types = typeList(schema);
@@ -94,7 +94,8 @@ function walkAnyOf(schema: Schema, branches: Schema[], value: unknown, path: Pat
   issues.push({
     code: code ?? (sameKind.length > 0 ? "E_VALUE" : "E_TYPE"),
     path,
-    message: `expected ${expected(schema)}, found ${describe(value, text(path))}${choiceSuggestion(schema, value)}`,
+    message: `expected ${expected(schema)}, found ${describe(value, text(path))}${choiceSuggestion(schema, value).text}`,
+    ...suggested(choiceSuggestion(schema, value).match),
     ...(hint === undefined ? {} : { hint }),
   });
 }
@@ -115,13 +116,14 @@ function warnYaml11Word(value: string, path: Path, issues: Issue[]): void {
   });
 }
 
-function checkText(schema: Schema, value: string, push: (c: DiagnosticCode, m: string) => void): void {
+function checkText(schema: Schema, value: string, push: (c: DiagnosticCode, m: string, extra?: Partial<Issue>) => void): void {
   if (typeof schema.minLength === "number" && value.length < schema.minLength) {
     push("E_VALUE", schema.minLength === 1 ? "must not be empty" : `must be at least ${schema.minLength} characters`);
   } else if (typeof schema.maxLength === "number" && value.length > schema.maxLength) {
     push("E_VALUE", `must be at most ${schema.maxLength} characters`);
   } else if (typeof schema.pattern === "string" && !compiled(schema.pattern).test(value)) {
-    push("E_VALUE", `expected ${expected(schema)}, found ${describe(value)}${choiceSuggestion(schema, value)}`);
+    const meant = choiceSuggestion(schema, value);
+    push("E_VALUE", `expected ${expected(schema)}, found ${describe(value)}${meant.text}`, suggested(meant.match));
   }
 }
 
@@ -156,16 +158,15 @@ function walkObject(schema: Schema, value: Record<string, unknown>, path: Path, 
       walk(byPattern[1], value[key], [...path, key], text, issues, undefined);
     } else if (schema.additionalProperties === false) {
       const keyExpected = schema["x-key-expected"] as string | undefined;
-      const guess = closest(key, Object.keys(properties).filter((k) => !(k in value)));
-      if (guess !== undefined) misspelt.add(guess);
-      const message = keyExpected !== undefined
-        ? `'${key}' is not ${keyExpected}`
-        : `unknown field '${key}'${didYouMean(key, Object.keys(properties).filter((k) => !(k in value)))}`;
+      const meant = guess(key, Object.keys(properties).filter((k) => !(k in value)));
+      if (meant.match !== undefined) misspelt.add(meant.match);
+      const message = keyExpected !== undefined ? `'${key}' is not ${keyExpected}` : `unknown field '${key}'${meant.text}`;
       issues.push({
         code: keyExpected !== undefined ? ((schema["x-code"] as DiagnosticCode | undefined) ?? "E_VALUE") : "E_UNKNOWN_FIELD",
         path: [...path, key],
         at: "key",
         message,
+        ...(keyExpected === undefined ? suggested(meant.match) : {}),
         ...(keyExpected === undefined && Object.keys(properties).length > 0 ? { hint: `known fields here: ${Object.keys(properties).join(", ")}` } : {}),
         ...(typeof schema["x-hint"] === "string" ? { hint: schema["x-hint"] } : {}),
       });
@@ -248,9 +249,14 @@ function expected(schema: Schema): string {
   return "a valid value";
 }
 
-function choiceSuggestion(schema: Schema, value: unknown): string {
+function choiceSuggestion(schema: Schema, value: unknown): { text: string; match?: string } {
   const choices = schema["x-choices"];
-  return Array.isArray(choices) && typeof value === "string" ? didYouMean(value, choices as string[]) : "";
+  return Array.isArray(choices) && typeof value === "string" ? guess(value, choices as string[]) : { text: "" };
+}
+
+/** The quick-fix replacement of an issue whose message says "did you mean", when it does. */
+function suggested(match: string | undefined): Partial<Issue> {
+  return match === undefined ? {} : { suggestion: match };
 }
 
 export function describe(value: unknown, source?: string): string {

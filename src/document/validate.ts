@@ -129,6 +129,7 @@ function place(issue: Issue, file: string, map: SourceMap): Diagnostic {
     severity: issue.severity ?? (issue.code.startsWith("W_") ? "warning" : "error"),
     message: issue.message,
     ...(issue.hint === undefined ? {} : { hint: issue.hint }),
+    ...(issue.suggestion === undefined ? {} : { suggestion: issue.suggestion }),
     file,
     path: formatPath(issue.path),
     ...position,

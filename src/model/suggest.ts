@@ -48,6 +48,14 @@ export function closest(word: string, known: Iterable<string>): string | undefin
 
 /** " — did you mean 'X'?" or "", ready to append to a message. */
 export function didYouMean(word: string, known: Iterable<string>, quote = "'"): string {
+  return guess(word, known, quote).text;
+}
+
+/**
+ * The did-you-mean sentence together with the word it names (undefined when there is none), for
+ * rules that also offer the word as a quick fix (Issue.suggestion).
+ */
+export function guess(word: string, known: Iterable<string>, quote = "'"): { text: string; match?: string } {
   const match = closest(word, known);
-  return match === undefined ? "" : ` — did you mean ${quote}${match}${quote}?`;
+  return match === undefined ? { text: "" } : { text: ` — did you mean ${quote}${match}${quote}?`, match };
 }

@@ -5,7 +5,7 @@
 import type { Path } from "../../errors.ts";
 import { parseDecimal, patternProblem } from "../../expr/condition.ts";
 import { COMPARISON_OPERATORS, MAX_LOGICAL_DEPTH, STEP_ACTIONS, comparisonByName, isLogicalOperator, LOGICAL_OPERATORS } from "../../model/conditions.ts";
-import { didYouMean } from "../../model/suggest.ts";
+import { guess } from "../../model/suggest.ts";
 import { hasTemplate } from "../../modules/index.ts";
 import { describe } from "../check-schema.ts";
 import { stepsOf, textOf, type RuleContext } from "./_context.ts";
@@ -47,12 +47,14 @@ function checkExpression(ctx: RuleContext, value: unknown, path: Path, depth: nu
   const operators = keys.filter((k) => comparisonByName.has(k) || isLogicalOperator(k));
   if (operators.length === 0) {
     const unknown = keys.find((k) => !["value", "path", "then", "else"].includes(k));
+    const meant = unknown === undefined ? { text: "" } : guess(unknown, OPERATOR_NAMES);
     fail(
       ctx,
       unknown === undefined ? path : [...path, unknown],
-      unknown === undefined ? "no operator found" : `unknown operator '${unknown}'${didYouMean(unknown, OPERATOR_NAMES)}`,
+      unknown === undefined ? "no operator found" : `unknown operator '${unknown}'${meant.text}`,
       "operators: " + OPERATOR_NAMES.join(", "),
       unknown === undefined ? "value" : "key",
+      meant.match,
     );
     return;
   }
@@ -72,7 +74,8 @@ function checkExpression(ctx: RuleContext, value: unknown, path: Path, depth: nu
   if (top) {
     for (const key of ["then", "else"] as const) {
       if (value[key] !== undefined && !(STEP_ACTIONS as readonly string[]).includes(String(value[key]))) {
-        fail(ctx, [...path, key], `${key} must be one of ${STEP_ACTIONS.join(", ")}, found ${describe(value[key])}${didYouMean(String(value[key]), STEP_ACTIONS)}`);
+        const meant = guess(String(value[key]), STEP_ACTIONS);
+        fail(ctx, [...path, key], `${key} must be one of ${STEP_ACTIONS.join(", ")}, found ${describe(value[key])}${meant.text}`, undefined, undefined, meant.match);
       }
     }
   }
@@ -137,6 +140,10 @@ function checkYamlNumber(ctx: RuleContext, operator: string, value: unknown, pat
   fail(ctx, path, `${operator} compares numbers written as plain decimals, but ${text} is written another way`, "write digits with an optional sign and decimal point, such as 1000 or 0.5");
 }
 
-function fail(ctx: RuleContext, path: Path, message: string, hint?: string, at?: "key" | "value"): void {
-  ctx.issues.push({ code: "E_CONDITION", path, message: `conditional expression: ${message}`, ...(hint === undefined ? {} : { hint }), ...(at === undefined ? {} : { at }) });
+/** `suggestion`: the did-you-mean word the message names, for a quick fix (Issue.suggestion). */
+function fail(ctx: RuleContext, path: Path, message: string, hint?: string, at?: "key" | "value", suggestion?: string): void {
+  ctx.issues.push({
+    code: "E_CONDITION", path, message: `conditional expression: ${message}`,
+    ...(hint === undefined ? {} : { hint }), ...(at === undefined ? {} : { at }), ...(suggestion === undefined ? {} : { suggestion }),
+  });
 }

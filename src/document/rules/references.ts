@@ -5,7 +5,7 @@
  */
 import type { Path } from "../../errors.ts";
 import { classifyReference, CONTEXT_KEYS, credentialPath, findReferences, unclosedReference } from "../../expr/template.ts";
-import { didYouMean } from "../../model/suggest.ts";
+import { guess } from "../../model/suggest.ts";
 import { findModule, type ModuleDef } from "../../modules/index.ts";
 import { stepsOf, textOf, type RuleContext, type StepRef } from "./_context.ts";
 import { isRecord } from "../../model/platform.ts";
@@ -57,11 +57,15 @@ function checkString(ctx: RuleContext, text: string, path: Path, place: Place, s
   for (const found of findReferences(text)) {
     const reference = classifyReference(found.expr);
     const at = { path, needle: found.raw };
+    // The quick fix of a did-you-mean: the same `{{ … }}` with the misspelt word replaced.
+    const fixed = (word: string, match: string | undefined) => (match === undefined ? {} : { suggestion: replaceLast(found.raw, word, match) });
     if (reference.kind === "variable") {
       if (!scope.variables.has(reference.name)) {
+        const meant = guess(reference.name, scope.variables);
         ctx.issues.push({
           code: "W_UNKNOWN_VARIABLE", severity: "warning", ...at,
-          message: `'${found.raw}' matches no parameter or constant, so it is kept as written${didYouMean(reference.name, scope.variables)}`,
+          message: `'${found.raw}' matches no parameter or constant, so it is kept as written${meant.text}`,
+          ...fixed(reference.name, meant.match),
         });
       }
     } else if (reference.kind === "loop") {
@@ -70,12 +74,13 @@ function checkString(ctx: RuleContext, text: string, path: Path, place: Place, s
         ctx.issues.push({ code: "W_LOOP_VARIABLE_OUTSIDE_LOOP", severity: "warning", ...at, message: `'${found.raw}' is kept as written: ${why}` });
       }
     } else if (reference.kind === "chain") {
-      checkChain(ctx, found.expr, reference, at, scope);
+      checkChain(ctx, found, reference, at, scope);
     } else if (reference.kind === "malformed") {
       ctx.issues.push({ code: "E_REFERENCE", ...at, message: `'${found.raw}' is not a reference awstoe can resolve: ${reference.why}`, hint: "the forms are env:NAME, context:KEY, aws:imds:PATH, aws:ssm:NAME and aws:ssm:resolve(PARAMETER)" });
     } else if (reference.kind === "context") {
       if (!(CONTEXT_KEYS as readonly string[]).includes(reference.key)) {
-        ctx.issues.push({ code: "E_REFERENCE", ...at, message: `'${found.raw}': '${reference.key}' is not a context key${didYouMean(reference.key, CONTEXT_KEYS)}`, hint: `context keys: ${CONTEXT_KEYS.join(", ")}` });
+        const meant = guess(reference.key, CONTEXT_KEYS);
+        ctx.issues.push({ code: "E_REFERENCE", ...at, message: `'${found.raw}': '${reference.key}' is not a context key${meant.text}`, hint: `context keys: ${CONTEXT_KEYS.join(", ")}`, ...fixed(reference.key, meant.match) });
       }
     } else if (reference.kind === "imds") {
       if (credentialPath(reference.path)) {
@@ -83,7 +88,8 @@ function checkString(ctx: RuleContext, text: string, path: Path, place: Place, s
       }
     } else if (reference.kind === "ssm") {
       if (reference.through !== undefined && !scope.parameters.has(reference.through)) {
-        ctx.issues.push({ code: "E_REFERENCE", ...at, message: `'${found.raw}': '${reference.through}' is not a parameter of this document${didYouMean(reference.through, scope.parameters)}`, hint: "resolve() reads the parameter name from a declared document parameter" });
+        const meant = guess(reference.through, scope.parameters);
+        ctx.issues.push({ code: "E_REFERENCE", ...at, message: `'${found.raw}': '${reference.through}' is not a parameter of this document${meant.text}`, hint: "resolve() reads the parameter name from a declared document parameter", ...fixed(reference.through, meant.match) });
       }
     } else if (reference.kind === "env") {
       // Known only when the step runs, in awstoe's own environment: nothing to check here.
@@ -95,13 +101,16 @@ function checkString(ctx: RuleContext, text: string, path: Path, place: Place, s
 
 function checkChain(
   ctx: RuleContext,
-  expr: string,
-  reference: { phase: string; step: string; part: "inputs" | "outputs"; field: string },
+  found: { expr: string; raw: string },
+  reference: { phase: string; step: string; part: "inputs" | "outputs"; index: number | undefined; field: string },
   at: { path: Path; needle: string },
   scope: Scope,
 ): void {
-  const fail = (why: string, hint?: string): void => {
-    ctx.issues.push({ code: "E_CHAINING", ...at, message: `unknown chaining reference '${expr}': ${why}`, ...(hint === undefined ? {} : { hint }) });
+  const expr = found.expr;
+  /** `meant`: the did-you-mean of one part of the reference; the quick fix rewrites that part. */
+  const fail = (why: string, hint?: string, meant?: { match?: string; part: "phase" | "step" | "field" }): void => {
+    const suggestion = meant?.match === undefined ? undefined : replaceLast(found.raw, expr, chainText({ ...reference, [meant.part]: meant.match }));
+    ctx.issues.push({ code: "E_CHAINING", ...at, message: `unknown chaining reference '${expr}': ${why}`, ...(hint === undefined ? {} : { hint }), ...(suggestion === undefined ? {} : { suggestion }) });
   };
   const isTarget = (s: StepRef) => s.phaseName === reference.phase && s.stepName === reference.step;
   const position = scope.firstAt.get(stepKey(reference.phase, reference.step));
@@ -113,17 +122,20 @@ function checkChain(
     const phaseSteps = earlier.filter((s) => s.phaseName === reference.phase);
     if (phaseSteps.length === 0 && !scope.steps.some((s) => s.phaseName === reference.phase)) {
       const phases = new Set(earlier.map((s) => s.phaseName).filter((n): n is string => n !== undefined));
-      return fail(`there is no phase '${reference.phase}'${didYouMean(reference.phase, phases)}`);
+      const meant = guess(reference.phase, phases);
+      return fail(`there is no phase '${reference.phase}'${meant.text}`, undefined, { match: meant.match, part: "phase" });
     }
     const names = phaseSteps.map((s) => s.stepName).filter((n): n is string => n !== undefined);
-    return fail(`phase '${reference.phase}' has no earlier step '${reference.step}'${didYouMean(reference.step, names)}`);
+    const meant = guess(reference.step, names);
+    return fail(`phase '${reference.phase}' has no earlier step '${reference.step}'${meant.text}`, undefined, { match: meant.match, part: "step" });
   }
   const module = findModule(textOf(target.step.action) ?? "");
   if (module === undefined || module.shape === "condition") return;
   const fields = fieldNames(module, reference.part);
   if (!fields.includes(reference.field)) {
     const offer = fields.length === 0 ? `${module.name} has no ${reference.part}` : `${module.name} ${reference.part} are ${fields.join(", ")}`;
-    fail(`'${reference.field}' is not one of the ${reference.part} of ${module.name}${didYouMean(reference.field, fields)}`, offer);
+    const meant = guess(reference.field, fields);
+    fail(`'${reference.field}' is not one of the ${reference.part} of ${module.name}${meant.text}`, offer, { match: meant.match, part: "field" });
   }
 }
 
@@ -147,6 +159,17 @@ function forEachString(value: unknown, path: Path, visit: (text: string, path: P
   if (typeof value === "string") visit(value, path);
   else if (Array.isArray(value)) value.forEach((item, i) => forEachString(item, [...path, i], visit));
   else if (isRecord(value)) for (const [key, item] of Object.entries(value)) forEachString(item, [...path, key], visit);
+}
+
+/** A chaining reference written out again: phase.step.part[index].field. */
+function chainText(r: { phase: string; step: string; part: string; index: number | undefined; field: string }): string {
+  return `${r.phase}.${r.step}.${r.part}${r.index === undefined ? "" : `[${r.index}]`}.${r.field}`;
+}
+
+/** `text` with the last occurrence of `word` replaced (the part of `{{ … }}` a did-you-mean corrects). */
+function replaceLast(text: string, word: string, replacement: string): string {
+  const at = text.lastIndexOf(word);
+  return at < 0 ? text : `${text.slice(0, at)}${replacement}${text.slice(at + word.length)}`;
 }
 
 function stepKey(phase: string | undefined, step: string | undefined): string {

@@ -1,6 +1,6 @@
 /** @module document/rules/structure: phases and steps — names, required phases, actions, platforms. */
 import { REQUIRED_PHASE_NAMES } from "../../model/component.ts";
-import { didYouMean } from "../../model/suggest.ts";
+import { didYouMean, guess } from "../../model/suggest.ts";
 import { ACTION_NAMES, findModule } from "../../modules/index.ts";
 import { phasesOf, stepsOf, textOf, type RuleContext } from "./_context.ts";
 
@@ -49,10 +49,12 @@ function checkAction(ctx: RuleContext, step: Record<string, unknown>, path: read
   if (action === undefined) return; // missing or wrongly typed: reported by the schema
   const module = findModule(action);
   if (module === undefined) {
+    const meant = guess(action, ACTION_NAMES);
     ctx.issues.push({
       code: "E_UNKNOWN_ACTION",
       path: [...path, "action"],
-      message: `unknown action '${action}'${didYouMean(action, ACTION_NAMES)}`,
+      message: `unknown action '${action}'${meant.text}`,
+      ...(meant.match === undefined ? {} : { suggestion: meant.match }),
       hint: "action names are case-sensitive; `awstoe schema` lists them all",
     });
     return;
