@@ -18,7 +18,10 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { allowedOf, code, defaultOf, markdownText, schemaOf, typeOf } from "../src/model/field-facts.ts";
 import { modules } from "../src/modules/index.ts";
+
+export { markdownText, schemaOf };
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const MODULES_DOC = join(REPO, "docs", "modules.md");
@@ -80,8 +83,6 @@ const FIRST_GROUP_SECTION = 5;
  * it has one (then the entry here is unused and can go).
  */
 const FALLBACK_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  "InstallMSI.input.logOptions": "msiexec logging flags, passed after /L (default *VX)",
-  "UninstallMSI.input.logOptions": "msiexec logging flags, passed after /L (default *VX)",
   "InstallMSI.output.stdout": "what msiexec printed on standard output, trailing newlines removed",
   "UninstallMSI.output.stdout": "what msiexec printed on standard output, trailing newlines removed",
   "ExecuteDocument.output.executionId": "the nested execution's id (a new UUID)",
@@ -227,12 +228,6 @@ const NOTES: Readonly<Record<string, readonly string[]>> = {
   ],
 };
 
-/** A schema object, whether the module holds it directly or builds it on first use. */
-export function schemaOf(value: unknown): Schema {
-  const schema = typeof value === "function" ? (value as () => unknown)() : value;
-  return (schema ?? {}) as Schema;
-}
-
 /** Module files by the action name they define (`name: "X"` in src/modules/<file>.ts). */
 function moduleFiles(): Map<string, string> {
   const folder = join(REPO, "src", "modules");
@@ -251,91 +246,9 @@ function platformList(platforms: readonly string[]): string {
   return platforms.map((p) => PLATFORM_NAMES[p] ?? p).join(", ");
 }
 
-/** Schema text (descriptions, summaries) as Markdown that shows it literally: no emphasis, no tags. */
-export function markdownText(text: string): string {
-  return text.replace(/[\\*<]/g, (c) => `\\${c}`);
-}
-
 /** A Markdown table cell: pipes escaped (also inside code spans, as tables need), one line. */
 function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-}
-
-function code(text: string): string {
-  return text.includes("`") ? `\`\` ${text} \`\`` : `\`${text}\``;
-}
-
-function isTemplateBranch(branch: unknown): boolean {
-  const b = branch as Schema;
-  return typeof b?.pattern === "string" && b.pattern.includes("\\{\\{") && b.type === "string" && (b.pattern as string).startsWith("\\{\\{");
-}
-
-/** Whether a non-text field also takes a `{{ reference }}` (checked again when the step runs). */
-function takesReference(schema: Schema): boolean {
-  return Array.isArray(schema.anyOf) && schema.anyOf.some(isTemplateBranch);
-}
-
-/** The type column: what a person writes. */
-function typeOf(schema: Schema): string {
-  if (schema.$ref === "Condition") return "expression";
-  const reference = takesReference(schema) ? " or reference" : "";
-  switch (schema["x-kind"]) {
-    case "text":
-      return "text";
-    case "flag":
-      return `true/false${reference}`;
-    case "whole":
-      return `whole number${reference}`;
-    case "choice":
-      return `choice${reference}`;
-  }
-  if (schema.type === "array") {
-    const items = schemaOf(schema.items);
-    if (items.type === "object" && items.properties !== undefined) return `list of {${Object.keys(items.properties as Schema).join(", ")}}`;
-    return `list of ${typeOf(items)}`;
-  }
-  if (schema.type === "object" && schema.patternProperties !== undefined) return "mapping of text";
-  if (schema.type === "object") return "mapping";
-  if (typeof schema["x-expected"] === "string") return markdownText(schema["x-expected"] as string);
-  if (typeof schema.type === "string") return schema.type;
-  return "any";
-}
-
-/** The allowed-values column. */
-function allowedOf(schema: Schema): string {
-  const parts: string[] = [];
-  const kind = schema["x-kind"];
-  if (kind === "choice") {
-    const choices = (schema["x-choices"] as string[] | undefined) ?? [];
-    const words = (Array.isArray(schema.anyOf) ? (schema.anyOf[0] as Schema) : schema) ?? {};
-    const exact = Array.isArray(words.enum);
-    parts.push(`${choices.map(code).join(", ")}${exact ? "" : " (any letter case)"}`);
-  } else if (kind === "flag") {
-    parts.push("`true`, `false` (see §1)");
-  } else if (kind === "whole") {
-    const min = schema.minimum;
-    const max = schema.maximum;
-    if (typeof min === "number" && typeof max === "number") parts.push(`${min} to ${max}`);
-    else if (typeof min === "number") parts.push(`at least ${min}`);
-  } else if (kind === "text") {
-    const expected = schema["x-expected"];
-    if (typeof expected === "string" && expected !== "text") parts.push(markdownText(expected));
-    else if (schema.minLength === 1) parts.push("not empty");
-  } else if (schema.type === "array") {
-    if (typeof schema.minItems === "number" && schema.minItems > 0) parts.push(`at least ${schema.minItems} item${schema.minItems === 1 ? "" : "s"}`);
-    const items = schemaOf(schema.items);
-    if (items.type === "object" && Array.isArray(items.required) && items.required.length > 0) parts.push(`each item needs ${items.required.map(code).join(" and ")}`);
-  } else if (schema.type === "object" && typeof schema["x-expected"] === "string") {
-    parts.push(markdownText(schema["x-expected"] as string));
-  }
-  return parts.length === 0 ? "—" : parts.join("; ");
-}
-
-function defaultOf(schema: Schema): string {
-  if (!("default" in schema)) return "—";
-  const value = schema.default;
-  if (typeof value === "string") return value === "" ? "empty" : code(value);
-  return code(JSON.stringify(value));
 }
 
 function describe(module: ModuleFacts, part: "input" | "output", field: string, schema: Schema): string {

@@ -48,40 +48,47 @@ function variableList(body: ReturnType<typeof Fields>, what: string) {
 export const ParameterBody = Fields({
   type: Choice(["string"], { description: "always string", "x-code": "E_VARIABLE" }),
   default: Type.Optional(Text({ description: "value used when none is supplied" })),
-  description: Type.Optional(Text()),
+  description: Type.Optional(Text({ description: "what the parameter is for (free text, not used by awstoe)" })),
   allowedValues: Type.Optional(TextList({ minItems: 1, description: "the only values this parameter may take" })),
 });
 
 export const ConstantBody = Fields({
   type: Choice(["string"], { description: "always string" }),
   value: Text({ description: "the constant's value" }),
-  description: Type.Optional(Text()),
+  description: Type.Optional(Text({ description: "what the constant is for (free text, not used by awstoe)" })),
 });
 
 export const Loop = Fields(
   {
     name: Type.Optional(Text({ minLength: 1, description: "lets inputs say {{ <name>.index }} / {{ <name>.value }}" })),
     for: Type.Optional(
-      Fields({
-        start: Whole({ templates: false, description: "first value (inclusive)" }),
-        end: Whole({ templates: false, description: "last value (inclusive)" }),
-        updateBy: Whole({ templates: false, description: "step between values; not 0" }),
-      }),
+      Fields(
+        {
+          start: Whole({ templates: false, description: "first value (inclusive)" }),
+          end: Whole({ templates: false, description: "last value (inclusive)" }),
+          updateBy: Whole({ templates: false, description: "step between values; not 0" }),
+        },
+        { description: "count from start to end (both included) by updateBy; each value is the iteration's value" },
+      ),
     ),
     forEach: Type.Optional(
       Type.Unsafe({
         anyOf: [
-          TextList({ minItems: 1 }),
-          Fields({
-            list: Text({ description: "text to split into items" }),
-            delimiter: Type.Optional(
-              Choice(LOOP_DELIMITERS, {
-                description: "one of . , ; : newline tab space - _ (default ,)",
-                "x-expected": "one character: . , ; : newline (\\n), tab (\\t), space, - or _",
-              }),
-            ),
-          }),
+          TextList({ minItems: 1, description: "the items, one iteration each" }),
+          Fields(
+            {
+              list: Text({ description: "text to split into items" }),
+              delimiter: Type.Optional(
+                Choice(LOOP_DELIMITERS, {
+                  description: "one of . , ; : newline tab space - _ (default ,)",
+                  "x-expected": "one character: . , ; : newline (\\n), tab (\\t), space, - or _",
+                }),
+              ),
+            },
+            { description: "a text split into items at each delimiter" },
+          ),
         ],
+        description: "the items: a list, or a text with the delimiter that splits it",
         "x-expected": "a list of items, or a mapping with list and delimiter",
       }),
     ),
@@ -92,7 +99,7 @@ export const Loop = Fields(
 export const Step = Fields({
   name: Text({ minLength: 1, description: "unique within the phase" }),
   action: Text({ description: "the action module to run" }),
-  description: Type.Optional(Text()),
+  description: Type.Optional(Text({ description: "what the step does (free text)" })),
   timeoutSeconds: Type.Optional(
     Type.Unsafe<number>({
       anyOf: [{ const: -1 }, { type: "integer", minimum: 1 }],
@@ -120,13 +127,13 @@ export const Step = Fields({
 
 export const Phase = Fields({
   name: Text({ minLength: 1, description: "build, validate, test or any other name" }),
-  steps: Type.Array(Step, { minItems: 1, "x-code": "E_NO_STEPS" }),
+  steps: Type.Array(Step, { minItems: 1, description: "the steps of this phase, run in order", "x-code": "E_NO_STEPS" }),
 });
 
 export const ComponentDocument = Fields(
   {
-    name: Type.Optional(Text()),
-    description: Type.Optional(Text()),
+    name: Type.Optional(Text({ description: "the component's name: shown in progress lines and recorded as the document's name" })),
+    description: Type.Optional(Text({ description: "what the component does: recorded in detailedoutput.json" })),
     schemaVersion: Type.Unsafe<string | number>({
       enum: [1, "1", "1.0"],
       "x-code": "E_SCHEMA_VERSION",
@@ -135,7 +142,7 @@ export const ComponentDocument = Fields(
     }),
     parameters: Type.Optional(variableList(ParameterBody, "parameter")),
     constants: Type.Optional(variableList(ConstantBody, "constant")),
-    phases: Type.Array(Phase, { minItems: 1, "x-code": "E_NO_PHASES" }),
+    phases: Type.Array(Phase, { minItems: 1, description: "the phases, run in the order listed; at least one named build, validate or test", "x-code": "E_NO_PHASES" }),
   },
   { title: "AWSTOE component document" },
 );

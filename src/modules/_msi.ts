@@ -67,7 +67,7 @@ export const msiInput = (verb: "install" | "uninstall") =>
       Choice(["Allow", "Force", "Skip"], { default: "Allow", templates: true, description: "Allow (reboot when the installer asks), Force or Skip" }),
     ),
     logOptions: Type.Optional(
-      Text({ default: "*VX", pattern: "^(?:[iwearucmopvxIWEARUCMOPVX+!*]+|.*\\{\\{[^{}]*\\}\\}.*)$", "x-expected": "msiexec log flags from i w e a r u c m o p v x + ! *" }),
+      Text({ default: "*VX", pattern: "^(?:[iwearucmopvxIWEARUCMOPVX+!*]+|.*\\{\\{[^{}]*\\}\\}.*)$", description: "msiexec logging flags, passed after /L (default *VX)", "x-expected": "msiexec log flags from i w e a r u c m o p v x + ! *" }),
     ),
     logFile: Type.Optional(Text({ minLength: 1, description: "where msiexec writes its log (default: a file in the step's log folder)" })),
     properties: Type.Optional(

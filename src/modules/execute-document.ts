@@ -16,7 +16,7 @@ export default defineModule({
     phases: Type.Optional(Text({ description: "comma-separated phases to run (default: all)" })),
     parameters: Type.Optional(
       Type.Array(
-        Fields({ name: Text({ minLength: 1 }), value: Text() }),
+        Fields({ name: Text({ minLength: 1, description: "a parameter of the nested document" }), value: Text({ description: "the value it gets" }) }),
         { description: "parameters for the nested document" },
       ),
     ),
