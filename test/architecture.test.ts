@@ -23,7 +23,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   modules: ["safe-fs", "model", "errors"],
   document: ["safe-fs", "model", "expr", "modules", "errors"],
   engine: ["safe-fs", "model", "expr", "modules", "document", "platform", "aws", "state", "logs", "errors", "version"],
-  cli: ["safe-fs", "model", "expr", "modules", "document", "platform", "aws", "state", "logs", "engine", "errors", "version"],
+  // The Language Server (awstoe lsp): reads documents the way validate does, runs nothing, so it
+  // sits above document/ and below cli/, with none of the engine's side effects.
+  lsp: ["model", "expr", "modules", "document", "errors"],
+  cli: ["safe-fs", "model", "expr", "modules", "document", "platform", "aws", "state", "logs", "engine", "lsp", "errors", "version"],
   main: ["safe-fs", "cli", "errors", "version"],
 };
 
@@ -67,8 +70,10 @@ describe("architecture", () => {
           // Packages: only node:* built-ins and the approved dependencies. re2js: the RE2 engine
           // (Go's regexp semantics) for patternMatches, required lazily by expr/condition.ts.
           // @smithy/*: the AWS SDK v3's own runtime — its fetch handler, and its SigV4 signer and
-          // config loader for aws/s3-direct.ts.
-          expect(path, `${rel} imports ${path}`).toMatch(/^(node:|citty$|yaml$|consola$|re2js$|@sinclair\/typebox|@aws-sdk\/|@smithy\/(fetch-http-handler|signature-v4|core\/config)$)/);
+          // config loader for aws/s3-direct.ts. vscode-languageserver(-textdocument): the LSP plumbing
+          // of awstoe lsp, in lsp/ only (checked below).
+          expect(path, `${rel} imports ${path}`).toMatch(/^(node:|citty$|yaml$|consola$|re2js$|@sinclair\/typebox|@aws-sdk\/|@smithy\/(fetch-http-handler|signature-v4|core\/config)$|vscode-languageserver(\/node|-textdocument)?$)/);
+          if (path.startsWith("vscode-languageserver")) expect(layer, `${rel} imports ${path}`).toBe("lsp");
           continue;
         }
         const target = resolve(dirname(file), path);

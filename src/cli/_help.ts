@@ -18,6 +18,7 @@ const COMMANDS: Record<string, string> = {
   run: "validate, then run component documents; a JSON summary on stdout",
   validate: "check documents for every problem, without running them",
   schema: "print the JSON Schema of component documents for editors",
+  lsp: "a Language Server for editors (LSP over stdio): the validator's diagnostics, completion, navigation",
 };
 
 const COMMON_EXITS: [string, string][] = [
@@ -88,6 +89,15 @@ const EXTRAS: Record<string, Extras> = {
     usage: "awstoe schema > awstoe.schema.json",
     examples: [["awstoe schema > awstoe.schema.json", "then point yaml-language-server at it (# yaml-language-server: $schema=…)"]],
     exits: [["0", "printed"]],
+    environment: [],
+  },
+  lsp: {
+    usage: "awstoe lsp   (started by an editor's LSP client; speaks LSP on stdin/stdout)",
+    examples: [["awstoe lsp", "what an editor runs; settings and the # awstoe: platform=… modeline are in docs/lsp.md"]],
+    exits: [
+      ["0", "the client sent shutdown, then exit"],
+      ["1", "the client exited or closed stdin without shutdown"],
+    ],
     environment: [],
   },
 };

@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<CommandDef<ArgsDef>>> = {
   run: () => import("./run.ts").then((m) => m.default as CommandDef<ArgsDef>),
   validate: () => import("./validate.ts").then((m) => m.default as CommandDef<ArgsDef>),
   schema: () => import("./schema.ts").then((m) => m.default as CommandDef<ArgsDef>),
+  lsp: () => import("./lsp.ts").then((m) => m.default as CommandDef<ArgsDef>),
 };
 
 export const root = defineCommand({

@@ -43,6 +43,12 @@ export class SourceMap {
     this.entries.set(pathKey(path), entry);
   }
 
+  /** Offsets of the value at `path` and of the key that introduced it, when the path exists (editors: `awstoe lsp`). */
+  range(path: Path): { key?: [number, number]; value: [number, number] } | undefined {
+    const entry = this.entries.get(pathKey(path));
+    return entry === undefined ? undefined : { ...(entry.key === undefined ? {} : { key: entry.key }), value: entry.value };
+  }
+
   /** The author's text for a scalar at `path` (e.g. "1.0", "0755"), when it was a number or boolean. */
   sourceText(path: Path): string | undefined {
     return this.entries.get(pathKey(path))?.source;
