@@ -11,6 +11,7 @@
  *   bun scripts/bench-s3.ts --in /dev/shm    scratch files in another folder than os.tmpdir()
  *   bun scripts/bench-s3.ts --binary <path>  measure that executable instead of dist/'s
  *   bun scripts/bench-s3.ts --only upload    one case: big, prefix or upload
+ *   bun scripts/bench-s3.ts --no-serial      leave out the serial path (its 1 GiB run takes ~70 s)
  *
  * The three cases (1 MB = 10^6 bytes everywhere here):
  *   big     S3Download of one 1 GiB object of random bytes to a file
@@ -58,7 +59,7 @@ const TOOLS: { tool: Tool; label: string }[] = [
   { tool: "awstoe", label: "awstoe" },
   { tool: "serial", label: "awstoe serial (concurrency 1)" },
   { tool: "cli", label: "aws s3 cp" },
-];
+].filter(({ tool }) => tool !== "serial" || !process.argv.includes("--no-serial")) as { tool: Tool; label: string }[];
 
 interface Sizes {
   big: number;

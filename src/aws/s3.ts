@@ -6,12 +6,12 @@
  * endpoint override, path-style addressing is used, which S3-compatible stores expect.
  */
 import type { S3Listed, S3ObjectInfo, S3Options, S3Port, TransferBudget } from "../model/ports.ts";
-import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { StepError } from "../errors.ts";
 import { timeoutError, watchAttempt, watchedBody } from "./_idle.ts";
 import { parseListPage, type ListPage } from "./_s3-xml.ts";
 import { openDirectS3, type DirectS3 } from "./s3-direct.ts";
+import { uploadInParts } from "./_multipart-upload.ts";
 import { commonCause, CONNECT_TIMEOUT_MS, firstLine, idleTimeoutMs, isTransient, statusOf } from "./_cause.ts";
 
 type Sdk = typeof import("@aws-sdk/client-s3");
@@ -104,48 +104,33 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
       signal?.addEventListener("abort", follow, { once: true });
       const failed: { first?: unknown } = {};
       const partSize = Math.max(options.partSize ?? DEFAULT_UPLOAD_PART_SIZE, MIN_UPLOAD_PART_SIZE);
-      let body: ReturnType<typeof createReadStream> | undefined;
       try {
-        // Up to one part: one PutObject of the bytes read whole (a file of thousands goes up with
-        // no more work than that; lib-storage would read the same bytes into one part anyway).
-        const single = (await stat(file)).size <= partSize;
-        const straight = single ? await direct(bucket) : undefined;
-        if (straight) {
+        const size = (await stat(file)).size;
+        if (size > partSize) {
+          const { sdk, client } = await connect();
+          await uploadInParts({ sdk, sender: uploadClient(client, sdk, stop, failed, options.limit), bucket, key, file, size, partSize, concurrency: options.partConcurrency ?? 4, owner: owner(options), limit: options.limit, stop });
+          return;
+        }
+        // Up to one part: one PutObject of the bytes read whole, read once the step's budget has
+        // room for them.
+        const lease = await options.limit?.acquire(size, stop.signal);
+        try {
           const bytes = await readFile(file, { signal: stop.signal });
-          const lease = await options.limit?.acquire(bytes.byteLength, stop.signal);
-          try {
+          const straight = await direct(bucket);
+          if (straight) {
             await straight.send({ method: "PUT", bucket, key, body: bytes, headers: ownerHeader(options), signal: stop.signal });
-          } finally {
-            lease?.release();
+            return;
           }
-          return;
+          const { sdk, client } = await connect();
+          await uploadClient(client, sdk, stop, failed, options.limit).send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.byteLength, ...owner(options) }));
+        } finally {
+          lease?.release();
         }
-        const { sdk, client } = await connect();
-        const sender = uploadClient(client, sdk, stop, failed, options.limit);
-        if (single) {
-          const bytes = await readFile(file, { signal: stop.signal });
-          await sender.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.byteLength, ...owner(options) }));
-          return;
-        }
-        body = createReadStream(file);
-        const { Upload } = await import("@aws-sdk/lib-storage");
-        // lib-storage switches to multipart above one part and streams the file. Its abort() only
-        // stops waiting (the parts and the clean-up would go on after we returned), so it is not
-        // used: every request carries `stop` instead, and done() settles only after lib-storage
-        // has sent AbortMultipartUpload for a multipart upload that failed or was stopped.
-        const upload = new Upload({
-          client: sender,
-          params: { Bucket: bucket, Key: key, Body: body, ...owner(options) },
-          partSize,
-          queueSize: Math.max(1, options.partConcurrency ?? 4),
-        });
-        await upload.done();
       } catch (error) {
         throw s3Failure(failed.first ?? (stop.signal.aborted ? stopError() : error), "upload to", bucket, key, stopped());
       } finally {
         signal?.removeEventListener("abort", follow);
         release();
-        body?.destroy();
       }
     },
     async headObject(bucket, key, options) {
@@ -166,11 +151,16 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
       const { signal, release } = signalFor(options);
       try {
         const asked = `bytes=${range.start}-${range.end}`;
-        // Ranged parts stay on the SDK's fetch handler for now: direct parts are not measured yet
-        // (scripts/bench-s3.ts's profile has an s3 section, which sent the benchmark to the SDK).
-        const { sdk, downloads: client } = await connect();
-        const result = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: asked, IfMatch: range.ifMatch, ...owner(options) }), { abortSignal: signal as never });
-        const answer = { status: result.$metadata.httpStatusCode, contentRange: result.ContentRange, body: result.Body as AsyncIterable<Uint8Array> | undefined };
+        const straight = await direct(bucket);
+        let answer: { status?: number; contentRange?: string; body?: AsyncIterable<Uint8Array> };
+        if (straight) {
+          const sent = await straight.send({ method: "GET", bucket, key, headers: { range: asked, "if-match": range.ifMatch, ...ownerHeader(options) }, signal });
+          answer = { status: sent.status, contentRange: sent.headers.get("content-range") ?? undefined, body: sent.body ?? undefined };
+        } else {
+          const { sdk, downloads: client } = await connect();
+          const result = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: asked, IfMatch: range.ifMatch, ...owner(options) }), { abortSignal: signal as never });
+          answer = { status: result.$metadata.httpStatusCode, contentRange: result.ContentRange, body: result.Body as AsyncIterable<Uint8Array> | undefined };
+        }
         // A server that ignores Range answers 200 with everything: never written as a part.
         if (answer.status !== 206 || !answer.contentRange?.startsWith(`bytes ${range.start}-${range.end}/`)) {
           await (answer.body as { cancel?: () => Promise<void> } | undefined)?.cancel?.().catch(() => undefined);
@@ -272,9 +262,9 @@ function reasonOf(signal: AbortSignal): string {
 }
 
 /**
- * The client as lib-storage's Upload sees it. Every request carries `stop`; with a budget, each
- * one first waits for a lease (a part's size in bytes, 0 for the create and complete calls) and
- * holds it until answered. The first request that fails for a reason of its own is kept in
+ * The client an upload's requests go through. Every request carries `stop`. With a budget, a
+ * request without a body (create, complete) first waits for a request slot and holds it until
+ * answered; one with a body is covered by the lease its caller took before reading the bytes. The first request that fails for a reason of its own is kept in
  * `failed` and stops the others. The clean-up of a multipart upload (AbortMultipartUpload) takes
  * no lease and gets ABORT_CLEANUP_MS of its own, so it is tried even after a stop without
  * holding up the exit for long. CreateMultipartUpload, once sent, is let finish (CREATE_UPLOAD_MS)
@@ -284,8 +274,10 @@ function uploadClient(client: Client, sdk: Sdk, stop: AbortController, failed: {
   const bound = Object.create(client) as Client;
   const send = async (command: Parameters<Client["send"]>[0], options?: object) => {
     if (command instanceof sdk.AbortMultipartUploadCommand) return client.send(command as never, { ...options, abortSignal: AbortSignal.timeout(ABORT_CLEANUP_MS) as never });
-    const body = (command.input as { Body?: unknown }).Body;
-    const lease = await limit?.acquire(body instanceof Uint8Array ? body.byteLength : 0, stop.signal);
+    // A request that carries bytes is covered by the lease its caller took before reading them;
+    // the others (create, complete) take a request slot of their own.
+    const carriesBytes = (command.input as { Body?: unknown }).Body !== undefined;
+    const lease = carriesBytes ? undefined : await limit?.acquire(0, stop.signal);
     try {
       if (command instanceof sdk.CreateMultipartUploadCommand) {
         if (stop.signal.aborted) throw stopError();

@@ -144,9 +144,10 @@ export function planFile(size: number, settings: Pick<TransferSettings, "partSiz
 /**
  * Sends `uploads` to `bucket`, several at once, and returns their s3:// URIs in the order planned.
  * - At most `settings.concurrency` files are being worked on at once. A single-request file first
- *   takes a lease of its size from the step's TransferLimit; the requests of a multipart file take
- *   theirs one by one inside the port, and only one multipart file runs at a time, so the parts
- *   read ahead by lib-storage stay within one file's `partConcurrency × partSize`.
+ *   takes a lease of its size from the step's TransferLimit before it is read; the requests of a
+ *   multipart file take theirs one by one inside the port, each part's before its bytes are read
+ *   (aws/_multipart-upload.ts), so everything in flight, whole files and parts, is within the one
+ *   limit on requests and bytes.
  * - The first failure stops the rest: no further file starts, multipart uploads under way are
  *   stopped (the port aborts them: S3 keeps no parts), and single-request files already on their
  *   way are let finish (a part's size at most), so the count of files uploaded is exact. That
@@ -162,7 +163,6 @@ export async function uploadAll(
   ctx: Pick<ModuleContext, "s3" | "signal">,
 ): Promise<string[]> {
   const limit = new TransferLimit(settings.concurrency, settings.maxBytes);
-  const multipartTurn = new TransferLimit(1, 1);
   // `stop`: the step's signal or the first failure — no new file starts, multipart uploads end.
   const stop = new AbortController();
   const follow = () => stop.abort(ctx.signal.reason);
@@ -175,12 +175,12 @@ export async function uploadAll(
   const one = async (upload: { file: string; key: string }) => {
     const plan = planFile(sizeOf(upload.file), settings);
     const options: S3UploadOptions = { ...base, partSize: plan.partSize, partConcurrency: plan.partConcurrency };
-    const lease = await (plan.multipart ? multipartTurn.acquire(0, stop.signal) : limit.acquire(plan.bytes, stop.signal)).catch(() => {
+    if (plan.multipart) return ctx.s3.putFile(bucket, upload.key, upload.file, { ...options, signal: stop.signal, limit });
+    const lease = await limit.acquire(plan.bytes, stop.signal).catch(() => {
       throw Object.assign(stopped(upload.key), { waiting: true });
     });
     try {
-      if (plan.multipart) await ctx.s3.putFile(bucket, upload.key, upload.file, { ...options, signal: stop.signal, limit });
-      else await ctx.s3.putFile(bucket, upload.key, upload.file, { ...options, signal: ctx.signal });
+      await ctx.s3.putFile(bucket, upload.key, upload.file, { ...options, signal: ctx.signal });
     } finally {
       lease.release();
     }

@@ -239,6 +239,9 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
     async close() {
       proxy.closeAllConnections();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      // The proxy's kept-alive connections to s3rver would hold its close() for the server's
+      // keep-alive time (5 s, as long as a test hook may take): cut them too.
+      (backend as unknown as { httpServer?: { closeAllConnections?(): void } }).httpServer?.closeAllConnections?.();
       await new Promise<void>((resolve) => backend.close(() => resolve()));
       rmSync(directory, { recursive: true, force: true });
     },
