@@ -8,6 +8,8 @@ import type { ArgDef, ArgsDef, CommandDef } from "citty";
 
 interface Extras {
   usage: string;
+  /** Paragraphs after the usage line, each wrapped; lines starting with two spaces are kept as written (code). */
+  about?: { title: string; lines: string[] };
   examples: [string, string][];
   exits: [string, string][];
   environment: [string, string][];
@@ -87,7 +89,20 @@ const EXTRAS: Record<string, Extras> = {
   },
   schema: {
     usage: "awstoe schema > awstoe.schema.json",
-    examples: [["awstoe schema > awstoe.schema.json", "then point yaml-language-server at it (# yaml-language-server: $schema=…)"]],
+    about: {
+      title: "Using it in an editor (yaml-language-server, e.g. VS Code's YAML extension):",
+      lines: [
+        "By file pattern: map the schema file to a glob in the yaml.schemas setting (VS Code: .vscode/settings.json):",
+        '    "yaml.schemas": { "./awstoe.schema.json": ["**/components/*.yaml"] }',
+        "By modeline: make this the first line of a document (the path is relative to the document):",
+        "    # yaml-language-server: $schema=./awstoe.schema.json",
+        "Every field then completes and shows its own help on hover, with a link to docs/. The schema catches misspelt keys and wrong values; awstoe validate is the complete check.",
+      ],
+    },
+    examples: [
+      ["awstoe schema > awstoe.schema.json", "write the schema next to your components, then associate it as above"],
+      ["awstoe schema > .vscode/awstoe.schema.json", "keep it with the editor settings (yaml.schemas: \"./.vscode/awstoe.schema.json\")"],
+    ],
     exits: [["0", "printed"]],
     environment: [],
   },
@@ -111,6 +126,10 @@ export function helpText(command: CommandDef<ArgsDef>, args: ArgsDef, subCommand
   const out: string[] = [];
   out.push(...wrap(`${name === "awstoe" ? "awstoe" : `awstoe ${name}`} — ${meta.description ?? ""}`, wrapAt, ""));
   out.push("", "Usage:", `  ${extras.usage}`);
+  if (extras.about !== undefined) {
+    out.push("", extras.about.title);
+    for (const line of extras.about.lines) out.push(...(line.startsWith("  ") ? [`  ${line}`] : wrap(line, wrapAt, "  ")));
+  }
   if (subCommands.length > 0) {
     section(out, "Commands:", subCommands.map((sub) => [sub, COMMANDS[sub] ?? ""]), wrapAt);
     out.push(...wrap("Run 'awstoe <command> --help' for a command's options.", wrapAt, "  "));

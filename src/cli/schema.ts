@@ -5,7 +5,7 @@ import { ExitCode } from "../errors.ts";
 import { VERSION } from "../version.ts";
 
 export default defineCommand({
-  meta: { name: "schema", description: "Print the JSON Schema of component documents (for editor completion)" },
+  meta: { name: "schema", description: "Print the JSON Schema of component documents, for editor completion and hover help" },
   args: {},
   run(): number {
     process.stdout.write(`${JSON.stringify(componentJsonSchema(VERSION), null, 2)}\n`);

@@ -226,3 +226,12 @@ describe("yaml-language-server with a modeline", () => {
     expect(text).not.toContain("Step: timeoutSeconds");
   });
 });
+
+describe("awstoe schema --help", () => {
+  test("says how to associate the schema by file pattern and by modeline", () => {
+    const run = runAwstoe(["schema", "--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('"yaml.schemas": { "./awstoe.schema.json": ["**/components/*.yaml"] }');
+    expect(run.stdout).toContain("# yaml-language-server: $schema=./awstoe.schema.json");
+  });
+});
