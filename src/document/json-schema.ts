@@ -26,28 +26,29 @@ import { modules, type ModuleDef } from "../modules/index.ts";
 
 type Json = Record<string, unknown>;
 
-/** Where docs/ is read on the web; every hover link starts here. */
-export const DOCS_URL = "https://github.com/opentoe/opentoe/blob/main/docs/";
+/** Where the repository is read on the web; every hover link is this plus a docs/ page and anchor. */
+export const REPOSITORY_URL = "https://github.com/opentoe/opentoe/blob/main/";
 
 /**
  * The sections of docs/ that hover text links to: file and GitHub heading anchor.
  * test/document/json-schema-text.test.ts checks that each anchor is a heading of that file.
  */
 export const DOC_SECTIONS = {
-  topLevel: { file: "component-documents.md", anchor: "1-top-level", title: "Top level" },
-  references: { file: "component-documents.md", anchor: "2-variable-references", title: "Variable references" },
-  variables: { file: "component-documents.md", anchor: "3-parameters-and-constants", title: "Parameters and constants" },
-  phases: { file: "component-documents.md", anchor: "4-phases", title: "Phases" },
-  steps: { file: "component-documents.md", anchor: "5-steps", title: "Steps" },
-  loops: { file: "component-documents.md", anchor: "7-loops", title: "Loops" },
-  conditions: { file: "component-documents.md", anchor: "8-conditions-if", title: "Conditions (if)" },
-  onFailure: { file: "component-documents.md", anchor: "91-onfailure", title: "onFailure" },
-  comparisons: { file: "component-documents.md", anchor: "10-comparison-operators", title: "Comparison operators" },
-  logical: { file: "component-documents.md", anchor: "11-logical-operators", title: "Logical operators" },
-  moduleConventions: { file: "modules.md", anchor: "2-conventions-shared-by-all-modules", title: "Conventions shared by all modules" },
+  topLevel: { file: "docs/component-documents.md", anchor: "1-top-level", title: "Top level" },
+  references: { file: "docs/component-documents.md", anchor: "2-variable-references", title: "Variable references" },
+  variables: { file: "docs/component-documents.md", anchor: "3-parameters-and-constants", title: "Parameters and constants" },
+  phases: { file: "docs/component-documents.md", anchor: "4-phases", title: "Phases" },
+  steps: { file: "docs/component-documents.md", anchor: "5-steps", title: "Steps" },
+  loops: { file: "docs/component-documents.md", anchor: "7-loops", title: "Loops" },
+  conditions: { file: "docs/component-documents.md", anchor: "8-conditions-if", title: "Conditions (if)" },
+  onFailure: { file: "docs/component-documents.md", anchor: "91-onfailure", title: "onFailure" },
+  comparisons: { file: "docs/component-documents.md", anchor: "10-comparison-operators", title: "Comparison operators" },
+  logical: { file: "docs/component-documents.md", anchor: "11-logical-operators", title: "Logical operators" },
+  moduleConventions: { file: "docs/modules.md", anchor: "2-conventions-shared-by-all-modules", title: "Conventions shared by all modules" },
 } as const satisfies Record<string, DocSection>;
 
 export interface DocSection {
+  /** The page, from the repository's root (docs/…). */
   file: string;
   anchor: string;
   title: string;
@@ -55,11 +56,11 @@ export interface DocSection {
 
 /** A module's section of docs/modules.md (its `### Name` heading). */
 export function moduleSection(module: Pick<ModuleDef, "name">): DocSection {
-  return { file: "modules.md", anchor: module.name.toLowerCase(), title: module.name };
+  return { file: "docs/modules.md", anchor: module.name.toLowerCase(), title: module.name };
 }
 
 export function docUrl(section: DocSection): string {
-  return `${DOCS_URL}${section.file}#${section.anchor}`;
+  return `${REPOSITORY_URL}${section.file}#${section.anchor}`;
 }
 
 export function componentJsonSchema(version: string): Json {
@@ -297,7 +298,7 @@ function markdown(schema: Json, description: string, section: DocSection, facts:
 }
 
 function link(section: DocSection): string {
-  return `[docs/${section.file} — ${section.title}](${docUrl(section)})`;
+  return `[${section.file} — ${section.title}](${docUrl(section)})`;
 }
 
 function sentence(text: string): string {
