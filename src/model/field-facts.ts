@@ -71,7 +71,7 @@ export function allowedOf(schema: Schema, { flagNote = " (see §1)" }: { flagNot
     const choices = (schema["x-choices"] as string[] | undefined) ?? [];
     const words = (Array.isArray(schema.anyOf) ? (schema.anyOf[0] as Schema) : schema) ?? {};
     const exact = Array.isArray(words.enum);
-    parts.push(`${choices.map(code).join(", ")}${exact ? "" : " (any letter case)"}`);
+    parts.push(`${choices.map(wordText).join(", ")}${exact ? "" : " (any letter case)"}`);
   } else if (kind === "flag") {
     parts.push(`\`true\`, \`false\`${flagNote}`);
   } else if (kind === "whole") {
@@ -91,6 +91,12 @@ export function allowedOf(schema: Schema, { flagNote = " (see §1)" }: { flagNot
     parts.push(markdownText(schema["x-expected"] as string));
   }
   return parts.length === 0 ? "—" : parts.join("; ");
+}
+
+/** One allowed word: a code span, with a line break, tab or space named rather than shown blank. */
+function wordText(word: string): string {
+  const names: Record<string, string> = { "\n": "newline (`\\n`)", "\t": "tab (`\\t`)", " ": "space" };
+  return names[word] ?? code(word);
 }
 
 /** The declared default as Markdown ("empty" for an empty text), or "—" when there is none. */

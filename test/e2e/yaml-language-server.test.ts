@@ -196,6 +196,28 @@ describe("yaml-language-server with the schema from `awstoe schema` (yaml.schema
     expect(junk(labels)).toEqual([]);
   });
 
+  test("completion in Assert inputs and beside an if's operator: operators and operands only", async () => {
+    const assert = await completionAt("components", component(`      - name: PortAnswers
+        action: Assert
+        inputs:
+          |
+`));
+    expect(assert).toContain("stringEquals");
+    expect(assert).toContain("and");
+    expect(junk(assert)).toEqual([]);
+    expect(assert.filter((l) => l.includes(" "))).toEqual([]); // no "fill in the required fields" items
+    const beside = await completionAt("components", component(`      - name: CheckPort
+        action: ExecuteBash
+        if:
+          stringEquals: "{{ Port }}"
+          |
+        inputs:
+          commands: [true]
+`));
+    expect(beside).toEqual(expect.arrayContaining(["value", "then", "else"]));
+    expect(junk(beside)).toEqual([]);
+  });
+
   test("a misspelt input key is reported", async () => {
     const { uri } = open("components", component(`      - name: CheckPort
         action: ExecuteBash
