@@ -18,12 +18,12 @@
  * proven.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
 import { chmodSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { binaryPath, FINGERPRINT, formatSums, isSigned, isSummed, listFiles, PLATFORMS, PUBLIC_KEY, type ReleasePlatform, signaturePath, SUMS, SUMS_SIGNATURE } from "../../scripts/_release-layout.ts";
-import { GPG, gpg, throwawayKey, type ThrowawayKey, verifyDetached } from "../helpers/gpg.ts";
+import { binaryPath, FINGERPRINT, isSigned, listFiles, PLATFORMS, PUBLIC_KEY, type ReleasePlatform, signaturePath, SUMS, SUMS_SIGNATURE } from "../../scripts/_release-layout.ts";
+import { GPG, throwawayKey, type ThrowawayKey, verifyDetached } from "../helpers/gpg.ts";
+import { serveFolder, signReleaseFile, writeSums } from "../helpers/release-folder.ts";
 
 const REPO = join(import.meta.dir, "../..");
 const INSTALL_SH = join(REPO, "scripts/install.sh");
@@ -138,26 +138,6 @@ let fakeNode: string;
 const requests: string[] = [];
 let counter = 0;
 
-function sha256(path: string): string {
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
-}
-
-/** Rewrites `<dir>/SHA256SUMS` over the files in it, as the release does. */
-function writeSums(dir: string): void {
-  const entries = listFiles(dir)
-    .filter(isSummed)
-    .map((path) => ({ path, sha256: sha256(join(dir, path)) }));
-  writeFileSync(join(dir, SUMS), formatSums(entries));
-}
-
-/** Writes the detached signature of `<dir>/<path>` beside it, made with `signer`. */
-function sign(dir: string, path: string, signer: ThrowawayKey): void {
-  const out = join(dir, signaturePath(path));
-  rmSync(out, { force: true });
-  const made = gpg(signer.home, ["--pinentry-mode", "loopback", "--passphrase", "", "--local-user", signer.fingerprint, "--detach-sign", "-o", out, join(dir, path)]);
-  if (made.code !== 0) throw new Error(`signing ${path} failed: ${made.stderr}`);
-}
-
 interface ReleaseOptions {
   /** The key that signs everything; default the release key. */
   signer?: ThrowawayKey;
@@ -180,7 +160,7 @@ function release(root: string, folder: string, version: string, opts: ReleaseOpt
   writeFileSync(join(dir, PUBLIC_KEY), (opts.published ?? [signer]).map((k) => readFileSync(k.publicKeyFile, "utf8")).join(""));
   writeFileSync(join(dir, FINGERPRINT), `${signer.fingerprint}\n`);
   writeSums(dir);
-  for (const path of listFiles(dir)) if (isSigned(path)) sign(dir, path, signer);
+  for (const path of listFiles(dir)) if (isSigned(path)) signReleaseFile(dir, path, signer);
   return dir;
 }
 
@@ -202,7 +182,7 @@ function makeReleases(root: string): void {
   const resigned = release(root, "resigned-sums/latest", "0.2.0");
   writeFileSync(join(resigned, binaryPath(AMD64)), evil);
   writeSums(resigned);
-  sign(resigned, SUMS, key);
+  signReleaseFile(resigned, SUMS, key);
   // other-key: a whole release made and published with another key.
   release(root, "other-key/latest", "0.2.0", { signer: otherKey });
   // both-keys: awstoe.gpg holds the release key too, but the other key signed everything.
@@ -213,21 +193,6 @@ function makeReleases(root: string): void {
   rmSync(join(release(root, "missing/latest", "0.2.0"), binaryPath(AMD64)));
   // partial: a release without an arm64 build.
   release(root, "partial/latest", "0.2.0", { without: [ARM64] });
-}
-
-/** Serves files under `root` at their relative paths; 404 for anything else. */
-function serve(root: string): ReturnType<typeof Bun.serve> {
-  return Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(req) {
-      const path = decodeURIComponent(new URL(req.url).pathname);
-      requests.push(path);
-      if (path.split("/").includes("..")) return new Response("bad path\n", { status: 400 });
-      const file = Bun.file(join(root, path));
-      return (await file.exists()) ? new Response(file) : new Response("not found\n", { status: 404 });
-    },
-  });
 }
 
 interface Install {
@@ -309,7 +274,7 @@ describe.skipIf(GPG === null)("install.sh", () => {
     key = throwawayKey("opentoe install test release key");
     otherKey = throwawayKey("someone else");
     makeReleases(join(scratch, "www"));
-    server = serve(join(scratch, "www"));
+    server = serveFolder(join(scratch, "www"), requests);
     base = `http://127.0.0.1:${server.port}`;
     const text = readFileSync(INSTALL_SH, "utf8");
     pinnedInstaller = join(scratch, "install-pinned.sh");
