@@ -52,10 +52,16 @@ export class Workspace {
     return analysis;
   }
 
-  /** The analysis to take names from: the current one when it parsed, else the last that did. */
+  /**
+   * The analysis completion takes names from (steps, parameters, loops): the newest one that
+   * parsed, even when it is an edit or two behind — names change far less often than keystrokes
+   * arrive, and re-validating a large document before every completion would make typing wait.
+   * The debounced validation brings it up to date.
+   */
   namesOf(document: TextDocument): Analysis | undefined {
-    const analysis = this.analysisOf(document);
-    return analysis.document !== undefined ? analysis : this.lastParsed.get(document.uri);
+    const cached = this.cache.get(document.uri);
+    if (cached?.version === document.version && cached.analysis.document !== undefined) return cached.analysis;
+    return this.lastParsed.get(document.uri) ?? this.analysisOf(document);
   }
 
   /** Validates the document after `debounceMs` without further edits; an edit in between starts the wait again. */
