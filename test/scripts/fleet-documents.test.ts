@@ -5,7 +5,7 @@
  * kind of mistake), the parameter patterns against the characters the scripts' fallback must
  * never receive, the Windows step as text (no PowerShell here), and the Image Builder components
  * with the compiled awstoe's own `validate`. The Linux step runs for real in
- * test/scripts/fleet-ssm-linux.test.ts.
+ * test/scripts/fleet-linux.test.ts.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";

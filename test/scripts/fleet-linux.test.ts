@@ -1,6 +1,7 @@
 /**
- * @module test/scripts/fleet-ssm-linux.test: the Linux step of examples/fleet/opentoe-run-command.json
- * run for real, the way the Systems Manager agent runs it: its runCommand lines written to
+ * @module test/scripts/fleet-linux.test: the Linux scripts of examples/fleet/ run for real.
+ *
+ * The Run Command document's Linux step runs the way the Systems Manager agent runs it: its runCommand lines written to
  * `_script.sh` in a fresh working folder and run with `sh` (dash), the parameters in SSM_<name>
  * variables, AWS_SSM_INSTANCE_ID set — so awstoe hands reboots to "the agent" with exit 194.
  *
@@ -10,6 +11,10 @@
  * (the local s3rver behind the SigV4-checking proxy holds the component and receives the logs).
  * The test plays the agent: where the agent would restart the instance after 194, it runs the same
  * script again in the same working folder. Nothing restarts this machine (ssm mode only exits).
+ *
+ * The Image Builder Linux component runs under the compiled awstoe playing Image Builder's own
+ * (reboot mode disabled: it exits 194 where Image Builder's would restart the instance, and the
+ * test runs it again), with the component's absolute folders moved into the test's temp folder.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
@@ -20,7 +25,7 @@ import { FLEET_PARAMETERS, placeholder } from "../../scripts/_fleet-parameters.t
 import { binaryPath, isSigned, listFiles, PLATFORMS, PUBLIC_KEY } from "../../scripts/_release-layout.ts";
 import { FLEET_DIR } from "../../scripts/gen-fleet.ts";
 import { isolatedAwsEnv } from "../helpers/aws-env.ts";
-import { awstoeBinary } from "../helpers/binary.ts";
+import { awstoeBinary, spawnAwstoe } from "../helpers/binary.ts";
 import { GPG, throwawayKey, type ThrowawayKey } from "../helpers/gpg.ts";
 import { serveFolder, signReleaseFile, writeSums } from "../helpers/release-folder.ts";
 import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, startLocalS3, testClient, type LocalS3 } from "../helpers/s3-server.ts";
@@ -172,36 +177,38 @@ async function runStep(agent: Agent, agentVersion: "env" | "text" = "env"): Prom
 const count = (agent: Agent, name: string) => (existsSync(join(agent.ledger, name)) ? readFileSync(join(agent.ledger, name), "utf8").split("\n").filter(Boolean).length : 0);
 const binaryRequests = () => requests.filter((path) => path.endsWith(`/${binaryPath(HOST)}`)).length;
 
+// Shared by both groups below: the signed release over HTTP and the local S3.
+beforeAll(async () => {
+  if (!runnable) return;
+  const binary = await awstoeBinary();
+  root = mkdtempSync(join(tmpdir(), "opentoe-fleet-"));
+  key = throwawayKey("opentoe fleet test release key");
+  otherKey = throwawayKey("someone else");
+  release(packageVersion, binary, key);
+  // tampered: a different program put in place after signing, SHA256SUMS rewritten to match it
+  // but not signed again (so the checksum alone would pass).
+  // (A small stand-in: it is never run, and signing the real binary twice costs seconds.)
+  const standIn = join(root, "stand-in");
+  writeFileSync(standIn, `#!/bin/sh\necho 'awstoe ${packageVersion} (stand-in)'\n`);
+  const tampered = release(`tampered/${packageVersion}`, standIn, key);
+  writeFileSync(join(tampered, binaryPath(HOST)), `#!/bin/sh\necho 'awstoe ${packageVersion} (evil)'\n`);
+  writeSums(tampered);
+  server = serveFolder(join(root, "www"), requests);
+  base = `http://127.0.0.1:${server.port}`;
+  s3 = await startLocalS3(["components", "logs"]);
+  client = await testClient(s3);
+  await client.send(new PutObjectCommand({ Bucket: "components", Key: "fleet/reboots.yaml", Body: REBOOTING_COMPONENT }));
+}, 300_000);
+
+afterAll(async () => {
+  await server?.stop(true);
+  await s3?.close();
+  key?.dispose();
+  otherKey?.dispose();
+  if (root !== undefined) rmSync(root, { recursive: true, force: true });
+});
+
 describe.skipIf(!runnable)("the Run Command document's Linux step, run as the agent runs it", () => {
-  beforeAll(async () => {
-    const binary = await awstoeBinary();
-    root = mkdtempSync(join(tmpdir(), "opentoe-fleet-"));
-    key = throwawayKey("opentoe fleet test release key");
-    otherKey = throwawayKey("someone else");
-    release(packageVersion, binary, key);
-    // tampered: a different program put in place after signing, SHA256SUMS rewritten to match it
-    // but not signed again (so the checksum alone would pass).
-    // (A small stand-in: it is never run, and signing the real binary twice costs seconds.)
-    const standIn = join(root, "stand-in");
-    writeFileSync(standIn, `#!/bin/sh\necho 'awstoe ${packageVersion} (stand-in)'\n`);
-    const tampered = release(`tampered/${packageVersion}`, standIn, key);
-    writeFileSync(join(tampered, binaryPath(HOST)), `#!/bin/sh\necho 'awstoe ${packageVersion} (evil)'\n`);
-    writeSums(tampered);
-    server = serveFolder(join(root, "www"), requests);
-    base = `http://127.0.0.1:${server.port}`;
-    s3 = await startLocalS3(["components", "logs"]);
-    client = await testClient(s3);
-    await client.send(new PutObjectCommand({ Bucket: "components", Key: "fleet/reboots.yaml", Body: REBOOTING_COMPONENT }));
-  }, 300_000);
-
-  afterAll(async () => {
-    await server?.stop(true);
-    await s3?.close();
-    key?.dispose();
-    otherKey?.dispose();
-    if (root !== undefined) rmSync(root, { recursive: true, force: true });
-  });
-
   const goodValues = (agent: () => Agent | undefined) => ({
     releaseBaseUrl: base,
     version: packageVersion,
@@ -290,4 +297,56 @@ describe.skipIf(!runnable)("the Run Command document's Linux step, run as the ag
       expect(existsSync(agent.stateDir)).toBe(false);
     }, 120_000);
   }
+});
+
+describe.skipIf(!runnable)("the Image Builder Linux component, run by an outer awstoe", () => {
+  /** The component with its machine folders moved under `dir`. */
+  function componentIn(dir: string): string {
+    const text = readFileSync(join(FLEET_DIR, "opentoe-imagebuilder-linux.yaml"), "utf8");
+    expect(text).toContain("/var/lib/opentoe/imagebuilder/");
+    expect(text).toContain("prefix=/opt/opentoe/bin");
+    const path = join(dir, "opentoe-run-linux.yaml");
+    writeFileSync(path, text.split("/var/lib/opentoe/imagebuilder").join(join(dir, "imagebuilder")).split("/opt/opentoe/bin").join(join(dir, "bin")));
+    return path;
+  }
+
+  test("install, nested run, two reboots through the outer awstoe, every nested step once; the test phase with no testPhases runs nothing", async () => {
+    const dir = join(root, `imagebuilder-${++counter}`);
+    mkdirSync(dir, { mode: 0o700 });
+    const ledger = join(dir, "ledger");
+    mkdirSync(ledger);
+    const component = componentIn(dir);
+    const parameters = [
+      "component=s3://components/fleet/reboots.yaml",
+      `releaseBaseUrl=${base}`,
+      `keyFingerprint=${key.fingerprint}`,
+      `version=${packageVersion}`,
+      `componentParameters=ledger=${ledger}`,
+      "phases=build",
+    ].join(",");
+    const env = isolatedAwsEnv(root, { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_REGION: "us-east-1", AWSTOE_REBOOT_MODE: "disabled", AWS_SSM_INSTANCE_ID: undefined });
+    const outer = (phase: string) =>
+      spawnAwstoe(["run", "--documents", component, "--phases", phase, "--parameters", parameters, "--log-directory", join(dir, "outer-logs")], { cwd: dir, env, timeoutMs: 120_000 });
+    const ledgerCount = (name: string) => (existsSync(join(ledger, name)) ? readFileSync(join(ledger, name), "utf8").split("\n").filter(Boolean).length : 0);
+
+    const first = await outer("build");
+    expect(first.code).toBe(194);
+    expect(first.stderr).toContain(`install.sh: verified linux/${ARCH}/awstoe`);
+    expect(readdirSync(join(dir, "bin"))).toEqual(["awstoe"]);
+    expect(readFileSync(join(dir, "imagebuilder", "values", "build", "component"), "utf8").trim()).toBe("s3://components/fleet/reboots.yaml");
+    const downloads = binaryRequests();
+    const second = await outer("build");
+    expect(second.code).toBe(194);
+    expect(second.stderr + second.stdout).toContain("holds an unfinished execution: resuming it");
+    const third = await outer("build");
+    expect(third.stderr).not.toContain("error:");
+    expect(third.code).toBe(0);
+    expect(["First", "Middle", "AsksOnce", "Last"].map(ledgerCount)).toEqual([1, 1, 1, 1]);
+    expect(ledgerCount("AsksOnce.started")).toBe(2);
+    expect(binaryRequests()).toBe(downloads);
+
+    const testPhase = await outer("test");
+    expect(testPhase.code).toBe(0);
+    expect(testPhase.stderr + testPhase.stdout).toContain("testPhases is empty: nothing to run on the test instance");
+  }, 300_000);
 });
