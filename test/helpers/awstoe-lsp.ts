@@ -20,7 +20,11 @@ export interface LspSession {
   close(): Promise<number | null>;
 }
 
-export async function startLsp(binary: string, initializationOptions: unknown = {}): Promise<LspSession> {
+/**
+ * `initializationOptions` go with `initialize`; `settings`, when given, is what the client answers
+ * to `workspace/configuration` (the `awstoe` section), and the client says it can answer.
+ */
+export async function startLsp(binary: string, initializationOptions: unknown = {}, settings?: unknown): Promise<LspSession> {
   const child = spawn(binary, ["lsp"], { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -37,8 +41,10 @@ export async function startLsp(binary: string, initializationOptions: unknown = 
       }
     }
   });
+  if (settings !== undefined) connection.onRequest("workspace/configuration", (params: { items: unknown[] }) => params.items.map(() => settings));
   connection.listen();
-  await connection.sendRequest("initialize", { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions });
+  const capabilities = settings === undefined ? {} : { workspace: { configuration: true } };
+  await connection.sendRequest("initialize", { processId: process.pid, rootUri: null, capabilities, initializationOptions });
   await connection.sendNotification("initialized", {});
   return {
     connection,

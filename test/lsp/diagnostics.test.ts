@@ -107,6 +107,23 @@ describe("awstoe lsp diagnostics", () => {
     }
   });
 
+  test("the awstoe.platform workspace setting, asked for with workspace/configuration", async () => {
+    const windows = await startLsp(binary, {}, { platform: "windows" });
+    try {
+      const uri = "file:///virtual/setting.yaml";
+      await openDocument(windows, uri, readFileSync(GOOD, "utf8").replace(/^# awstoe.*\n/, ""));
+      // The answer to workspace/configuration may come after the first validation: wait for the one that has it.
+      let codes: unknown[] = [];
+      for (let tries = 0; tries < 50 && !codes.includes("E_ACTION_UNSUPPORTED_ON_PLATFORM"); tries++) {
+        await Bun.sleep(100);
+        codes = windows.published.filter((p) => p.uri === uri).flatMap((p) => p.diagnostics.map((d) => d.code));
+      }
+      expect(codes).toContain("E_ACTION_UNSUPPORTED_ON_PLATFORM");
+    } finally {
+      expect(await windows.close()).toBe(0);
+    }
+  });
+
   test("shutdown then exit ends the server with 0; a closed stdin without shutdown with 1", async () => {
     const clean = await startLsp(binary);
     expect(await clean.close()).toBe(0);
