@@ -62,6 +62,10 @@ function unquote(key: string): string {
   return /^["'].*["']$/.test(key) ? key.slice(1, -1) : key;
 }
 
+/**
+ * The place of (line, character): walking up from the cursor, each line that starts further left
+ * with a key opens the mapping below it, and a `- ` at the mapping's column starts a list item.
+ */
 export function outline(lines: readonly string[], line: number, character: number): Outline {
   const before = (lines[line] ?? "").slice(0, character);
   const valueMatch = /^\s*(?:-\s+)*([\w.$-]+|"[^"]*"|'[^']*')\s*:(?:\s+(.*))?$/.exec(before);
