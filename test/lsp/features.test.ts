@@ -178,7 +178,7 @@ describe("hover", () => {
     const text = await hoverText(positionOf(TEXT, "action: WebDownload", 10));
     expect(text).toContain("**WebDownload**");
     expect(text).toContain("Outputs: `destination`");
-    expect(text).toContain("docs/modules.md#webdownload");
+    expect(text).toContain("docs/modules.md#webdownload)");
   });
 
   test("a field: its description", async () => {
