@@ -8,6 +8,6 @@ export default defineCommand({
   },
   async run() {
     const { serveLsp } = await import("../lsp/server.ts");
-    return serveLsp({ input: process.stdin, output: process.stdout });
+    return serveLsp({ input: process.stdin, output: process.stdout, errors: process.stderr });
   },
 });

@@ -26,6 +26,8 @@ const DEFAULT_DEBOUNCE_MS = 150;
 export interface LspStreams {
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
+  /** Where a line goes when the conversation breaks (stderr: editors show it in their server log). */
+  errors?: NodeJS.WritableStream;
 }
 
 /** Serves until the client sends `exit` or closes stdin; resolves with the exit code (0 after a shutdown request). */
@@ -56,17 +58,21 @@ export function serveLsp(streams: LspStreams): Promise<number> {
       },
       exit: (code) => end(code),
     };
-    const connection: Connection = createConnection(
-      (logger) => createProtocolConnection(new StreamMessageReader(streams.input), new StreamMessageWriter(streams.output), logger),
-      watchDog,
-    );
+    const say = (line: string) => streams.errors?.write(`awstoe lsp: ${line}\n`);
+    const reader = new StreamMessageReader(streams.input);
+    // A message that is not JSON-RPC cannot be answered: say what arrived, once per message.
+    reader.onError((error) => say(`a message from the editor could not be read (${firstLine(error)}); check that the editor speaks LSP over stdio to 'awstoe lsp'`));
+    const connection: Connection = createConnection((logger) => createProtocolConnection(reader, new StreamMessageWriter(streams.output), logger), watchDog);
     const documents = new TextDocuments(TextDocument);
     const workspace = new Workspace(
       (uri) => documents.get(uri),
       (uri, version, diagnostics) => void connection.sendDiagnostics({ uri, version, diagnostics }),
       DEFAULT_DEBOUNCE_MS,
     );
-    streams.input.on("end", () => end(watchDog.shutdownReceived ? 0 : 1));
+    streams.input.on("end", () => {
+      if (!watchDog.shutdownReceived && !ended) say("the editor closed the connection without a shutdown request; exiting with 1");
+      end(watchDog.shutdownReceived ? 0 : 1);
+    });
     wire(connection, documents, workspace);
     documents.listen(connection);
     connection.listen();
@@ -176,6 +182,10 @@ function rangeOf(document: TextDocument, span: Span) {
 
 function within(span: Span, offset: number): boolean {
   return span[0] <= offset && offset <= span[1];
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
 }
 
 function processAlive(pid: number): boolean {

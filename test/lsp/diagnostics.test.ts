@@ -132,5 +132,21 @@ describe("awstoe lsp diagnostics", () => {
     const code = new Promise((resolve) => dropped.child.on("exit", resolve));
     dropped.child.stdin.end();
     expect(await code).toBe(1);
+    expect(dropped.stderr()).toContain("awstoe lsp: the editor closed the connection without a shutdown request; exiting with 1");
+  });
+
+  test("bytes that are not LSP get one clear line on stderr, no stack trace", async () => {
+    const child = Bun.spawn([binary, "lsp"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    child.stdin.write("Content-Length: 5\r\n\r\nhello");
+    child.stdin.write("nonsense header\r\n\r\n");
+    await child.stdin.flush();
+    await Bun.sleep(300);
+    child.stdin.end();
+    expect(await child.exited).toBe(1);
+    const stderr = await new Response(child.stderr).text();
+    expect(stderr).toContain("awstoe lsp: a message from the editor could not be read (JSON Parse error");
+    expect(stderr).toContain("check that the editor speaks LSP over stdio to 'awstoe lsp'");
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(await new Response(child.stdout).text()).toBe("");
   });
 });
