@@ -49,7 +49,8 @@
 import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
-import { CONNECT_TIMEOUT_MS, commonCause, errorName, firstLine, idleTimeoutMs, statusOf } from "../src/aws/_cause.ts";
+import { CONNECT_TIMEOUT_MS, commonCause, errorName, idleTimeoutMs, statusOf } from "../src/aws/_cause.ts";
+import { firstLine } from "../src/errors.ts";
 import { endpointOverridden } from "../src/aws/s3.ts";
 import { REPO, sha256File } from "./build.ts";
 import {

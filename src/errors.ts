@@ -136,6 +136,12 @@ export class UsageError extends ToeError {
   readonly exitCode = ExitCode.usage;
 }
 
+/** The first line of an error's message (or of any other value as text), trimmed. */
+export function firstLine(error: unknown): string {
+  const message = (error as { message?: unknown } | undefined)?.message;
+  return (typeof message === "string" ? message : String(error)).split("\n")[0]!.trim();
+}
+
 export function isToeError(value: unknown): value is ToeError {
   return value instanceof ToeError;
 }

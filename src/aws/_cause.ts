@@ -9,6 +9,7 @@
  * which failures are worth trying again later (isTransient), so those failures come in bounded
  * time and a patient caller knows what to wait out.
  */
+import { firstLine } from "../errors.ts";
 
 // --- time limits ---
 //
@@ -164,8 +165,3 @@ export function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 }
 
-/** The first line of an error's message (or of any other value as text), trimmed. */
-export function firstLine(error: unknown): string {
-  const message = (error as { message?: unknown } | undefined)?.message;
-  return (typeof message === "string" ? message : String(error)).split("\n")[0]!.trim();
-}

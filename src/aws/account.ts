@@ -6,7 +6,8 @@
  * from STS GetCallerIdentity, which needs no permission. The SDK is loaded on first use.
  */
 import type { AccountPort } from "../model/ports.ts";
-import { commonCause, CONNECT_TIMEOUT_MS, errorName, firstLine, idleTimeoutMs, statusOf } from "./_cause.ts";
+import { commonCause, CONNECT_TIMEOUT_MS, errorName, idleTimeoutMs, statusOf } from "./_cause.ts";
+import { firstLine } from "../errors.ts";
 
 type Sdk = typeof import("@aws-sdk/client-sts");
 type Client = InstanceType<Sdk["STSClient"]>;

@@ -31,7 +31,8 @@
  */
 import type { ConsoleMirror } from "../model/ports.ts";
 
-import { commonCause, durationText, errorName, firstLine, statusOf, unreachableCause, type ServiceWords } from "./_cause.ts";
+import { commonCause, durationText, errorName, statusOf, unreachableCause, type ServiceWords } from "./_cause.ts";
+import { firstLine } from "../errors.ts";
 import { LogEventQueue, rejectedEvents, type LogEvent, type LossCause } from "./log-batches.ts";
 
 export { MAX_MESSAGE_BYTES, splitUtf8 } from "./log-batches.ts";

@@ -11,7 +11,8 @@
  */
 import type { Readable } from "node:stream";
 import type { ComponentArn } from "../model/component-arn.ts";
-import { commonCause, CONNECT_TIMEOUT_MS, firstLine, idleTimeoutMs, isTransient } from "./_cause.ts";
+import { commonCause, CONNECT_TIMEOUT_MS, idleTimeoutMs, isTransient } from "./_cause.ts";
+import { firstLine } from "../errors.ts";
 
 type Sdk = typeof import("@aws-sdk/client-imagebuilder");
 type Client = InstanceType<Sdk["ImagebuilderClient"]>;

@@ -7,12 +7,12 @@
  */
 import type { S3Listed, S3ObjectInfo, S3Options, S3Port, TransferBudget } from "../model/ports.ts";
 import { readFile, stat } from "node:fs/promises";
-import { StepError } from "../errors.ts";
+import { firstLine, StepError } from "../errors.ts";
 import { timeoutError, watchAttempt, watchedBody } from "./_idle.ts";
 import { parseListPage, type ListPage } from "./_s3-xml.ts";
 import { openDirectS3, type DirectS3 } from "./s3-direct.ts";
 import { uploadInParts } from "./_multipart-upload.ts";
-import { commonCause, CONNECT_TIMEOUT_MS, firstLine, idleTimeoutMs, isTransient, statusOf } from "./_cause.ts";
+import { commonCause, CONNECT_TIMEOUT_MS, idleTimeoutMs, isTransient, statusOf } from "./_cause.ts";
 
 type Sdk = typeof import("@aws-sdk/client-s3");
 type Client = InstanceType<Sdk["S3Client"]>;

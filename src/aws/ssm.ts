@@ -6,7 +6,8 @@
  * secret (logs/mask.ts keeps it out of everything awstoe writes).
  */
 import type { ParameterPort, ParameterValue } from "../model/ports.ts";
-import { commonCause, CONNECT_TIMEOUT_MS, errorName, firstLine, idleTimeoutMs, statusOf } from "./_cause.ts";
+import { commonCause, CONNECT_TIMEOUT_MS, errorName, idleTimeoutMs, statusOf } from "./_cause.ts";
+import { firstLine } from "../errors.ts";
 
 type Sdk = typeof import("@aws-sdk/client-ssm");
 type Client = InstanceType<Sdk["SSMClient"]>;

@@ -7,7 +7,7 @@ export default defineCommand({
     stdio: { type: "boolean", description: "talk over stdin/stdout (the only transport, accepted for clients that pass it)" },
   },
   async run() {
-    const { serveLsp } = await import("../lsp/server.ts");
-    return serveLsp({ input: process.stdin, output: process.stdout, errors: process.stderr });
+    const [{ serveLsp }, { pidExists }] = await Promise.all([import("../lsp/server.ts"), import("../platform/process-identity.ts")]);
+    return serveLsp({ input: process.stdin, output: process.stdout, errors: process.stderr, processExists: pidExists });
   },
 });

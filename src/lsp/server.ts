@@ -10,6 +10,7 @@
 import { CodeActionKind, createConnection, LSPErrorCodes, ResponseError, TextDocuments, TextDocumentSyncKind, type Connection, type InitializeResult, type Location, type WatchDog } from "vscode-languageserver";
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
+import { firstLine } from "../errors.ts";
 import { isRecord } from "../model/platform.ts";
 import { quickFixes } from "./code-actions.ts";
 import { completions } from "./completion.ts";
@@ -28,6 +29,8 @@ export interface LspStreams {
   output: NodeJS.WritableStream;
   /** Where a line goes when the conversation breaks (stderr: editors show it in their server log). */
   errors?: NodeJS.WritableStream;
+  /** Whether a process with this id exists (the editor's, LSP's processId); given by the caller, since lsp/ runs no host checks itself. */
+  processExists?: (pid: number) => boolean;
 }
 
 /** Serves until the client sends `exit` or closes stdin; resolves with the exit code (0 after a shutdown request). */
@@ -50,9 +53,10 @@ export function serveLsp(streams: LspStreams): Promise<number> {
       initialize(params) {
         // A client that dies without `exit` must not leave a server behind (LSP's processId).
         const parent = params.processId;
-        if (typeof parent !== "number") return;
+        const exists = streams.processExists;
+        if (typeof parent !== "number" || exists === undefined) return;
         parentWatch = setInterval(() => {
-          if (!processAlive(parent)) end(watchDog.shutdownReceived ? 0 : 1);
+          if (!exists(parent)) end(watchDog.shutdownReceived ? 0 : 1);
         }, 3000);
         parentWatch.unref();
       },
@@ -184,15 +188,3 @@ function within(span: Span, offset: number): boolean {
   return span[0] <= offset && offset <= span[1];
 }
 
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}

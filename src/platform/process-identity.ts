@@ -57,7 +57,7 @@ export function identityOf(pid: number): ProcessIdentity {
 }
 
 /** Whether some process with this id exists now (EPERM: it exists, but is not ours to signal). */
-function pidExists(pid: number): boolean {
+export function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

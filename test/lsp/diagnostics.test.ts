@@ -135,6 +135,26 @@ describe("awstoe lsp diagnostics", () => {
     expect(dropped.stderr()).toContain("awstoe lsp: the editor closed the connection without a shutdown request; exiting with 1");
   });
 
+  test("an editor that dies without shutdown (its processId gone) ends the server with 1", async () => {
+    const editor = Bun.spawn(["sleep", "60"]);
+    const child = Bun.spawn([binary, "lsp"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { processId: editor.pid, rootUri: null, capabilities: {} } });
+    child.stdin.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await child.stdin.flush();
+    const reply = child.stdout.getReader();
+    let answered = "";
+    while (!answered.includes('"id":1')) {
+      const { done, value } = await reply.read();
+      if (done) break;
+      answered += new TextDecoder().decode(value);
+    }
+    expect(answered).toContain('"capabilities"');
+    editor.kill();
+    await editor.exited;
+    // stdin stays open: only the watch on the editor's process can end the server (it looks every 3 s).
+    expect(await child.exited).toBe(1);
+  }, 20_000);
+
   test("bytes that are not LSP get one clear line on stderr, no stack trace", async () => {
     const child = Bun.spawn([binary, "lsp"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
     child.stdin.write("Content-Length: 5\r\n\r\nhello");
