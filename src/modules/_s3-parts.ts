@@ -17,7 +17,7 @@
  * upload, or a full-object CRC32), otherwise its ETag when that is the MD5 of the content (an
  * object uploaded in one piece, not SSE-KMS/SSE-C). The digest reads the file back in order while
  * the download goes on (each time the parts written so far form a longer run from the start), from
- * the page cache, 1 MiB at a time. Multipart ETags, composite checksums, CRC32C and CRC64NVME are
+ * the page cache, 256 KiB at a time. Multipart ETags, composite checksums, CRC32C and CRC64NVME are
  * not checked (size and If-Match only).
  */
 import { createHash } from "node:crypto";
@@ -30,8 +30,11 @@ import type { TemporaryFile } from "../safe-fs/durable.ts";
 /** Attempts per part, and the pause before the second (doubled each time, with jitter). */
 export const PART_ATTEMPTS = 4;
 const FIRST_PAUSE_MS = 200;
-/** How much the in-order digest reads back at a time. */
-const DIGEST_READ = 1024 * 1024;
+/**
+ * How much the in-order digest reads back at a time: 256 KiB, a peak RSS ~3 MB lower than 1 MiB
+ * for the same CPU and wall time (1 GiB download, scripts/bench-s3.ts).
+ */
+const DIGEST_READ = 256 * 1024;
 /**
  * A part's bytes are gathered into writes of up to this size (one pwrite per 256 KiB rather than
  * one per network chunk of a few KiB: each write is a trip to the I/O thread pool).

@@ -97,6 +97,48 @@ describe("writeFileDurably", () => {
     await other.discard();
     expect(readdirSync(dir)).toEqual(["download.bin"]);
   });
+
+  test("a big file is synced in the background while it is written, one sync at a time, then committed whole", async () => {
+    const dir = folder();
+    let syncs = 0;
+    let running = 0;
+    let overlapped = false;
+    // The real datasync, counted, and made slow so that writes go on while it runs.
+    const syncData = async (file: import("node:fs/promises").FileHandle) => {
+      syncs++;
+      overlapped ||= running > 0;
+      running++;
+      await Bun.sleep(20);
+      await file.datasync();
+      running--;
+    };
+    const temporary = await temporaryFileBeside(join(dir, "big.bin"), undefined, { every: 1024, syncData });
+    const pieces = Array.from({ length: 40 }, (_, i) => Buffer.alloc(512, 65 + (i % 26)));
+    // Out of order, as parts arrive: the odd pieces first, then the even ones.
+    for (const i of [...pieces.keys()].sort((a, b) => (a % 2) - (b % 2) || b - a)) {
+      await temporary.writeAt(pieces[i]!, i * 512);
+      await Bun.sleep(5); // a network's pace: a sync takes about four writes' time
+    }
+    await temporary.commit(join(dir, "big.bin"), true);
+    expect(readFileSync(join(dir, "big.bin"))).toEqual(Buffer.concat(pieces));
+    expect(syncs).toBeGreaterThan(1); // 20 KiB written, a sync asked for after each KiB while none runs
+    expect(syncs).toBeLessThan(20);
+    expect(overlapped).toBe(false);
+  });
+
+  test("a background sync that failed fails the commit, even when the commit's own sync succeeds", async () => {
+    const dir = folder();
+    // Stands in for the disk's write error (EIO cannot be made here); the kernel may report such
+    // an error to one sync only, so the commit's fsync would not see it again.
+    const syncData = async () => {
+      throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+    };
+    const temporary = await temporaryFileBeside(join(dir, "big.bin"), undefined, { every: 4, syncData });
+    await temporary.write(Buffer.from("first bytes"));
+    await temporary.write(Buffer.from("more bytes"));
+    await expect(temporary.commit(join(dir, "big.bin"), true)).rejects.toThrow(/EIO/);
+    expect(readdirSync(dir)).toEqual([]); // nothing committed, the temporary file removed
+  });
 });
 
 describe("appendWhole", () => {
