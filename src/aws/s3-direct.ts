@@ -16,13 +16,16 @@
  * Each request: signed just before it is sent (fresh credentials), up to 3 attempts with
  * exponential backoff for what isTransient counts as "try again later" (as the SDK's standard
  * retry mode), no answer within the idle limit is a TimeoutError, a body read through the same
- * idle watch, and S3's error answers turned into errors shaped like the SDK's (name = S3's Code,
+ * idle watch (or, for a body Bun writes into a file itself, the file's growth watched), and S3's
+ * error answers turned into errors shaped like the SDK's (name = S3's Code,
  * $metadata.httpStatusCode, $metadata.attempts), so aws/s3.ts words both paths alike.
  */
 import { createHash, createHmac } from "node:crypto";
+import { closeSync, fstatSync, openSync } from "node:fs";
 import { timeoutError, watchAttempt, watchedBody } from "./_idle.ts";
 import { isTransient, idleTimeoutMs } from "./_cause.ts";
 import { parseError } from "./_s3-xml.ts";
+import { isDiskError } from "../safe-fs/durable.ts";
 
 export interface DirectRequest {
   method: "GET" | "HEAD" | "PUT";
@@ -44,6 +47,14 @@ export interface DirectS3 {
    * Its body, when it has one, must be read or cancelled.
    */
   send(request: DirectRequest): Promise<Response>;
+  /**
+   * Under Bun: `send`, then the answer's body written by the runtime itself into a new file at
+   * `path` (created exclusively, 0600), never passing through JavaScript buffers; resolves with
+   * the bytes written. `accept` sees the answer first and may refuse it by throwing (nothing is
+   * written then). No new byte on disk within the idle limit is a TimeoutError. Undefined under
+   * Node, whose fetch cannot do this, and on Windows.
+   */
+  sendToFile?(request: DirectRequest, path: string, accept: (response: Response) => void): Promise<number>;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -83,29 +94,106 @@ export async function openDirectS3(env: Env): Promise<DirectS3 | undefined> {
   if (!region || !/^[a-z0-9-]+$/.test(region) || /^(us-iso|eu-iso)/.test(region)) return undefined;
   const signer = new SignatureV4({ service: "s3", region, credentials: defaultProvider(), sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
   const idleMs = idleTimeoutMs();
-  const once = async (request: DirectRequest, url: URL): Promise<Response> => {
+  const once = async (request: DirectRequest, url: URL, raw = false): Promise<Answer> => {
     const headers: Record<string, string> = { host: url.host, "x-amz-content-sha256": request.body ? sha256Hex(request.body) : EMPTY_SHA256, ...request.headers };
     const query: Record<string, string> = {};
     url.searchParams.forEach((value, name) => (query[name] = value));
     const signed = await signer.sign({ method: request.method, protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query, headers });
     const { host: _host, ...sent } = signed.headers as Record<string, string>;
-    return fetchWatched(url, { method: request.method, headers: sent, ...(request.body ? { body: request.body } : {}) }, request.signal, idleMs + (request.body ? (request.body.byteLength / UPLOAD_BYTES_PER_SECOND) * 1000 : 0), idleMs);
+    return fetchWatched(url, { method: request.method, headers: sent, ...(request.body ? { body: request.body } : {}) }, request.signal, idleMs + (request.body ? (request.body.byteLength / UPLOAD_BYTES_PER_SECOND) * 1000 : 0), idleMs, raw);
   };
+  /** `once` with up to MAX_ATTEMPTS tries while the failure is one that may pass. */
+  const retried = async (request: DirectRequest, raw: boolean): Promise<Answer> => {
+    const url = addressOf(request, endpoint, region, style);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once(request, url, raw);
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || request.signal?.aborted || !isTransient(error)) throw withAttempts(error, attempt);
+        await pause(BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random()), request.signal);
+      }
+    }
+  };
+  // Windows is left to the streamed path: Bun's writer into a descriptor is not tried there.
+  const bun = process.platform === "win32" ? undefined : (globalThis as { Bun?: BunWriter }).Bun;
   return {
     handles: (bucket) => !bucket.startsWith("arn:") && !bucket.endsWith("--x-s3") && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket),
-    async send(request) {
-      const url = addressOf(request, endpoint, region, style);
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await once(request, url);
-        } catch (error) {
-          if (attempt >= MAX_ATTEMPTS || request.signal?.aborted || !isTransient(error)) throw withAttempts(error, attempt);
-          await pause(BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random()), request.signal);
-        }
-      }
-    },
+    send: async (request) => (await retried(request, false)).response,
+    ...(bun === undefined
+      ? {}
+      : {
+          async sendToFile(request, path, accept) {
+            const { response, attempt, release } = await retried(request, true);
+            try {
+              try {
+                accept(response);
+              } catch (error) {
+                await response.body?.cancel().catch(() => undefined);
+                throw error;
+              }
+              return await writeNatively(bun, response, path, idleMs, attempt, request.signal);
+            } finally {
+              release();
+            }
+          },
+        }),
   };
 }
+
+/** An accepted answer; `raw`: its body not yet watched, with the attempt that controls it. */
+interface Answer {
+  response: Response;
+  attempt: AbortController;
+  release: () => void;
+}
+
+/** The part of Bun this module uses: its native writer of a fetch answer into a file. */
+interface BunWriter {
+  write(destination: unknown, input: Response): Promise<number>;
+  file(fd: number): unknown;
+}
+
+/** How often the size of a file being written natively is looked at, at most (the idle watch). */
+const NATIVE_WATCH_MS = 1000;
+
+/**
+ * The body written by Bun into a new file at `path` (exclusive, 0600). The idle limit is kept by
+ * watching the file grow: nothing new within `idleMs` aborts the attempt with a TimeoutError.
+ * A failure of the network is marked as one (`transient`); one of the disk keeps its code.
+ */
+async function writeNatively(bun: BunWriter, response: Response, path: string, idleMs: number, attempt: AbortController, signal: AbortSignal | undefined): Promise<number> {
+  let fd: number;
+  try {
+    fd = openSync(path, "wx", 0o600);
+  } catch (error) {
+    await response.body?.cancel().catch(() => undefined);
+    throw error;
+  }
+  let size = 0;
+  let quietSince = Date.now();
+  const watch = setInterval(
+    () => {
+      const now = fstatSync(fd).size;
+      if (now !== size) {
+        size = now;
+        quietSince = Date.now();
+      } else if (Date.now() - quietSince >= idleMs) attempt.abort(timeoutError(`no data for ${idleMs} ms`));
+    },
+    Math.max(10, Math.min(NATIVE_WATCH_MS, idleMs / 4)),
+  );
+  try {
+    return await bun.write(bun.file(fd), response);
+  } catch (error) {
+    if (signal?.aborted) throw Object.assign(new Error("stopped"), { name: "AbortError" });
+    if (attempt.signal.aborted) throw attempt.signal.reason;
+    if (isDiskError(error)) throw error;
+    throw Object.assign(new Error(`the answer broke off: ${(error as Error)?.message ?? String(error)}`), { name: "NetworkError", code: "ECONNRESET", cause: error });
+  } finally {
+    clearInterval(watch);
+    closeSync(fd);
+  }
+}
+
 
 /**
  * The profile's `s3.addressing_style`: "path" forces path-style addressing; "virtual", "auto" or
@@ -162,7 +250,7 @@ function encodeKey(key: string): string {
  * the body is watched the same way per read. The caller's signal aborts it at any point.
  * A non-2xx answer is read (at most 64 KiB) and rejected as an SDK-shaped error.
  */
-async function fetchWatched(url: URL, init: RequestInit, signal: AbortSignal | undefined, headersMs: number, idleMs: number): Promise<Response> {
+async function fetchWatched(url: URL, init: RequestInit, signal: AbortSignal | undefined, headersMs: number, idleMs: number, raw: boolean): Promise<Answer> {
   const { attempt, release, answered, timedOut } = watchAttempt(signal, headersMs, idleMs);
   let response: Response;
   try {
@@ -179,11 +267,12 @@ async function fetchWatched(url: URL, init: RequestInit, signal: AbortSignal | u
     release();
     throw serviceError(response, text);
   }
+  if (raw) return { response, attempt, release };
   if (response.body === null) {
     release();
-    return response;
+    return { response, attempt, release };
   }
-  return new Response(watchedBody(response.body, idleMs, attempt, release), { status: response.status, headers: response.headers });
+  return { response: new Response(watchedBody(response.body, idleMs, attempt, release), { status: response.status, headers: response.headers }), attempt, release };
 }
 
 async function readSome(response: Response): Promise<string> {

@@ -11,6 +11,7 @@ import { firstLine, StepError } from "../errors.ts";
 import { timeoutError, watchAttempt, watchedBody } from "./_idle.ts";
 import { parseListPage, type ListPage } from "./_s3-xml.ts";
 import { openDirectS3, type DirectS3 } from "./s3-direct.ts";
+import { isDiskError } from "../safe-fs/durable.ts";
 import { uploadInParts } from "./_multipart-upload.ts";
 import { commonCause, CONNECT_TIMEOUT_MS, idleTimeoutMs, isTransient, statusOf } from "./_cause.ts";
 
@@ -161,15 +162,33 @@ export function createS3Port(portOptions: S3PortOptions = {}): S3Port {
           const result = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: asked, IfMatch: range.ifMatch, ...owner(options) }), { abortSignal: signal as never });
           answer = { status: result.$metadata.httpStatusCode, contentRange: result.ContentRange, body: result.Body as AsyncIterable<Uint8Array> | undefined };
         }
-        // A server that ignores Range answers 200 with everything: never written as a part.
-        if (answer.status !== 206 || !answer.contentRange?.startsWith(`bytes ${range.start}-${range.end}/`)) {
+        const refused = notTheRange(answer.status, answer.contentRange, range, bucket, key);
+        if (refused) {
           await (answer.body as { cancel?: () => Promise<void> } | undefined)?.cancel?.().catch(() => undefined);
-          throw new StepError(`cannot download s3://${bucket}/${key}: the server answered the request for bytes ${range.start}-${range.end} with ${answer.contentRange ? `'${answer.contentRange}'` : `HTTP ${answer.status} and no range`} (a store without ranged reads: set OPENTOE_S3_MAX_CONCURRENCY=1 for one stream per object)`);
+          throw refused;
         }
         return worded(answer.body ?? emptyBody(), bucket, key, stopped, release);
       } catch (error) {
         release();
         throw s3Failure(error, "download", bucket, key, stopped());
+      }
+    },
+    writesRangesNatively: async (bucket) => (await direct(bucket))?.sendToFile !== undefined,
+    async getObjectRangeToFile(bucket, key, range, path, options) {
+      const { signal, release } = signalFor(options);
+      try {
+        const straight = await direct(bucket);
+        if (straight?.sendToFile === undefined) throw new Error("ranges cannot be written natively here (writesRangesNatively said so)");
+        const headers = { range: `bytes=${range.start}-${range.end}`, "if-match": range.ifMatch, ...ownerHeader(options) };
+        return await straight.sendToFile({ method: "GET", bucket, key, headers, signal }, path, (answer) => {
+          const refused = notTheRange(answer.status, answer.headers.get("content-range") ?? undefined, range, bucket, key);
+          if (refused) throw refused;
+        });
+      } catch (error) {
+        if (isDiskError(error)) throw error; // the caller knows where the file was going
+        throw s3Failure(error, "download", bucket, key, stopped());
+      } finally {
+        release();
       }
     },
     async listKeys(bucket, prefix, limit, options) {
@@ -237,6 +256,15 @@ function callSignal(a: AbortSignal | undefined, b: AbortSignal | undefined): { s
       b.removeEventListener("abort", fromB);
     },
   };
+}
+
+/**
+ * Why an answer to a ranged GET is not that range, or undefined when it is. A server that ignores
+ * Range answers 200 with everything: never written as a part.
+ */
+function notTheRange(status: number | undefined, contentRange: string | undefined, range: { start: number; end: number }, bucket: string, key: string): StepError | undefined {
+  if (status === 206 && contentRange?.startsWith(`bytes ${range.start}-${range.end}/`)) return undefined;
+  return new StepError(`cannot download s3://${bucket}/${key}: the server answered the request for bytes ${range.start}-${range.end} with ${contentRange ? `'${contentRange}'` : `HTTP ${status} and no range`} (a store without ranged reads: set OPENTOE_S3_MAX_CONCURRENCY=1 for one stream per object)`);
 }
 
 function stopError(): Error {

@@ -128,6 +128,16 @@ export interface S3Port {
    */
   getObjectRange?(bucket: string, key: string, range: { start: number; end: number; ifMatch: string }, options: S3Options): Promise<AsyncIterable<Uint8Array>>;
   /**
+   * Whether getObjectRangeToFile can write this bucket's ranges natively (the runtime copies the
+   * answer into the file; no bytes pass through JavaScript). A port without it never can.
+   */
+  writesRangesNatively?(bucket: string): Promise<boolean>;
+  /**
+   * getObjectRange's bytes written into a new file at `path` (created exclusively, 0600); resolves
+   * with how many were written. Only where writesRangesNatively said so.
+   */
+  getObjectRangeToFile?(bucket: string, key: string, range: { start: number; end: number; ifMatch: string }, path: string, options: S3Options): Promise<number>;
+  /**
    * Uploads a local file (multipart when large), streaming it from disk. A stopped or failed
    * multipart upload is aborted (AbortMultipartUpload) before this rejects, so S3 keeps no parts.
    */

@@ -214,6 +214,12 @@ export interface TemporaryFile {
   write(chunk: Uint8Array): Promise<void>;
   /** Writes all of `chunk` at `position` (parts arriving out of order); not mixed with write(). */
   writeAt(chunk: Uint8Array, position: number): Promise<void>;
+  /**
+   * Appends the whole of the file at `source` (parts downloaded into files of their own), copied
+   * by the kernel where the runtime can (Bun: copy_file_range), at the file's position like
+   * write(); resolves with the bytes appended.
+   */
+  appendFrom(source: string): Promise<number>;
   /** The file's size now (fstat). */
   size(): Promise<number>;
   /**
@@ -296,6 +302,11 @@ export async function temporaryFileBeside(target: string, mode?: number, writeBa
       await writeAllAsync(current!, chunk, position);
       wrote(chunk.byteLength);
     },
+    appendFrom: async (source) => {
+      const bytes = await appendFileTo(current!, source);
+      wrote(bytes);
+      return bytes;
+    },
     size: async () => (await current!.stat()).size,
     async commit(target, replace) {
       try {
@@ -315,6 +326,41 @@ export async function temporaryFileBeside(target: string, mode?: number, writeBa
       }
     },
   };
+}
+
+/** Copies all of `source` to `handle` at its position; the bytes copied. */
+async function appendFileTo(handle: FileHandle, source: string): Promise<number> {
+  const bun = (globalThis as { Bun?: { write(to: unknown, from: unknown): Promise<number>; file(at: number | string): { size: number } } }).Bun;
+  // Windows copies through a buffer: Bun's copy into a descriptor is not tried there.
+  if (bun !== undefined && process.platform !== "win32") {
+    const from = bun.file(source);
+    const expected = from.size;
+    const copied = await bun.write(bun.file(handle.fd), from);
+    if (copied !== expected) throw new Error(`only ${copied} of the ${expected} bytes of '${source}' were copied`);
+    return copied;
+  }
+  const input = await fsPromises().open(source, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(APPEND_BUFFER);
+    let copied = 0;
+    for (;;) {
+      const { bytesRead } = await input.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return copied;
+      await writeAllAsync(handle, buffer.subarray(0, bytesRead));
+      copied += bytesRead;
+    }
+  } finally {
+    await input.close();
+  }
+}
+
+/** What appendFileTo reads at a time where the kernel cannot copy (Node). */
+const APPEND_BUFFER = 256 * 1024;
+
+/** A failure of the local disk (no space, quota, read-only, I/O, permissions, too large) rather than of a network answer. */
+export function isDiskError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && /^(ENOSPC|EDQUOT|EROFS|EIO|EACCES|EPERM|EFBIG)$/.test(code);
 }
 
 /** A failed write in the words a person needs: the codes that mean "the disk" or "not yours", first. */

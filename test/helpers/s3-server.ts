@@ -155,12 +155,18 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
       return;
     }
     const reader = paced(answer.body, options.bytesPerSecondPerConnection).getReader();
+    // An answer has ended for its client once its last byte is written: a client that knows the
+    // length sends its next request on the connection then, before the stream here reports its end.
+    const length = Number(answer.headers.get("content-length") ?? Number.NaN);
+    let written = 0;
     const gone = () => void reader.cancel().catch(() => undefined);
     outgoing.once("close", gone);
     try {
       for (;;) {
         const next = await reader.read();
         if (next.done) break;
+        written += next.value.length;
+        const last = written >= length;
         if (!outgoing.write(next.value)) {
           await new Promise<void>((resolve) => {
             const on = () => {
@@ -170,6 +176,7 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
             outgoing.on("drain", on).on("close", on);
           });
         }
+        if (last) recorded.endedAt = performance.now();
         if (outgoing.destroyed) break;
       }
       outgoing.end();
@@ -177,7 +184,7 @@ export async function startLocalS3(buckets: string[], options: LocalS3Options = 
       outgoing.destroy();
     } finally {
       outgoing.off("close", gone);
-      recorded.endedAt = performance.now();
+      recorded.endedAt ??= performance.now();
     }
   }
   async function handle(request: Request, url: URL, recorded: RecordedRequest): Promise<Response> {

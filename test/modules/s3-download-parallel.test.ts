@@ -7,15 +7,17 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createS3Port } from "../../src/aws/s3.ts";
 import { fetchParts, planParts, retryPause } from "../../src/modules/_s3-parts.ts";
 import { TransferLimit } from "../../src/model/transfer-limit.ts";
-import type { TemporaryFile } from "../../src/safe-fs/durable.ts";
+import { temporaryFileBeside, type TemporaryFile } from "../../src/safe-fs/durable.ts";
 import { modules } from "../../src/modules/index.ts";
 import { awstoeBinary } from "../helpers/binary.ts";
+import { mountTinyDisk } from "../helpers/tiny-disk.ts";
 import { isolatedAwsEnv } from "../helpers/aws-env.ts";
 import { moduleContext, runModule, type WrittenInput } from "../helpers/module-context.ts";
 import { ACCESS_KEY_ID, peakConcurrency, s3Error, SECRET_ACCESS_KEY, startLocalS3, testClient, THROTTLED_RATE, useLocalS3, type LocalS3, type RecordedRequest } from "../helpers/s3-server.ts";
@@ -130,6 +132,7 @@ describe("memory with a slow disk", () => {
         await Bun.sleep(1);
         written += bytes.length;
       },
+      appendFrom: async () => 0,
       size: async () => written,
       commit: async () => undefined,
       discard: async () => undefined,
@@ -143,6 +146,62 @@ describe("memory with a slow disk", () => {
     expect(limit.peakRequests).toBe(3);
     expect(limit.peakBytes).toBeLessThanOrEqual(3 * partSize);
     expect(limit.bytes).toBe(0);
+  });
+});
+
+describe("disk with a slow first part", () => {
+  test("parts written natively run at most 2 × the request limit ahead of the next one to append, in a private folder beside the temporary file that goes afterwards", async () => {
+    const folder = mkdtempSync(join(dir, "ahead-"));
+    const partSize = 1000;
+    const size = 20 * partSize - 1;
+    const body = seeded(size, 3);
+    const limit = new TransferLimit(2, Number.POSITIVE_INFINITY);
+    const started: number[] = [];
+    let startedBeforeFirst: number[] = [];
+    const file = await temporaryFileBeside(join(folder, "out"));
+    // A stand-in for the port's native writer (the runtime's own copy cannot be slowed down here).
+    const s3 = {
+      getObjectRange: () => Promise.reject(new Error("the streamed path was taken")),
+      writesRangesNatively: async () => true,
+      async getObjectRangeToFile(_bucket: string, _key: string, range: { start: number; end: number; ifMatch: string }, path: string) {
+        const index = range.start / partSize;
+        started.push(index);
+        expect(dirname(dirname(path))).toBe(folder);
+        expect(statSync(dirname(path)).mode & 0o777).toBe(0o700);
+        if (index === 0) {
+          await Bun.sleep(150);
+          startedBeforeFirst = [...started];
+        }
+        writeFileSync(path, body.subarray(range.start, range.end + 1), { flag: "wx" });
+        return range.end - range.start + 1;
+      },
+    };
+    const checked = await fetchParts({ s3, bucket: "b", key: "k", info: { size, etag: '"etag"', md5: createHash("md5").update(body).digest("hex") }, partSize, limit, options: { signal: new AbortController().signal }, file });
+    expect(checked).toBe("size, MD5 (its ETag)");
+    // Part 0 holds one of the two requests; the other goes through parts 1–3, then waits.
+    expect(startedBeforeFirst.sort((a, b) => a - b)).toEqual([0, 1, 2, 3]);
+    expect(started.length).toBe(20);
+    await file.commit(join(folder, "out"), false);
+    expect(Buffer.compare(readFileSync(join(folder, "out")), Buffer.from(body))).toBe(0);
+    expect(readdirSync(folder)).toEqual(["out"]);
+  });
+
+  test("a part that cannot be appended (the disk) stops the download; the part files go", async () => {
+    const folder = mkdtempSync(join(dir, "append-"));
+    const file = await temporaryFileBeside(join(folder, "out"));
+    const failing: TemporaryFile = { ...file, appendFrom: async () => Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" })) };
+    const s3 = {
+      getObjectRange: () => Promise.reject(new Error("the streamed path was taken")),
+      writesRangesNatively: async () => true,
+      async getObjectRangeToFile(_bucket: string, _key: string, range: { start: number; end: number; ifMatch: string }, path: string) {
+        writeFileSync(path, new Uint8Array(range.end - range.start + 1), { flag: "wx" });
+        return range.end - range.start + 1;
+      },
+    };
+    const download = fetchParts({ s3, bucket: "b", key: "k", info: { size: 5000, etag: '"etag"' }, partSize: 1000, limit: new TransferLimit(2, 10_000), options: { signal: new AbortController().signal }, file: failing });
+    await expect(download).rejects.toThrow(`cannot put the downloaded parts together in '${file.path}': no space left on the device`);
+    await file.discard();
+    expect(readdirSync(folder)).toEqual([]);
   });
 });
 
@@ -177,6 +236,52 @@ describe("one object", () => {
     expect(Buffer.compare(readFileSync(join(dir, "parallel.bin")), Buffer.from(body))).toBe(0);
     // At 16 MB/s a 64 KiB part takes ≈ 4 ms, long enough for the others to start meanwhile.
     expect(peakConcurrency(since(from), isPart)).toBe(CONCURRENCY);
+  });
+
+  test("under Bun each part is written by the runtime into a file of its own, then appended in order; the streamed path (Node's, the SDK client's) gives the same bytes", async () => {
+    const body = seeded(6 * PART + 3, 81);
+    await put("big/paths", body);
+    const port = createS3Port();
+    expect(await port.writesRangesNatively!("bucket")).toBe(true);
+    let toFile = 0;
+    const counted = { ...port, getObjectRangeToFile: (...args: Parameters<NonNullable<typeof port.getObjectRangeToFile>>) => (toFile++, port.getObjectRangeToFile!(...args)) };
+    await runModule(modules.S3Download, [{ source: "s3://bucket/big/paths", destination: "native.bin" }], moduleContext({ cwd: dir, s3: counted }));
+    expect(toFile).toBe(7);
+    // The same port without its native methods: every part streamed through JavaScript.
+    const { writesRangesNatively: _native, getObjectRangeToFile: _toFile, ...streamed } = createS3Port();
+    let ranged = 0;
+    const countedStreamed = { ...streamed, getObjectRange: (...args: Parameters<NonNullable<typeof streamed.getObjectRange>>) => (ranged++, streamed.getObjectRange!(...args)) };
+    await runModule(modules.S3Download, [{ source: "s3://bucket/big/paths", destination: "streamed.bin" }], moduleContext({ cwd: dir, s3: countedStreamed }));
+    expect(ranged).toBe(7);
+    for (const name of ["native.bin", "streamed.bin"]) expect(Buffer.compare(readFileSync(join(dir, name)), Buffer.from(body))).toBe(0);
+  });
+
+  test("a part whose answer stalls past the idle limit is aborted and fetched again; the stalled request does not linger", async () => {
+    const body = seeded(4 * PART, 91);
+    await put("big/stalled", body);
+    const stalled = `bytes=${PART}-${2 * PART - 1}`;
+    let stalls = 0;
+    let cancelled = false;
+    intercept = (r) => {
+      if (r.key !== "big/stalled" || r.headers.range !== stalled || stalls >= 1) return undefined;
+      stalls++;
+      const stream = new ReadableStream<Uint8Array>({
+        start: (controller) => controller.enqueue(body.subarray(PART, PART + 1000)),
+        pull: () => new Promise<void>(() => undefined), // nothing more, ever
+        cancel: () => void (cancelled = true),
+      });
+      return new Response(stream, { status: 206, headers: { "content-length": String(PART), "content-range": `bytes ${PART}-${2 * PART - 1}/${body.length}` } });
+    };
+    process.env.AWSTOE_AWS_IDLE_TIMEOUT_MS = "300";
+    try {
+      await run([{ source: "s3://bucket/big/stalled", destination: "stalled.bin" }]);
+    } finally {
+      delete process.env.AWSTOE_AWS_IDLE_TIMEOUT_MS;
+    }
+    expect(stalls).toBe(1);
+    expect(Buffer.compare(readFileSync(join(dir, "stalled.bin")), Buffer.from(body))).toBe(0);
+    await Bun.sleep(50);
+    expect(cancelled).toBe(true);
   });
 
   test("OPENTOE_S3_MAX_CONCURRENCY=1 keeps the single stream: one GET, no ranges", async () => {
@@ -296,6 +401,20 @@ describe("one object", () => {
       release();
     }
     expect(strays(folder)).toEqual([]);
+  });
+});
+
+describe("a full disk (tmpfs mounted by the test)", () => {
+  const disk = mountTinyDisk("s3par", 256 * 1024);
+  afterAll(() => disk.unmount());
+
+  test.skipIf(!disk.mounted)("parts that do not fit fail the step in words, and nothing is left on the disk", async () => {
+    await put("big/too-big", seeded(12 * PART, 41));
+    const error = await runModule(modules.S3Download, [{ source: "s3://bucket/big/too-big", destination: "out.bin" }], moduleContext({ cwd: disk.path, s3: createS3Port() })).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    // Where the disk fills up decides which: a part being written, or parts being put together.
+    expect([`cannot download s3://bucket/big/too-big: cannot write into '${disk.path}': no space left on the device`, "cannot put the downloaded parts together in <file>: no space left on the device"]).toContain((error as Error).message.replace(/ in '[^']*'/, " in <file>"));
+    expect(readdirSync(disk.path)).toEqual([]);
   });
 });
 

@@ -126,6 +126,22 @@ describe("writeFileDurably", () => {
     expect(overlapped).toBe(false);
   });
 
+  test("whole files appended in order (downloaded parts) land back to back, count toward the background sync, and nothing else is touched", async () => {
+    const dir = folder();
+    let syncs = 0;
+    const temporary = await temporaryFileBeside(join(dir, "joined.bin"), undefined, { every: 3000, syncData: async (file) => (syncs++, file.datasync()) });
+    const parts = [Buffer.alloc(2500, "a"), Buffer.alloc(0), Buffer.alloc(1, "b"), Buffer.alloc(4096, "c")];
+    parts.forEach((bytes, i) => writeFileSync(join(dir, `part${i}`), bytes));
+    const copied = [];
+    for (let i = 0; i < parts.length; i++) copied.push(await temporary.appendFrom(join(dir, `part${i}`)));
+    expect(copied).toEqual([2500, 0, 1, 4096]);
+    expect(await temporary.size()).toBe(6597);
+    await temporary.commit(join(dir, "joined.bin"), false);
+    expect(readFileSync(join(dir, "joined.bin"))).toEqual(Buffer.concat(parts));
+    expect(readFileSync(join(dir, "part3"))).toEqual(parts[3]!);
+    expect(syncs).toBe(1); // 2500 + 0 + 1 bytes stay below 3000; the 4096 more pass it
+  });
+
   test("a background sync that failed fails the commit, even when the commit's own sync succeeds", async () => {
     const dir = folder();
     // Stands in for the disk's write error (EIO cannot be made here); the kernel may report such
