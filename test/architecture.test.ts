@@ -88,6 +88,11 @@ describe("architecture", () => {
 
   test("src/ uses node:* APIs, never Bun globals (the Node fallback runs the same code)", () => {
     for (const file of files) {
+      // The one exception looks Bun up at run time, and every caller has a node:* path without it.
+      if (relative(SRC, file) === "safe-fs/bun-native.ts") {
+        expect(readFileSync(file, "utf8")).toContain("(globalThis as { Bun?: BunNative }).Bun");
+        continue;
+      }
       const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
       expect(/\bBun\.|from "bun"|bun:/.test(code), relative(SRC, file)).toBe(false);
     }

@@ -21,11 +21,10 @@
  * $metadata.httpStatusCode, $metadata.attempts), so aws/s3.ts words both paths alike.
  */
 import { createHash, createHmac } from "node:crypto";
-import { closeSync, fstatSync, openSync } from "node:fs";
 import { timeoutError, watchAttempt, watchedBody } from "./_idle.ts";
 import { isTransient, idleTimeoutMs } from "./_cause.ts";
 import { parseError } from "./_s3-xml.ts";
-import { isDiskError } from "../safe-fs/durable.ts";
+import { canWriteResponsesNatively, isDiskError, writeResponseToNewFile } from "../safe-fs/durable.ts";
 
 export interface DirectRequest {
   method: "GET" | "HEAD" | "PUT";
@@ -114,12 +113,11 @@ export async function openDirectS3(env: Env): Promise<DirectS3 | undefined> {
       }
     }
   };
-  // Windows is left to the streamed path: Bun's writer into a descriptor is not tried there.
-  const bun = process.platform === "win32" ? undefined : (globalThis as { Bun?: BunWriter }).Bun;
+
   return {
     handles: (bucket) => !bucket.startsWith("arn:") && !bucket.endsWith("--x-s3") && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket),
     send: async (request) => (await retried(request, false)).response,
-    ...(bun === undefined
+    ...(!canWriteResponsesNatively()
       ? {}
       : {
           async sendToFile(request, path, accept) {
@@ -131,7 +129,7 @@ export async function openDirectS3(env: Env): Promise<DirectS3 | undefined> {
                 await response.body?.cancel().catch(() => undefined);
                 throw error;
               }
-              return await writeNatively(bun, response, path, idleMs, attempt, request.signal);
+              return await writeNatively(response, path, idleMs, attempt, request.signal);
             } finally {
               release();
             }
@@ -147,50 +145,30 @@ interface Answer {
   release: () => void;
 }
 
-/** The part of Bun this module uses: its native writer of a fetch answer into a file. */
-interface BunWriter {
-  write(destination: unknown, input: Response): Promise<number>;
-  file(fd: number): unknown;
-}
-
 /** How often the size of a file being written natively is looked at, at most (the idle watch). */
 const NATIVE_WATCH_MS = 1000;
 
 /**
- * The body written by Bun into a new file at `path` (exclusive, 0600). The idle limit is kept by
- * watching the file grow: nothing new within `idleMs` aborts the attempt with a TimeoutError.
- * A failure of the network is marked as one (`transient`); one of the disk keeps its code.
+ * The body written by the runtime into a new file at `path` (exclusive, 0600). The idle limit is
+ * kept by watching the file grow: nothing new within `idleMs` aborts the attempt with a
+ * TimeoutError. A failure of the network is marked as one; one of the disk keeps its code.
  */
-async function writeNatively(bun: BunWriter, response: Response, path: string, idleMs: number, attempt: AbortController, signal: AbortSignal | undefined): Promise<number> {
-  let fd: number;
-  try {
-    fd = openSync(path, "wx", 0o600);
-  } catch (error) {
-    await response.body?.cancel().catch(() => undefined);
-    throw error;
-  }
+async function writeNatively(response: Response, path: string, idleMs: number, attempt: AbortController, signal: AbortSignal | undefined): Promise<number> {
   let size = 0;
   let quietSince = Date.now();
-  const watch = setInterval(
-    () => {
-      const now = fstatSync(fd).size;
-      if (now !== size) {
-        size = now;
-        quietSince = Date.now();
-      } else if (Date.now() - quietSince >= idleMs) attempt.abort(timeoutError(`no data for ${idleMs} ms`));
-    },
-    Math.max(10, Math.min(NATIVE_WATCH_MS, idleMs / 4)),
-  );
+  const watch = (now: number) => {
+    if (now !== size) {
+      size = now;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= idleMs) attempt.abort(timeoutError(`no data for ${idleMs} ms`));
+  };
   try {
-    return await bun.write(bun.file(fd), response);
+    return await writeResponseToNewFile(path, response, Math.max(10, Math.min(NATIVE_WATCH_MS, idleMs / 4)), watch);
   } catch (error) {
     if (signal?.aborted) throw Object.assign(new Error("stopped"), { name: "AbortError" });
     if (attempt.signal.aborted) throw attempt.signal.reason;
-    if (isDiskError(error)) throw error;
-    throw Object.assign(new Error(`the answer broke off: ${(error as Error)?.message ?? String(error)}`), { name: "NetworkError", code: "ECONNRESET", cause: error });
-  } finally {
-    clearInterval(watch);
-    closeSync(fd);
+    if (isDiskError(error) || (error as { code?: unknown }).code === "EEXIST") throw error;
+    throw Object.assign(new Error(`the answer broke off: ${(error as Error)?.message ?? String(error)}`), { code: "ECONNRESET", cause: error });
   }
 }
 

@@ -19,9 +19,10 @@
  * Errors are the file system's own (NodeJS.ErrnoException): callers word them for the person,
  * because only they know what the file was for.
  */
-import { closeSync, constants, fchmodSync, fsyncSync, ftruncateSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { bunNative } from "./bun-native.ts";
 
 /*
  * node:crypto and node:fs/promises are loaded when first needed, not with this file: every action
@@ -330,9 +331,8 @@ export async function temporaryFileBeside(target: string, mode?: number, writeBa
 
 /** Copies all of `source` to `handle` at its position; the bytes copied. */
 async function appendFileTo(handle: FileHandle, source: string): Promise<number> {
-  const bun = (globalThis as { Bun?: { write(to: unknown, from: unknown): Promise<number>; file(at: number | string): { size: number } } }).Bun;
-  // Windows copies through a buffer: Bun's copy into a descriptor is not tried there.
-  if (bun !== undefined && process.platform !== "win32") {
+  const bun = bunNative();
+  if (bun !== undefined) {
     const from = bun.file(source);
     const expected = from.size;
     const copied = await bun.write(bun.file(handle.fd), from);
@@ -351,6 +351,39 @@ async function appendFileTo(handle: FileHandle, source: string): Promise<number>
     }
   } finally {
     await input.close();
+  }
+}
+
+/**
+ * Whether writeResponseToNewFile can work here (Bun, not Windows): the body is then copied into
+ * the file by the runtime. Node's fetch has no such path.
+ */
+export function canWriteResponsesNatively(): boolean {
+  return bunNative() !== undefined;
+}
+
+/**
+ * Writes the body of `response` into a new file at `path` (created exclusively, 0600), the bytes
+ * moved by the runtime; resolves with how many. While it runs, `watch` is given the file's size
+ * every `everyMs` (an idle limit is kept by watching the file grow). Rejects with the runtime's
+ * error when the body or the disk fails; the file is left for the caller to remove.
+ */
+export async function writeResponseToNewFile(path: string, response: Response, everyMs: number, watch: (size: number) => void): Promise<number> {
+  const bun = bunNative();
+  if (bun === undefined) throw new Error("writeResponseToNewFile needs Bun (canWriteResponsesNatively)");
+  let fd: number;
+  try {
+    fd = openSync(path, "wx", PRIVATE_FILE_MODE);
+  } catch (error) {
+    await response.body?.cancel().catch(() => undefined);
+    throw error;
+  }
+  const timer = setInterval(() => watch(fstatSync(fd).size), everyMs);
+  try {
+    return await bun.write(bun.file(fd), response);
+  } finally {
+    clearInterval(timer);
+    closeSync(fd);
   }
 }
 
