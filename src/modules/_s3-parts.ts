@@ -377,6 +377,7 @@ class InOrderDigest {
   #hashed = 0;
   #running: Promise<void> = Promise.resolve();
   #failed: unknown;
+  #buffer: Buffer | undefined;
 
   private constructor(
     readonly handle: import("node:fs/promises").FileHandle,
@@ -404,7 +405,9 @@ class InOrderDigest {
 
   async #readTo(upTo: number): Promise<void> {
     if (this.#failed !== undefined) return;
-    const buffer = Buffer.allocUnsafe(Math.min(DIGEST_READ, Math.max(1, upTo - this.#hashed)));
+    // One buffer for the whole download (the reads take turns): a new one per part was 128 of
+    // 256 KiB per GiB for the collector to find.
+    const buffer = (this.#buffer ??= Buffer.allocUnsafe(Math.min(DIGEST_READ, Math.max(1, this.size))));
     try {
       while (this.#hashed < upTo) {
         const { bytesRead } = await this.handle.read(buffer, 0, Math.min(buffer.length, upTo - this.#hashed), this.#hashed);
