@@ -93,7 +93,7 @@ export async function openDirectS3(env: Env): Promise<DirectS3 | undefined> {
   if (!region || !/^[a-z0-9-]+$/.test(region) || /^(us-iso|eu-iso)/.test(region)) return undefined;
   const signer = new SignatureV4({ service: "s3", region, credentials: defaultProvider(), sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
   const idleMs = idleTimeoutMs();
-  const once = async (request: DirectRequest, url: URL, raw = false): Promise<Answer> => {
+  const once = async (request: DirectRequest, url: URL, raw: boolean): Promise<Answer> => {
     const headers: Record<string, string> = { host: url.host, "x-amz-content-sha256": request.body ? sha256Hex(request.body) : EMPTY_SHA256, ...request.headers };
     const query: Record<string, string> = {};
     url.searchParams.forEach((value, name) => (query[name] = value));
@@ -113,7 +113,6 @@ export async function openDirectS3(env: Env): Promise<DirectS3 | undefined> {
       }
     }
   };
-
   return {
     handles: (bucket) => !bucket.startsWith("arn:") && !bucket.endsWith("--x-s3") && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket),
     send: async (request) => (await retried(request, false)).response,
@@ -171,7 +170,6 @@ async function writeNatively(response: Response, path: string, idleMs: number, a
     throw Object.assign(new Error(`the answer broke off: ${(error as Error)?.message ?? String(error)}`), { code: "ECONNRESET", cause: error });
   }
 }
-
 
 /**
  * The profile's `s3.addressing_style`: "path" forces path-style addressing; "virtual", "auto" or

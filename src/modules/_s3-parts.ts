@@ -30,14 +30,13 @@
  * not checked (size and If-Match only).
  */
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import * as zlib from "node:zlib";
 import { StepError } from "../errors.ts";
 import type { S3FailureFacts, S3ObjectInfo, S3Options, S3Port } from "../model/ports.ts";
 import type { TransferLimit } from "../model/transfer-limit.ts";
-import { createBeside, describeWriteError, isDiskError, type TemporaryFile } from "../safe-fs/durable.ts";
+import { describeWriteError, isDiskError, privateFolderBeside, type TemporaryFile } from "../safe-fs/durable.ts";
 
 /** Attempts per part, and the pause before the second (doubled each time, with jitter). */
 export const PART_ATTEMPTS = 4;
@@ -157,24 +156,34 @@ async function fetchPartToFile(download: RangedDownload, part: PartRange, assemb
   const length = part.end - part.start + 1;
   await assembler.room(part.index, signal);
   const path = assembler.partPath(part.index);
+  const work = async () => {
+    if (signal.aborted) throw signal.reason;
+    const written = await s3.getObjectRangeToFile!(bucket, key, { start: part.start, end: part.end, ifMatch: info.etag }, path, { ...download.options, signal });
+    if (written !== length) {
+      const how = written > length ? "was longer than asked" : `ended after ${written} of ${length} bytes`;
+      throw Object.assign(new StepError(`cannot download s3://${bucket}/${key}: the answer for bytes ${part.start}-${part.end} ${how}`), { transient: written < length });
+    }
+  };
+  // A failed try leaves no part file behind (the next one creates it exclusively); a full disk is
+  // worded for the destination, not for the hidden folder.
+  await triedOnItsOwn(download, length, signal, work, async (error) => {
+    await rm(path, { force: true });
+    return isDiskError(error) ? new StepError(`cannot download s3://${bucket}/${key}: cannot write into '${dirname(download.file.path)}': ${describeWriteError(error)}`) : error;
+  });
+}
+
+/**
+ * `work` under a lease of `length` bytes, tried again while its failure may pass (transient, not a
+ * changed object, not stopped), PART_ATTEMPTS times in all with growing pauses. `afterFailure`
+ * cleans up after a failed try and may reword its error.
+ */
+async function triedOnItsOwn(download: RangedDownload, length: number, signal: AbortSignal, work: () => Promise<void>, afterFailure: (error: unknown) => Promise<unknown> = async (error) => error): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await download.limit.run(
-        length,
-        async () => {
-          if (signal.aborted) throw signal.reason;
-          const written = await s3.getObjectRangeToFile!(bucket, key, { start: part.start, end: part.end, ifMatch: info.etag }, path, { ...download.options, signal });
-          if (written !== length) {
-            const how = written > length ? "was longer than asked" : `ended after ${written} of ${length} bytes`;
-            throw Object.assign(new StepError(`cannot download s3://${bucket}/${key}: the answer for bytes ${part.start}-${part.end} ${how}`), { transient: written < length });
-          }
-        },
-        signal,
-      );
+      await download.limit.run(length, work, signal);
       return;
-    } catch (error) {
-      await rm(path, { force: true });
-      if (isDiskError(error)) throw new StepError(`cannot download s3://${bucket}/${key}: cannot write into '${dirname(download.file.path)}': ${describeWriteError(error)}`);
+    } catch (caught) {
+      const error = await afterFailure(caught);
       if (signal.aborted || !(error as S3FailureFacts).transient || (error as S3FailureFacts).changed || attempt >= PART_ATTEMPTS) throw error;
       await pause(retryPause(attempt), signal);
     }
@@ -202,10 +211,7 @@ class InOrderAssembler {
     readonly appended: (index: number) => void,
     readonly fail: (error: unknown) => void,
   ) {
-    this.#folder = createBeside(join(dirname(file.path), "parts"), (name) => {
-      mkdirSync(name, { mode: 0o700 });
-      return name;
-    }).path;
+    this.#folder = privateFolderBeside(join(dirname(file.path), "parts"));
     this.#done = parts.map(() => false);
   }
 
@@ -269,50 +275,38 @@ class InOrderAssembler {
 async function fetchPart(download: RangedDownload, part: PartRange, signal: AbortSignal, buffers: { take(): Buffer; give(buffer: Buffer): void }, arrived: (bytes: number) => void): Promise<void> {
   const { s3, bucket, key, info } = download;
   const length = part.end - part.start + 1;
-  for (let attempt = 1; ; attempt++) {
+  await triedOnItsOwn(download, length, signal, async () => {
+    const body = await s3.getObjectRange(bucket, key, { start: part.start, end: part.end, ifMatch: info.etag }, { ...download.options, signal });
+    const buffer = buffers.take();
     try {
-      await download.limit.run(
-        length,
-        async () => {
-          const body = await s3.getObjectRange(bucket, key, { start: part.start, end: part.end, ifMatch: info.etag }, { ...download.options, signal });
-          const buffer = buffers.take();
-          try {
-            let received = 0;
-            let filled = 0;
-            let at = part.start; // where the buffer's bytes go
-            const flush = async () => {
-              await download.file.writeAt(buffer.subarray(0, filled), at);
-              at += filled;
-              filled = 0;
-            };
-            for await (const chunk of body) {
-              if (received + chunk.length > length) throw new StepError(`cannot download s3://${bucket}/${key}: the answer for bytes ${part.start}-${part.end} was longer than asked`);
-              received += chunk.length;
-              arrived(chunk.length);
-              for (let used = 0; used < chunk.length; ) {
-                const n = Math.min(buffer.length - filled, chunk.length - used);
-                buffer.set(chunk.subarray(used, used + n), filled);
-                filled += n;
-                used += n;
-                if (filled === buffer.length) await flush();
-              }
-            }
-            if (filled > 0) await flush();
-            if (received !== length) {
-              throw Object.assign(new StepError(`cannot download s3://${bucket}/${key}: the answer for bytes ${part.start}-${part.end} ended after ${received} of ${length} bytes`), { transient: true });
-            }
-          } finally {
-            buffers.give(buffer);
-          }
-        },
-        signal,
-      );
-      return;
-    } catch (error) {
-      if (signal.aborted || !(error as S3FailureFacts).transient || (error as S3FailureFacts).changed || attempt >= PART_ATTEMPTS) throw error;
-      await pause(retryPause(attempt), signal);
+      let received = 0;
+      let filled = 0;
+      let at = part.start; // where the buffer's bytes go
+      const flush = async () => {
+        await download.file.writeAt(buffer.subarray(0, filled), at);
+        at += filled;
+        filled = 0;
+      };
+      for await (const chunk of body) {
+        if (received + chunk.length > length) throw new StepError(`cannot download s3://${bucket}/${key}: the answer for bytes ${part.start}-${part.end} was longer than asked`);
+        received += chunk.length;
+        arrived(chunk.length);
+        for (let used = 0; used < chunk.length; ) {
+          const n = Math.min(buffer.length - filled, chunk.length - used);
+          buffer.set(chunk.subarray(used, used + n), filled);
+          filled += n;
+          used += n;
+          if (filled === buffer.length) await flush();
+        }
+      }
+      if (filled > 0) await flush();
+      if (received !== length) {
+        throw Object.assign(new StepError(`cannot download s3://${bucket}/${key}: the answer for bytes ${part.start}-${part.end} ended after ${received} of ${length} bytes`), { transient: true });
+      }
+    } finally {
+      buffers.give(buffer);
     }
-  }
+  });
 }
 
 /** Counts bytes received and runs a collection (under Bun; Node needs none) after every `bytes`. */

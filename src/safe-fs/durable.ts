@@ -19,7 +19,7 @@
  * Errors are the file system's own (NodeJS.ErrnoException): callers word them for the person,
  * because only they know what the file was for.
  */
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { bunNative } from "./bun-native.ts";
@@ -327,6 +327,24 @@ export async function temporaryFileBeside(target: string, mode?: number, writeBa
       }
     },
   };
+}
+
+/**
+ * A new, empty folder at a random name beside `target`, mode 0700 exactly: what goes in it (the
+ * parts of a download) cannot be replaced by another user, whatever the folder around it allows.
+ */
+export function privateFolderBeside(target: string): string {
+  const { path } = createBeside(target, (name) => mkdirSync(name, { mode: PRIVATE_FOLDER_MODE }));
+  if (process.platform === "win32") return path;
+  // The umask may have taken owner bits away; set the mode through the folder itself (never
+  // through a link someone could have put at the name since).
+  const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    fchmodSync(fd, PRIVATE_FOLDER_MODE);
+  } finally {
+    closeSync(fd);
+  }
+  return path;
 }
 
 /** Copies all of `source` to `handle` at its position; the bytes copied. */

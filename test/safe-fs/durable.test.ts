@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { appendWhole, createBeside, PRIVATE_FILE_MODE, sweepTemporaries, temporaryFileBeside, temporaryNameBeside, writeFileDurably } from "../../src/safe-fs/durable.ts";
+import { appendWhole, createBeside, PRIVATE_FILE_MODE, privateFolderBeside, sweepTemporaries, temporaryFileBeside, temporaryNameBeside, writeFileDurably } from "../../src/safe-fs/durable.ts";
 import { TEMPORARY_NAME } from "../helpers/fs-tree.ts";
 import { mountTinyDisk } from "../helpers/tiny-disk.ts";
 
@@ -154,6 +154,25 @@ describe("writeFileDurably", () => {
     await temporary.write(Buffer.from("more bytes"));
     await expect(temporary.commit(join(dir, "big.bin"), true)).rejects.toThrow(/EIO/);
     expect(readdirSync(dir)).toEqual([]); // nothing committed, the temporary file removed
+  });
+});
+
+describe("privateFolderBeside", () => {
+  test("a new hidden folder at a random name beside the target, 0700 whatever the umask", () => {
+    const dir = folder();
+    const old = process.umask(0o277); // would leave 0500 on its own
+    let made: string[];
+    try {
+      made = [privateFolderBeside(join(dir, "parts")), privateFolderBeside(join(dir, "parts"))];
+    } finally {
+      process.umask(old);
+    }
+    expect(made[0]).not.toBe(made[1]);
+    for (const path of made) {
+      expect(path.startsWith(join(dir, ".parts.opentoe-"))).toBe(true);
+      expect(lstatSync(path).isDirectory()).toBe(true);
+      expect(mode(path)).toBe(0o700);
+    }
   });
 });
 
